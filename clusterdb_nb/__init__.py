@@ -1,0 +1,43 @@
+"""clusterdb_nb: run compute across AWS, Google Cloud, Azure and a local cloud from a notebook.
+
+    >>> import clusterdb_nb as cdb
+    >>> s = cdb.connect()
+    >>> s.create_fleet(cdb.FleetConfig("web-fleet", "Web Application Fleet").with_capacity(5))
+    >>> s.fleets()
+"""
+
+from .config import ClusterConfig, load_config
+from .errors import (
+    AuthenticationError,
+    ComputeError,
+    ConflictError,
+    NetworkError,
+    NotFoundError,
+    NotSupportedError,
+    ProviderError,
+    QuotaExceededError,
+    ValidationError,
+)
+from .manager import ComputeManager, Listing
+from .models import (
+    AutoScalingConfig,
+    Fleet,
+    FleetConfig,
+    Function,
+    FunctionConfig,
+    Instance,
+    InstanceState,
+    Plan,
+)
+from .providers.base import ComputeProvider, ProviderStatus
+from .session import ComputeSession, connect
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuthenticationError", "AutoScalingConfig", "ClusterConfig", "ComputeError", "ComputeManager",
+    "ComputeProvider", "ComputeSession", "ConflictError", "Fleet", "FleetConfig", "Function",
+    "FunctionConfig", "Instance", "InstanceState", "Listing", "NetworkError", "NotFoundError",
+    "NotSupportedError", "Plan", "ProviderError", "ProviderStatus", "QuotaExceededError",
+    "ValidationError", "connect", "load_config",
+]

@@ -1,0 +1,93 @@
+"""DataFrame schemas: stable columns and dtypes, the same when empty.
+
+    >>> frame(INSTANCES, []).columns.tolist()[:3]
+    ['id', 'fleet', 'provider']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# dtype "utc" means: epoch seconds (float) or datetimes in, tz-aware UTC out.
+Schema = dict[str, str]
+
+FLEETS: Schema = {
+    "id": "object", "name": "object", "provider": "object", "region": "object",
+    "instance_type": "object", "capacity": "int64", "running": "int64",
+    "min_capacity": "int64", "max_capacity": "int64", "spot": "bool",
+    "hourly_cost_usd": "float64", "target_cpu": "float64", "created_at": "utc",
+    "description": "object", "tags": "object",
+}
+INSTANCES: Schema = {
+    "id": "object", "fleet": "object", "provider": "object", "region": "object",
+    "instance_type": "object", "state": "object", "spot": "bool", "hourly_cost_usd": "float64",
+    "launched_at": "utc", "state_since": "utc", "private_ip": "object", "tags": "object",
+}
+FUNCTIONS: Schema = {
+    "id": "object", "name": "object", "provider": "object", "runtime": "object",
+    "handler": "object", "memory_mb": "int64", "timeout_sec": "int64", "version": "int64",
+    "code_sha256": "object", "updated_at": "utc",
+}
+COSTS: Schema = {
+    "provider": "object", "fleet": "object", "instance_id": "object", "instance_type": "object",
+    "region": "object", "spot": "bool", "running_seconds": "float64", "cost_usd": "float64",
+    "source": "object",
+}
+UTILIZATION: Schema = {
+    "time": "utc", "fleet": "object", "provider": "object", "cpu_percent": "float64",
+    "running": "int64", "desired_capacity": "int64",
+}
+INSTANCE_UTILIZATION: Schema = {
+    "time": "utc", "fleet": "object", "provider": "object", "instance_id": "object", "cpu_percent": "float64",
+}
+ERRORS: Schema = {
+    "time": "utc", "provider": "object", "operation": "object", "error": "object",
+    "message": "object", "cause": "object", "solution": "object",
+}
+
+
+def utc(values: Any) -> pd.DatetimeIndex:
+    """Epoch seconds or datetimes as a tz-aware UTC index."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fiu":
+        return pd.to_datetime(arr.astype("float64"), unit="s", utc=True)
+    return pd.to_datetime(arr, utc=True)
+
+
+def frame(schema: Schema, rows: Iterable[Sequence[Any]] | dict[str, Any]) -> pd.DataFrame:
+    """Build a DataFrame in ``schema``'s column order and dtypes from rows or columns."""
+    if isinstance(rows, dict):
+        columns = rows
+    else:
+        rows = list(rows)
+        columns = dict(zip(schema, zip(*rows))) if rows else {name: [] for name in schema}
+    data = {}
+    for name, dtype in schema.items():
+        col = columns[name]
+        if dtype == "utc":
+            data[name] = utc(np.asarray(col, dtype="float64") if _all_numbers(col) else list(col))
+        elif dtype == "object":
+            data[name] = np.asarray(col, dtype=object) if len(col) else np.empty(0, dtype=object)
+        else:
+            data[name] = np.asarray(col, dtype=dtype)
+    return pd.DataFrame(data, columns=list(schema))
+
+
+def _all_numbers(col: Any) -> bool:
+    if isinstance(col, np.ndarray):
+        return col.dtype.kind in "fiu"
+    return all(v is None or isinstance(v, (int, float)) for v in col)
+
+
+def concat(schema: Schema, frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate provider frames, keeping the schema when there are none."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return frame(schema, [])
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    return pd.concat(frames, ignore_index=True)[list(schema)]

@@ -1,0 +1,333 @@
+"""ComputeManager: the seed's async API over every configured provider.
+
+    >>> manager = ComputeManager(load_config())
+    >>> fleet = await manager.create_fleet(FleetConfig("web-fleet").with_capacity(5))
+    >>> plan = await manager.update_fleet_capacity("web-fleet", 20, dry_run=True)
+
+Listings fan out to all providers at once; one provider's failure is
+reported beside the others' rows (``.errors``), never hidden. A fleet name,
+instance id or function name finds its provider by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+import pandas as pd
+
+from . import frames
+from .config import ClusterConfig, load_config
+from .errors import ComputeError, ConflictError, NotFoundError, ProviderError, ValidationError
+from .models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Plan, PlannedCall
+from .providers import registry
+from .providers.base import ComputeProvider, ProviderStatus
+
+log = logging.getLogger("clusterdb_nb")
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Listing(list[T], Generic[T]):
+    """A list of results plus ``errors``: provider name -> the ComputeError it raised."""
+
+    def __init__(self, items: list[T] = (), errors: dict[str, ComputeError] | None = None) -> None:  # type: ignore[assignment]
+        super().__init__(items)
+        self.errors: dict[str, ComputeError] = errors or {}
+
+
+def as_compute_error(exc: BaseException, provider: str, operation: str) -> ComputeError:
+    """``exc`` as a ComputeError (unexpected exceptions become ProviderError, chained)."""
+    if isinstance(exc, ComputeError):
+        exc.provider = exc.provider or provider
+        exc.operation = exc.operation or operation
+        return exc
+    err = ProviderError(f"{type(exc).__name__}: {exc}", provider=provider, operation=operation)
+    err.__cause__ = exc
+    return err
+
+
+def _check_count(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(f"{field}: must be an integer >= 0 (got {value!r})", field=field, rule="integer >= 0")
+    return value
+
+
+class ComputeManager:
+    """Routes the seed's operations to the right provider."""
+
+    def __init__(self, config: ClusterConfig | dict[str, Any] | str | None = None, providers: dict[str, ComputeProvider] | None = None) -> None:
+        self.config = config if isinstance(config, ClusterConfig) else load_config(config)
+        if providers is None:
+            providers = {name: registry.create(name, section) for name, section in self.config.compute.providers.sections().items()}
+        self.providers = providers
+        self.default_provider = self.config.compute.default_provider if self.config.compute.default_provider in providers else next(iter(providers))
+        self._owners: dict[tuple[str, str], str] = {}
+
+    # -- routing -----------------------------------------------------------
+    def provider(self, name: str | None = None) -> ComputeProvider:
+        """The provider called ``name`` (default: the configured default)."""
+        name = name or self.default_provider
+        if name not in self.providers:
+            raise ValidationError(
+                f"provider: {name!r} is not configured; configured: {', '.join(self.providers)}",
+                field="provider", rule="a configured provider",
+            )
+        return self.providers[name]
+
+    async def _call(self, provider: ComputeProvider, operation: str, *args: Any) -> Any:
+        if not provider.supports(operation):
+            raise provider.unsupported(operation)
+        try:
+            return await getattr(provider, operation)(*args)
+        except Exception as exc:
+            raise as_compute_error(exc, provider.name, operation) from exc
+
+    async def _fan_out(self, operation: str, *args: Any) -> tuple[dict[str, Any], dict[str, ComputeError]]:
+        targets = [p for p in self.providers.values() if p.supports(operation)]
+        results = await asyncio.gather(*(getattr(p, operation)(*args) for p in targets), return_exceptions=True)
+        ok: dict[str, Any] = {}
+        failed: dict[str, ComputeError] = {}
+        for p, result in zip(targets, results):
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result
+                failed[p.name] = as_compute_error(result, p.name, operation)
+                log.warning("%s failed on %s: %s", operation, p.name, failed[p.name])
+            else:
+                ok[p.name] = result
+        return ok, failed
+
+    async def _locate(self, kind: str, key: str, provider: str | None) -> tuple[ComputeProvider, Any]:
+        """Find which provider holds fleet/instance/function ``key``; returns it and the resource."""
+        getter = f"get_{kind}"
+        if provider is not None:
+            p = self.provider(provider)
+            return p, await self._call(p, getter, key)
+        cached = self._owners.get((kind, key))
+        if cached in self.providers:
+            try:
+                return self.providers[cached], await self._call(self.providers[cached], getter, key)
+            except NotFoundError:
+                del self._owners[(kind, key)]
+        found, failed = await self._fan_out(getter, key)
+        missing = {n for n, e in failed.items() if isinstance(e, NotFoundError)}
+        if len(found) > 1:
+            raise ConflictError(f"{kind} {key!r} exists in {', '.join(found)}; pass provider=...", operation=getter)
+        if found:
+            name, resource = next(iter(found.items()))
+            self._owners[(kind, key)] = name
+            return self.providers[name], resource
+        unreachable = {n: e for n, e in failed.items() if n not in missing}
+        if unreachable:
+            detail = "; ".join(f"{n}: {e.message}" for n, e in unreachable.items())
+            raise NotFoundError(f"{kind} {key!r} not found, and some providers could not be asked ({detail})", operation=getter,
+                                cause=next(iter(unreachable.values())).cause)
+        raise NotFoundError(f"no {kind} {key!r} in {', '.join(self.providers)}", operation=getter)
+
+    def _plan(self, provider: ComputeProvider, operation: str, target: str, args: tuple[Any, ...], before: float, after: float, note: str | None = None) -> Plan:
+        calls = [PlannedCall(provider=provider.name, call=provider.describe_call(operation, *args))]
+        if note:
+            calls.append(PlannedCall(provider=provider.name, call=note))
+        return Plan(operation=operation, target=target, provider=provider.name, calls=calls,
+                    hourly_cost_before_usd=round(before, 6), hourly_cost_after_usd=round(after, 6))
+
+    def _fleet_cost(self, provider: ComputeProvider, instance_type: str, spot: bool, capacity: int) -> float:
+        return capacity * provider.hourly_price(instance_type, spot)
+
+    def resolve_fleet_config(self, config: FleetConfig) -> FleetConfig:
+        """``config`` with the config file's fleet defaults filled in."""
+        d = self.config.fleet
+        capacity = config.capacity if config.capacity is not None else d.default_capacity
+        networking = {**d.networking.model_dump(exclude_defaults=True), **config.networking}
+        return config._replace(
+            provider=config.provider or self.default_provider,
+            capacity=capacity,
+            instance_type=config.instance_type or d.default_instance_type,
+            min_capacity=config.min_capacity if config.min_capacity is not None else min(d.default_min_capacity, capacity),
+            max_capacity=config.max_capacity if config.max_capacity is not None else max(d.default_max_capacity, capacity),
+            tags={**d.tags, **config.tags},
+            networking=networking,
+        )
+
+    # -- fleets ------------------------------------------------------------
+    async def create_fleet(self, config: FleetConfig, dry_run: bool = False) -> Fleet | Plan:
+        """Create a fleet (``dry_run`` returns the plan and its hourly cost)."""
+        config = self.resolve_fleet_config(config)
+        p = self.provider(config.provider)
+        assert config.instance_type is not None and config.capacity is not None
+        after = self._fleet_cost(p, config.instance_type, config.spot, config.capacity)
+        if dry_run:
+            if not p.supports("create_fleet"):
+                raise p.unsupported("create_fleet")
+            return self._plan(p, "create_fleet", config.name, (config.name, config.instance_type, config.capacity), 0.0, after)
+        fleet = await self._call(p, "create_fleet", config)
+        self._owners[("fleet", fleet.id)] = p.name
+        return fleet
+
+    async def update_fleet(self, config: FleetConfig, dry_run: bool = False) -> Fleet | Plan:
+        """Change a fleet's description, instance type, bounds, tags or capacity."""
+        p, fleet = await self._locate("fleet", config.name, config.provider)
+        capacity = config.capacity if config.capacity is not None else fleet.capacity
+        lo = config.min_capacity if config.min_capacity is not None else fleet.min_capacity
+        hi = config.max_capacity if config.max_capacity is not None else fleet.max_capacity
+        FleetConfig(name=fleet.name, capacity=min(max(capacity, lo), hi) if config.capacity is None else capacity,
+                    min_capacity=lo, max_capacity=hi)
+        itype = config.instance_type or fleet.instance_type
+        if dry_run:
+            before = self._fleet_cost(p, fleet.instance_type, fleet.spot, fleet.capacity)
+            after = self._fleet_cost(p, itype, config.spot, min(max(capacity, lo), hi))
+            return self._plan(p, "update_fleet", fleet.name, (fleet.name,), before, after)
+        return await self._call(p, "update_fleet", config)
+
+    async def update_fleet_capacity(self, fleet: str, capacity: int, dry_run: bool = False, provider: str | None = None) -> Fleet | Plan:
+        """Set a fleet's desired capacity, within its min/max."""
+        _check_count(capacity, "capacity")
+        p, current = await self._locate("fleet", fleet, provider)
+        if not current.min_capacity <= capacity <= current.max_capacity:
+            raise ValidationError(
+                f"capacity: {capacity} is outside fleet {fleet!r}'s bounds [{current.min_capacity}, {current.max_capacity}]",
+                field="capacity", rule="min_capacity <= capacity <= max_capacity", provider=p.name, operation="update_fleet_capacity",
+                solution="Change the bounds first: update_fleet(FleetConfig(name, min_capacity=..., max_capacity=...))",
+            )
+        if dry_run:
+            before = self._fleet_cost(p, current.instance_type, current.spot, current.capacity)
+            after = self._fleet_cost(p, current.instance_type, current.spot, capacity)
+            return self._plan(p, "update_fleet_capacity", fleet, (fleet, capacity), before, after)
+        return await self._call(p, "update_fleet_capacity", fleet, capacity)
+
+    async def delete_fleet(self, fleet: str, dry_run: bool = False, provider: str | None = None) -> None | Plan:
+        """Delete a fleet and terminate its instances."""
+        p, current = await self._locate("fleet", fleet, provider)
+        if dry_run:
+            before = self._fleet_cost(p, current.instance_type, current.spot, current.capacity)
+            return self._plan(p, "delete_fleet", fleet, (fleet,), before, 0.0, note=f"terminate {current.capacity} instance(s)")
+        await self._call(p, "delete_fleet", fleet)
+        self._owners.pop(("fleet", fleet), None)
+        return None
+
+    async def get_fleet(self, fleet: str, provider: str | None = None) -> Fleet:
+        return (await self._locate("fleet", fleet, provider))[1]
+
+    async def list_fleets(self) -> Listing[Fleet]:
+        """Every provider's fleets; failures in ``.errors``."""
+        ok, failed = await self._fan_out("list_fleets")
+        return Listing([f for fleets in ok.values() for f in fleets], failed)
+
+    async def configure_auto_scaling(self, fleet: str, config: AutoScalingConfig, dry_run: bool = False, provider: str | None = None) -> Fleet | Plan:
+        """Attach the seed's auto-scaling policy to a fleet."""
+        p, current = await self._locate("fleet", fleet, provider)
+        if dry_run:
+            clamped = min(max(current.capacity, config.min_capacity), config.max_capacity)
+            before = self._fleet_cost(p, current.instance_type, current.spot, current.capacity)
+            after = self._fleet_cost(p, current.instance_type, current.spot, clamped)
+            return self._plan(p, "configure_auto_scaling", fleet, (fleet, config.model_dump()), before, after)
+        return await self._call(p, "configure_auto_scaling", fleet, config)
+
+    # -- instances -----------------------------------------------------------
+    async def list_instances(self, fleet: str | None = None, states: set[InstanceState] | None = None) -> pd.DataFrame:
+        """Instances of every provider (``frames.INSTANCES``); failures in ``df.attrs["errors"]``."""
+        if fleet is not None:
+            p, _ = await self._locate("fleet", fleet, None)
+            df = await self._call(p, "list_instances", fleet, states)
+            df.attrs["errors"] = {}
+            return df
+        ok, failed = await self._fan_out("list_instances", None, states)
+        df = frames.concat(frames.INSTANCES, list(ok.values()))
+        df.attrs["errors"] = failed
+        return df
+
+    async def get_instance(self, instance_id: str, provider: str | None = None) -> Instance:
+        return (await self._locate("instance", instance_id, provider))[1]
+
+    async def _instance_op(self, operation: str, instance_id: str, dry_run: bool, provider: str | None) -> Instance | Plan:
+        p, inst = await self._locate("instance", instance_id, provider)
+        if not dry_run:
+            return await self._call(p, operation, instance_id)
+        price = p.hourly_price(inst.instance_type, inst.spot)
+        billed = inst.state in (InstanceState.RUNNING, InstanceState.PENDING)
+        before = price if billed else 0.0
+        after, note = {
+            "start_instance": (price, None),
+            "stop_instance": (0.0, None),
+            "terminate_instance": (before, f"fleet {inst.fleet} launches a replacement") if inst.fleet else (0.0, None),
+        }[operation]
+        return self._plan(p, operation, instance_id, (instance_id,), before, after, note)
+
+    async def start_instance(self, instance_id: str, dry_run: bool = False, provider: str | None = None) -> Instance | Plan:
+        return await self._instance_op("start_instance", instance_id, dry_run, provider)
+
+    async def stop_instance(self, instance_id: str, dry_run: bool = False, provider: str | None = None) -> Instance | Plan:
+        return await self._instance_op("stop_instance", instance_id, dry_run, provider)
+
+    async def terminate_instance(self, instance_id: str, dry_run: bool = False, provider: str | None = None) -> Instance | Plan:
+        return await self._instance_op("terminate_instance", instance_id, dry_run, provider)
+
+    # -- functions -------------------------------------------------------------
+    async def create_function(self, config: FunctionConfig, dry_run: bool = False) -> Function | Plan:
+        p = self.provider(config.provider)
+        if dry_run:
+            if not p.supports("create_function"):
+                raise p.unsupported("create_function")
+            return self._plan(p, "create_function", config.name, (config.name, config.runtime), 0.0, 0.0)
+        fn = await self._call(p, "create_function", config)
+        self._owners[("function", fn.name)] = p.name
+        return fn
+
+    async def update_function(self, config: FunctionConfig, dry_run: bool = False) -> Function | Plan:
+        p, _ = await self._locate("function", config.name, config.provider)
+        if dry_run:
+            return self._plan(p, "update_function", config.name, (config.name,), 0.0, 0.0)
+        return await self._call(p, "update_function", config)
+
+    async def delete_function(self, function: str, dry_run: bool = False, provider: str | None = None) -> None | Plan:
+        p, _ = await self._locate("function", function, provider)
+        if dry_run:
+            return self._plan(p, "delete_function", function, (function,), 0.0, 0.0)
+        await self._call(p, "delete_function", function)
+        self._owners.pop(("function", function), None)
+        return None
+
+    async def get_function(self, function: str, provider: str | None = None) -> Function:
+        return (await self._locate("function", function, provider))[1]
+
+    async def list_functions(self) -> Listing[Function]:
+        ok, failed = await self._fan_out("list_functions")
+        return Listing([f for fns in ok.values() for f in fns], failed)
+
+    async def invoke_function(self, function: str, payload: bytes, provider: str | None = None) -> bytes:
+        if not isinstance(payload, (bytes, bytearray)):
+            raise ValidationError("payload: must be bytes (e.g. json.dumps(event).encode())", field="payload", rule="bytes")
+        p, _ = await self._locate("function", function, provider)
+        return await self._call(p, "invoke_function", function, bytes(payload))
+
+    # -- metrics and status ------------------------------------------------------
+    async def utilization(self, fleet: str, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+                          period: str = "5min", by: str = "fleet", provider: str | None = None) -> pd.DataFrame:
+        """CPU % of ``fleet`` over time (``frames.UTILIZATION``, or per instance with ``by="instance"``)."""
+        if by not in ("fleet", "instance"):
+            raise ValidationError(f"by: must be 'fleet' or 'instance' (got {by!r})", field="by", rule="fleet | instance")
+        try:
+            pd.tseries.frequencies.to_offset(period)
+        except ValueError:
+            raise ValidationError(f"period: {period!r} is not a pandas frequency such as '1min' or '5min'", field="period", rule="pandas frequency") from None
+        p, _ = await self._locate("fleet", fleet, provider)
+        return await self._call(p, "utilization", fleet, start, end, period, by)
+
+    async def costs(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
+        """Cost per instance over every provider (``frames.COSTS``); failures in ``df.attrs["errors"]``."""
+        ok, failed = await self._fan_out("costs", start, end)
+        df = frames.concat(frames.COSTS, list(ok.values()))
+        df.attrs["errors"] = failed
+        return df
+
+    async def status(self) -> Listing[ProviderStatus]:
+        """Each provider's status; a provider that cannot be reached reports ok=False."""
+        ok, failed = await self._fan_out("status")
+        rows = [ok.get(n) or ProviderStatus(provider=n, ok=False, detail=str(failed[n].message)) for n in self.providers]
+        return Listing(rows, failed)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(p.close() for p in self.providers.values()), return_exceptions=True)

@@ -1,0 +1,328 @@
+"""Resource models (pydantic v2), validated before any provider is called.
+
+The seed's builder and the keyword form both work and return new objects::
+
+    >>> cfg = FleetConfig("web-fleet", "Web Application Fleet").with_capacity(5)
+    >>> cfg.capacity
+    5
+    >>> FleetConfig(name="web-fleet", capacity=-1)
+    Traceback (most recent call last):
+    ValidationError: capacity: must be >= 0 (got -1)
+"""
+
+from __future__ import annotations
+
+import enum
+import html
+import re
+from datetime import datetime
+from typing import Any
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing_extensions import Self
+
+from .errors import ValidationError
+
+NAME_RULE = "lowercase letters, digits and hyphens, 1-63 characters, starting with a letter"
+_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+_TAG_KEY = re.compile(r"^[A-Za-z0-9_.:/=+\-@ ]{1,63}$")
+_TAG_VALUE = re.compile(r"^[A-Za-z0-9_.:/=+\-@ ]{0,255}$")
+_RUNTIME = re.compile(r"^(python3\.(9|1[0-3])|nodejs(18|20|22)\.x|java(11|17|21)|go1\.x|dotnet[68]|provided(\.al2(023)?)?)$")
+_HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+_ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _rule_of(err: dict[str, Any]) -> str:
+    ctx = err.get("ctx") or {}
+    if "error" in ctx:
+        return str(ctx["error"])
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def _raise_ours(exc: pydantic.ValidationError) -> None:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or exc.title
+    rule = _rule_of(err)
+    got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    raise ValidationError(f"{field}: {rule}{got}{more}", field=field, rule=rule) from None
+
+
+class Model(BaseModel):
+    """Frozen model whose validation errors are clusterdb_nb.ValidationError."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            _raise_ours(exc)
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kw: Any) -> Self:  # type: ignore[override]
+        try:
+            return super().model_validate(obj, **kw)
+        except pydantic.ValidationError as exc:
+            _raise_ours(exc)
+            raise  # unreachable
+
+    def _replace(self, **changes: Any) -> Self:
+        """A new, re-validated copy with ``changes`` applied."""
+        return type(self)(**{**self.model_dump(), **changes})
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+            for k, v in self.model_dump().items()
+            if not isinstance(v, bytes)
+        )
+        return f"<table><caption style='text-align:left'><b>{type(self).__name__}</b></caption>{rows}</table>"
+
+
+def _valid_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(f"must be {NAME_RULE}")
+    return value
+
+
+def _check_tags(tags: dict[str, str]) -> dict[str, str]:
+    if len(tags) > 50:
+        raise ValueError("at most 50 tags")
+    for key, value in tags.items():
+        if not _TAG_KEY.match(key):
+            raise ValueError(f"tag key {key!r} must be 1-63 characters of letters, digits, spaces and _.:/=+-@")
+        if not _TAG_VALUE.match(value):
+            raise ValueError(f"tag {key!r}: value must be 0-255 characters of letters, digits, spaces and _.:/=+-@")
+    return tags
+
+
+class AutoScalingConfig(Model):
+    """The seed's auto-scaling policy.
+
+    >>> AutoScalingConfig(min_capacity=1, max_capacity=10, target_cpu_utilization=70.0, cooldown_seconds=300)
+    """
+
+    min_capacity: int = Field(1, ge=0)
+    max_capacity: int = Field(10, ge=0)
+    target_cpu_utilization: float = Field(70.0, gt=0, le=100)
+    cooldown_seconds: int = Field(300, ge=0)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Self:
+        if self.min_capacity > self.max_capacity:
+            raise ValueError(f"min_capacity ({self.min_capacity}) must be <= max_capacity ({self.max_capacity})")
+        return self
+
+
+class FleetConfig(Model):
+    """What a fleet should be. Unset fields take the config's ``fleet`` defaults.
+
+    >>> FleetConfig("web-fleet", "Web Application Fleet").with_capacity(5).with_instance_type("t3.medium")
+    >>> FleetConfig(name="web-fleet", capacity=5, instance_type="t3.medium", provider="local")
+    """
+
+    name: str
+    description: str = ""
+    capacity: int | None = Field(None, ge=0)
+    instance_type: str | None = None
+    min_capacity: int | None = Field(None, ge=0)
+    max_capacity: int | None = Field(None, ge=0)
+    tags: dict[str, str] = Field(default_factory=dict)
+    provider: str | None = None
+    region: str | None = None
+    spot: bool = False
+    image: str | None = None
+    networking: dict[str, Any] = Field(default_factory=dict)
+
+    def __init__(self, name: str | None = None, description: str | None = None, /, **data: Any) -> None:
+        if name is not None:
+            data["name"] = name
+        if description is not None:
+            data["description"] = description
+        super().__init__(**data)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _valid_name(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_tags(value)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Self:
+        lo, hi, n = self.min_capacity, self.max_capacity, self.capacity
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"min_capacity ({lo}) must be <= max_capacity ({hi})")
+        if n is not None and lo is not None and n < lo:
+            raise ValueError(f"capacity ({n}) must be >= min_capacity ({lo})")
+        if n is not None and hi is not None and n > hi:
+            raise ValueError(f"capacity ({n}) must be <= max_capacity ({hi})")
+        return self
+
+    def with_capacity(self, capacity: int) -> FleetConfig:
+        return self._replace(capacity=capacity)
+
+    def with_instance_type(self, instance_type: str) -> FleetConfig:
+        return self._replace(instance_type=instance_type)
+
+    def with_tags(self, tags: dict[str, str]) -> FleetConfig:
+        return self._replace(tags={**self.tags, **tags})
+
+    def with_bounds(self, min_capacity: int, max_capacity: int) -> FleetConfig:
+        return self._replace(min_capacity=min_capacity, max_capacity=max_capacity)
+
+    def with_provider(self, provider: str, region: str | None = None) -> FleetConfig:
+        return self._replace(provider=provider, region=region)
+
+
+class InstanceState(str, enum.Enum):
+    """Instance states normalized across clouds."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    TERMINATING = "terminating"
+    TERMINATED = "terminated"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Fleet(Model):
+    """A fleet as a provider reports it (``id`` is the fleet's name)."""
+
+    id: str
+    name: str
+    provider: str
+    region: str
+    instance_type: str
+    capacity: int
+    min_capacity: int
+    max_capacity: int
+    running: int = 0
+    description: str = ""
+    spot: bool = False
+    tags: dict[str, str] = Field(default_factory=dict)
+    auto_scaling: AutoScalingConfig | None = None
+    created_at: datetime | None = None
+    hourly_cost_usd: float = 0.0
+
+
+class Instance(Model):
+    """One virtual machine."""
+
+    id: str
+    provider: str
+    region: str
+    instance_type: str
+    state: InstanceState
+    fleet: str | None = None
+    spot: bool = False
+    launched_at: datetime | None = None
+    state_since: datetime | None = None
+    private_ip: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class FunctionConfig(Model):
+    """A serverless function (the seed's fields).
+
+    >>> FunctionConfig(name="process-image", runtime="python3.12", handler="main.handler",
+    ...                memory_mb=256, timeout_sec=30, environment={"STAGE": "dev"})
+    """
+
+    name: str
+    runtime: str = "python3.12"
+    handler: str = "main.handler"
+    memory_mb: int = Field(128, ge=128, le=10240)
+    timeout_sec: int = Field(3, ge=1, le=900)
+    environment: dict[str, str] = Field(default_factory=dict)
+    code: bytes | None = None
+    provider: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _valid_name(value)
+
+    @field_validator("runtime")
+    @classmethod
+    def _runtime(cls, value: str) -> str:
+        if not _RUNTIME.match(value):
+            raise ValueError("must be a known runtime such as python3.12, nodejs20.x, java21")
+        return value
+
+    @field_validator("handler")
+    @classmethod
+    def _handler(cls, value: str) -> str:
+        if not _HANDLER.match(value):
+            raise ValueError("must be module.function, e.g. main.handler")
+        return value
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not _ENV_KEY.match(key):
+                raise ValueError(f"environment key {key!r} must start with a letter and hold only letters, digits and _")
+        return value
+
+
+class Function(Model):
+    """A deployed function version."""
+
+    id: str
+    name: str
+    provider: str
+    runtime: str
+    handler: str
+    memory_mb: int
+    timeout_sec: int
+    version: int = 1
+    code_sha256: str | None = None
+    environment_keys: list[str] = Field(default_factory=list)
+    updated_at: datetime | None = None
+
+
+class PlannedCall(Model):
+    """One call a mutating operation would make."""
+
+    provider: str
+    call: str
+
+
+class Plan(Model):
+    """What a ``dry_run=True`` call would do, and what it would cost per hour.
+
+    >>> plan = s.update_fleet_capacity("web-fleet", 20, dry_run=True)
+    >>> plan.hourly_cost_delta_usd
+    """
+
+    operation: str
+    target: str
+    provider: str
+    calls: list[PlannedCall]
+    hourly_cost_before_usd: float
+    hourly_cost_after_usd: float
+
+    @property
+    def hourly_cost_delta_usd(self) -> float:
+        return round(self.hourly_cost_after_usd - self.hourly_cost_before_usd, 6)
+
+    def __str__(self) -> str:
+        calls = "\n".join(f"  {c.provider}: {c.call}" for c in self.calls)
+        return (
+            f"Plan {self.operation} {self.target} on {self.provider} (nothing changed)\n{calls}\n"
+            f"  hourly cost: ${self.hourly_cost_before_usd:.4f} -> ${self.hourly_cost_after_usd:.4f} "
+            f"({self.hourly_cost_delta_usd:+.4f} $/h)"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(str(self))}</pre>"
+

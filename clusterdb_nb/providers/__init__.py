@@ -1,0 +1,1 @@
+"""Provider interface, registry and the built-in providers."""

@@ -1,0 +1,5 @@
+"""The embedded local cloud."""
+
+from .provider import LocalProvider
+
+__all__ = ["LocalProvider"]

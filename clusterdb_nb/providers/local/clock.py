@@ -1,0 +1,76 @@
+"""The local cloud's clock: the wall clock, or a virtual one advanced by hand.
+
+    >>> clock = VirtualClock(store, start=1_767_571_200.0)
+    >>> clock.advance(parse_duration("30min"))
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import timedelta
+
+import pandas as pd
+
+from ...errors import ConflictError, ValidationError
+from .store import Store
+
+
+def parse_duration(value: str | float | int | timedelta | pd.Timedelta) -> float:
+    """Seconds in ``"2h"``, ``"30min"``, ``"1d 6h"``, a number of seconds, or a timedelta."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        try:
+            seconds = pd.Timedelta(value).total_seconds()
+        except (ValueError, TypeError):
+            raise ValidationError(
+                f"duration: {value!r} is not a duration such as '30min', '2h' or '1d'",
+                field="duration", rule="pandas Timedelta string or seconds",
+            ) from None
+    if seconds < 0:
+        raise ValidationError(f"duration: must be >= 0 (got {value!r})", field="duration", rule=">= 0")
+    return seconds
+
+
+class WallClock:
+    """Real time. ``advance`` is refused: time passes by itself."""
+
+    virtual = False
+
+    def now(self, db: sqlite3.Connection | None = None) -> float:
+        return time.time()
+
+    def advance(self, seconds: float) -> float:
+        raise ConflictError(
+            "advance() needs the virtual clock",
+            provider="local", operation="advance",
+            cause="This local cloud runs on the wall clock",
+            solution="connect(local={'clock': 'virtual'}) for a clock you advance by hand",
+        )
+
+
+class VirtualClock:
+    """Time kept in the state file; it moves only when advanced."""
+
+    virtual = True
+
+    def __init__(self, store: Store, start: float) -> None:
+        self._store = store
+        with store.transaction() as db:
+            if store.meta(db, "virtual_now") is None:
+                store.set_meta(db, "virtual_now", repr(start))
+
+    def now(self, db: sqlite3.Connection | None = None) -> float:
+        if db is None:
+            with self._store.reading() as db:
+                return self.now(db)
+        return float(self._store.meta(db, "virtual_now") or 0.0)
+
+    def advance(self, seconds: float) -> float:
+        """Move time forward; returns the new time (epoch seconds)."""
+        with self._store.transaction() as db:
+            now = self.now(db) + seconds
+            self._store.set_meta(db, "virtual_now", repr(now))
+            self._store.settle(db, now)
+        return now

@@ -1,0 +1,106 @@
+"""SQLite state of the local cloud: one transaction per operation.
+
+Instances carry their next scheduled transition (``next_state`` at
+``next_at``); ``settle(now)`` applies every due one and records it, so the
+wall clock and the virtual clock behave alike and every state change lands in
+``transitions`` with the time it really happened.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fleets(
+    name TEXT PRIMARY KEY, description TEXT NOT NULL, instance_type TEXT NOT NULL,
+    spot INTEGER NOT NULL, capacity INTEGER NOT NULL, min_capacity INTEGER NOT NULL,
+    max_capacity INTEGER NOT NULL, tags TEXT NOT NULL, networking TEXT NOT NULL,
+    image TEXT, auto_scaling TEXT, load TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS instances(
+    id TEXT PRIMARY KEY, fleet TEXT, instance_type TEXT NOT NULL, spot INTEGER NOT NULL,
+    price_usd REAL NOT NULL, state TEXT NOT NULL, state_since REAL NOT NULL,
+    next_state TEXT, next_at REAL, launched_at REAL NOT NULL, private_ip TEXT NOT NULL,
+    tags TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS instances_fleet ON instances(fleet, state);
+CREATE INDEX IF NOT EXISTS instances_due ON instances(next_at) WHERE next_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS transitions(
+    seq INTEGER PRIMARY KEY, instance_id TEXT NOT NULL, fleet TEXT, at REAL NOT NULL,
+    state TEXT NOT NULL, cause TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS transitions_instance ON transitions(instance_id, at);
+CREATE INDEX IF NOT EXISTS transitions_fleet ON transitions(fleet, at);
+CREATE TABLE IF NOT EXISTS fleet_events(
+    seq INTEGER PRIMARY KEY, fleet TEXT NOT NULL, at REAL NOT NULL,
+    from_capacity INTEGER NOT NULL, to_capacity INTEGER NOT NULL, cause TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS fleet_events_fleet ON fleet_events(fleet, at);
+"""
+
+
+class Store:
+    """One SQLite connection, serialized by a lock, WAL on files.
+
+    >>> store = Store(":memory:")
+    >>> with store.transaction() as db:
+    ...     db.execute("INSERT INTO meta VALUES ('k', 'v')")
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA busy_timeout = 30000")
+        if path != ":memory:":
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; any exception rolls everything back."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A consistent read (``BEGIN`` ... ``COMMIT``)."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                yield self._db
+            finally:
+                self._db.execute("COMMIT")
+
+    def meta(self, db: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, db: sqlite3.Connection, key: str, value: str) -> None:
+        db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def settle(self, db: sqlite3.Connection, now: float) -> None:
+        """Apply and record every scheduled transition due at ``now``."""
+        due = db.execute(
+            "SELECT id, fleet, next_at, next_state FROM instances WHERE next_at <= ? ORDER BY next_at", (now,)
+        ).fetchall()
+        if not due:
+            return
+        db.executemany(
+            "INSERT INTO transitions(instance_id, fleet, at, state, cause) VALUES (?, ?, ?, ?, 'settled')", due
+        )
+        db.executemany(
+            "UPDATE instances SET state = ?, state_since = ?, next_state = NULL, next_at = NULL WHERE id = ?",
+            [(state, at, iid) for iid, _, at, state in due],
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

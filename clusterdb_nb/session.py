@@ -1,0 +1,275 @@
+"""ComputeSession: the notebook face of the manager.
+
+    >>> import clusterdb_nb as cdb
+    >>> s = cdb.connect(local={"clock": "virtual", "seed": 7, "path": ":memory:"})
+    >>> s.create_fleet(cdb.FleetConfig("web-fleet").with_capacity(5))
+    >>> s.instances()          # a DataFrame, one row per instance
+
+Sync methods run the manager's coroutines on a private event-loop thread, so
+they work in a Jupyter kernel without touching its loop; ``s.manager`` is
+the async API for ``await`` in a cell.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import warnings
+from collections.abc import Coroutine, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from . import frames
+from ._loop import LoopThread
+from .config import ClusterConfig, load_config
+from .errors import ComputeError, ValidationError
+from .manager import ComputeManager
+from .models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Plan
+from .providers.local.clock import parse_duration
+
+T = TypeVar("T")
+TimeLike = str | datetime | pd.Timestamp | None
+COST_GROUPS = {"fleet": ["provider", "fleet"], "instance_type": ["provider", "instance_type"], "provider": ["provider"]}
+
+
+def connect(config: str | os.PathLike[str] | dict[str, Any] | ClusterConfig | None = None, **overrides: Any) -> ComputeSession:
+    """Open a session: a YAML path, a dict, or None (``$CLUSTERDB_CONFIG``, else the local cloud).
+
+    Keyword overrides have the shape of the YAML's provider sections::
+
+        connect(local={"clock": "virtual", "seed": 7, "path": ":memory:"})
+        connect("clusterdb.yaml", aws={"region": "eu-west-1"})
+    """
+    if config is None and os.environ.get("CLUSTERDB_CONFIG"):
+        config = os.environ["CLUSTERDB_CONFIG"]
+    return ComputeSession(ComputeManager(load_config(config, **overrides)))
+
+
+def _timestamp(value: TimeLike, field: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ValidationError(f"{field}: {value!r} is not a time", field=field, rule="ISO time or datetime") from None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _states(state: str | Iterable[str] | None) -> set[InstanceState] | None:
+    if state == "all":
+        return None
+    if state is None:
+        return {s for s in InstanceState if s is not InstanceState.TERMINATED}
+    names = [state] if isinstance(state, str) else list(state)
+    try:
+        return {InstanceState(n) for n in names}
+    except ValueError:
+        allowed = ", ".join(s.value for s in InstanceState)
+        raise ValidationError(f"state: {state!r} is not one of {allowed} or 'all'", field="state", rule=allowed) from None
+
+
+class LocalCloud:
+    """Handle on the local cloud: its clock, load traces and history."""
+
+    def __init__(self, provider: Any) -> None:
+        self._provider = provider
+
+    @property
+    def now(self) -> pd.Timestamp:
+        return pd.Timestamp(self._provider.clock.now(), unit="s", tz="UTC")
+
+    def advance(self, duration: str | float | pd.Timedelta) -> pd.Timestamp:
+        """Move the virtual clock forward (``"30min"``, ``"2h"``, seconds); returns the new time."""
+        return pd.Timestamp(self._provider.advance(parse_duration(duration)), unit="s", tz="UTC")
+
+    def attach_trace(self, fleet: str, cpu_percent: pd.Series) -> None:
+        """Drive ``fleet``'s load from a CPU % series (DatetimeIndex), replayed from now."""
+        self._provider.attach_trace(fleet, cpu_percent)
+
+    def history(self, fleet: str | None = None) -> pd.DataFrame:
+        """Every recorded instance state change."""
+        return self._provider.history(fleet)
+
+    def capacity_events(self, fleet: str | None = None) -> pd.DataFrame:
+        """Every desired-capacity change, with its cause."""
+        return self._provider.capacity_events(fleet)
+
+
+class ComputeSession:
+    """Sync, DataFrame-returning facade over a ComputeManager."""
+
+    def __init__(self, manager: ComputeManager) -> None:
+        self.manager = manager
+        self._runner = LoopThread()
+        self._errors: list[tuple[Any, ...]] = []
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self._runner.run(coro)
+
+    def _report(self, operation: str, errors: dict[str, ComputeError]) -> None:
+        for name, err in errors.items():
+            self._errors.append((pd.Timestamp.now(tz="UTC"), name, operation, type(err).__name__, err.message, err.cause, err.solution))
+            warnings.warn(f"{name} failed during {operation}: {err.message} (other providers' rows are shown; see s.errors())", stacklevel=3)
+
+    @property
+    def local(self) -> LocalCloud:
+        """The local cloud's handle (clock, traces, history)."""
+        provider = self.manager.providers.get("local")
+        if provider is None:
+            raise ValidationError("local: no local provider is configured", field="local", rule="configured provider")
+        return LocalCloud(provider)
+
+    # -- fleets ------------------------------------------------------------
+    def create_fleet(self, config: FleetConfig, dry_run: bool = False) -> Fleet | Plan:
+        """Create a fleet; ``dry_run=True`` returns the plan and hourly cost instead."""
+        return self._run(self.manager.create_fleet(config, dry_run=dry_run))
+
+    def update_fleet(self, config: FleetConfig, dry_run: bool = False) -> Fleet | Plan:
+        return self._run(self.manager.update_fleet(config, dry_run=dry_run))
+
+    def update_fleet_capacity(self, fleet: str, capacity: int, dry_run: bool = False) -> Fleet | Plan:
+        """Scale ``fleet`` to ``capacity`` instances (``dry_run=True``: plan + hourly cost delta)."""
+        return self._run(self.manager.update_fleet_capacity(fleet, capacity, dry_run=dry_run))
+
+    def delete_fleet(self, fleet: str, dry_run: bool = False) -> None | Plan:
+        return self._run(self.manager.delete_fleet(fleet, dry_run=dry_run))
+
+    def fleet(self, fleet: str) -> Fleet:
+        """One fleet, found on whichever provider holds it."""
+        return self._run(self.manager.get_fleet(fleet))
+
+    def configure_auto_scaling(self, fleet: str, config: AutoScalingConfig, dry_run: bool = False) -> Fleet | Plan:
+        return self._run(self.manager.configure_auto_scaling(fleet, config, dry_run=dry_run))
+
+    # -- instances -----------------------------------------------------------
+    def instance(self, instance_id: str) -> Instance:
+        return self._run(self.manager.get_instance(instance_id))
+
+    def start_instance(self, instance_id: str, dry_run: bool = False) -> Instance | Plan:
+        return self._run(self.manager.start_instance(instance_id, dry_run=dry_run))
+
+    def stop_instance(self, instance_id: str, dry_run: bool = False) -> Instance | Plan:
+        return self._run(self.manager.stop_instance(instance_id, dry_run=dry_run))
+
+    def terminate_instance(self, instance_id: str, dry_run: bool = False) -> Instance | Plan:
+        """Terminate an instance; a fleet member is replaced to keep the fleet's capacity."""
+        return self._run(self.manager.terminate_instance(instance_id, dry_run=dry_run))
+
+    # -- functions -------------------------------------------------------------
+    def create_function(self, config: FunctionConfig, dry_run: bool = False) -> Function | Plan:
+        return self._run(self.manager.create_function(config, dry_run=dry_run))
+
+    def update_function(self, config: FunctionConfig, dry_run: bool = False) -> Function | Plan:
+        return self._run(self.manager.update_function(config, dry_run=dry_run))
+
+    def delete_function(self, function: str, dry_run: bool = False) -> None | Plan:
+        return self._run(self.manager.delete_function(function, dry_run=dry_run))
+
+    def invoke_function(self, function: str, payload: bytes) -> bytes:
+        return self._run(self.manager.invoke_function(function, payload))
+
+    # -- DataFrames ------------------------------------------------------------
+    def fleets(self) -> pd.DataFrame:
+        """One row per fleet on every provider."""
+        listing = self._run(self.manager.list_fleets())
+        self._report("list_fleets", listing.errors)
+        df = frames.frame(frames.FLEETS, [
+            (f.id, f.name, f.provider, f.region, f.instance_type, f.capacity, f.running, f.min_capacity,
+             f.max_capacity, f.spot, f.hourly_cost_usd,
+             f.auto_scaling.target_cpu_utilization if f.auto_scaling else float("nan"),
+             f.created_at.timestamp() if f.created_at else None, f.description, f.tags)
+            for f in listing
+        ])
+        df.attrs["errors"] = listing.errors
+        return df
+
+    def instances(self, fleet: str | None = None, state: str | Iterable[str] | None = None) -> pd.DataFrame:
+        """One row per instance. ``state``: one state, several, or ``"all"``; default every state but terminated."""
+        df = self._run(self.manager.list_instances(fleet, _states(state)))
+        self._report("list_instances", df.attrs.get("errors", {}))
+        return df
+
+    def functions(self) -> pd.DataFrame:
+        """One row per function on every provider that has functions."""
+        listing = self._run(self.manager.list_functions())
+        self._report("list_functions", listing.errors)
+        df = frames.frame(frames.FUNCTIONS, [
+            (f.id, f.name, f.provider, f.runtime, f.handler, f.memory_mb, f.timeout_sec, f.version, f.code_sha256,
+             f.updated_at.timestamp() if f.updated_at else None)
+            for f in listing
+        ])
+        df.attrs["errors"] = listing.errors
+        return df
+
+    def costs(self, start: TimeLike = None, end: TimeLike = None, by: str = "fleet") -> pd.DataFrame:
+        """What compute cost between ``start`` and ``end``, grouped ``by`` fleet, instance_type, provider or instance."""
+        if by not in (*COST_GROUPS, "instance"):
+            raise ValidationError(f"by: must be one of fleet, instance_type, provider, instance (got {by!r})", field="by",
+                                  rule="fleet | instance_type | provider | instance")
+        df = self._run(self.manager.costs(_timestamp(start, "start"), _timestamp(end, "end")))
+        errors = df.attrs.get("errors", {})
+        self._report("costs", errors)
+        if by == "instance":
+            return df
+        keys = COST_GROUPS[by]
+        out = (
+            df.groupby(keys, dropna=False, sort=True)
+            .agg(instances=("instance_id", "nunique"), running_hours=("running_seconds", "sum"),
+                 cost_usd=("cost_usd", "sum"), source=("source", lambda s: ",".join(sorted(set(s)))))
+            .reset_index()
+        )
+        out["running_hours"] = out["running_hours"] / 3600.0
+        out = out.astype({"instances": "int64", "running_hours": "float64", "cost_usd": "float64"})
+        out.attrs["errors"] = errors
+        return out
+
+    def utilization(self, fleet: str, start: TimeLike = None, end: TimeLike = None, period: str = "5min", by: str = "fleet") -> pd.DataFrame:
+        """CPU % and capacity of ``fleet`` over time (``by="instance"``: one series per instance)."""
+        return self._run(self.manager.utilization(fleet, _timestamp(start, "start"), _timestamp(end, "end"), period, by))
+
+    def status(self) -> pd.DataFrame:
+        """Each provider: reachable or not, region, account, detail."""
+        listing = self._run(self.manager.status())
+        return pd.DataFrame(
+            [(s.provider, s.ok, s.region, s.account, s.detail) for s in listing],
+            columns=["provider", "ok", "region", "account", "detail"],
+        )
+
+    def errors(self) -> pd.DataFrame:
+        """Provider failures reported beside listings in this session, newest last."""
+        return frames.frame(frames.ERRORS, self._errors)
+
+    # -- lifecycle and display -------------------------------------------------
+    def close(self) -> None:
+        self._run(self.manager.close())
+        self._runner.close()
+
+    def __enter__(self) -> ComputeSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<ComputeSession providers={list(self.manager.providers)} default={self.manager.default_provider!r}>"
+
+    def _repr_html_(self) -> str:
+        status = self.status()
+        fleets = self.fleets()
+        instances = self.instances()
+        rows = []
+        for _, st in status.iterrows():
+            n_fleets = int((fleets["provider"] == st["provider"]).sum())
+            n_inst = int((instances["provider"] == st["provider"]).sum())
+            mark = "✓" if st["ok"] else "✗"
+            rows.append(
+                f"<tr><td>{html.escape(st['provider'])}</td><td>{mark}</td><td>{html.escape(str(st['detail']))}</td>"
+                f"<td>{n_fleets}</td><td>{n_inst}</td></tr>"
+            )
+        return (
+            f"<b>ComputeSession</b> (default provider: {html.escape(self.manager.default_provider)})"
+            "<table><tr><th>provider</th><th>ok</th><th>status</th><th>fleets</th><th>instances</th></tr>"
+            + "".join(rows) + "</table>"
+        )
