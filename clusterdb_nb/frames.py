@@ -12,41 +12,43 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# dtype "utc" means: epoch seconds (float) or datetimes in, tz-aware UTC out.
+# dtype "utc" means: epoch seconds (float) or datetimes in, tz-aware UTC out;
+# "str" is pandas' default string dtype (``str`` from pandas 3, ``object`` before).
 Schema = dict[str, str]
+_STRING = "str" if int(pd.__version__.split(".")[0]) >= 3 else "object"
 
 FLEETS: Schema = {
-    "id": "object", "name": "object", "provider": "object", "region": "object",
-    "instance_type": "object", "capacity": "int64", "running": "int64",
+    "id": "str", "name": "str", "provider": "str", "region": "str",
+    "instance_type": "str", "capacity": "int64", "running": "int64",
     "min_capacity": "int64", "max_capacity": "int64", "spot": "bool",
     "hourly_cost_usd": "float64", "target_cpu": "float64", "created_at": "utc",
-    "description": "object", "tags": "object",
+    "description": "str", "tags": "object",
 }
 INSTANCES: Schema = {
-    "id": "object", "fleet": "object", "provider": "object", "region": "object",
-    "instance_type": "object", "state": "object", "spot": "bool", "hourly_cost_usd": "float64",
-    "launched_at": "utc", "state_since": "utc", "private_ip": "object", "tags": "object",
+    "id": "str", "fleet": "str", "provider": "str", "region": "str",
+    "instance_type": "str", "state": "str", "spot": "bool", "hourly_cost_usd": "float64",
+    "launched_at": "utc", "state_since": "utc", "private_ip": "str", "tags": "object",
 }
 FUNCTIONS: Schema = {
-    "id": "object", "name": "object", "provider": "object", "runtime": "object",
-    "handler": "object", "memory_mb": "int64", "timeout_sec": "int64", "version": "int64",
-    "code_sha256": "object", "updated_at": "utc",
+    "id": "str", "name": "str", "provider": "str", "runtime": "str",
+    "handler": "str", "memory_mb": "int64", "timeout_sec": "int64", "version": "int64",
+    "code_sha256": "str", "updated_at": "utc",
 }
 COSTS: Schema = {
-    "provider": "object", "fleet": "object", "instance_id": "object", "instance_type": "object",
-    "region": "object", "spot": "bool", "running_seconds": "float64", "cost_usd": "float64",
-    "source": "object",
+    "provider": "str", "fleet": "str", "instance_id": "str", "instance_type": "str",
+    "region": "str", "spot": "bool", "running_seconds": "float64", "cost_usd": "float64",
+    "source": "str",
 }
 UTILIZATION: Schema = {
-    "time": "utc", "fleet": "object", "provider": "object", "cpu_percent": "float64",
+    "time": "utc", "fleet": "str", "provider": "str", "cpu_percent": "float64",
     "running": "int64", "desired_capacity": "int64",
 }
 INSTANCE_UTILIZATION: Schema = {
-    "time": "utc", "fleet": "object", "provider": "object", "instance_id": "object", "cpu_percent": "float64",
+    "time": "utc", "fleet": "str", "provider": "str", "instance_id": "str", "cpu_percent": "float64",
 }
 ERRORS: Schema = {
-    "time": "utc", "provider": "object", "operation": "object", "error": "object",
-    "message": "object", "cause": "object", "solution": "object",
+    "time": "utc", "provider": "str", "operation": "str", "error": "str",
+    "message": "str", "cause": "str", "solution": "str",
 }
 
 
@@ -54,8 +56,8 @@ def utc(values: Any) -> pd.DatetimeIndex:
     """Epoch seconds or datetimes as a tz-aware UTC index."""
     arr = np.asarray(values)
     if arr.dtype.kind in "fiu":
-        return pd.to_datetime(arr.astype("float64"), unit="s", utc=True)
-    return pd.to_datetime(arr, utc=True)
+        return pd.to_datetime(arr.astype("float64"), unit="s", utc=True).as_unit("ns")
+    return pd.DatetimeIndex(pd.to_datetime(arr, utc=True)).as_unit("ns")
 
 
 def frame(schema: Schema, rows: Iterable[Sequence[Any]] | dict[str, Any]) -> pd.DataFrame:
@@ -70,6 +72,8 @@ def frame(schema: Schema, rows: Iterable[Sequence[Any]] | dict[str, Any]) -> pd.
         col = columns[name]
         if dtype == "utc":
             data[name] = utc(np.asarray(col, dtype="float64") if _all_numbers(col) else list(col))
+        elif dtype == "str":
+            data[name] = pd.array(np.asarray(col, dtype=object) if len(col) else np.empty(0, dtype=object), dtype=_STRING)
         elif dtype == "object":
             data[name] = np.asarray(col, dtype=object) if len(col) else np.empty(0, dtype=object)
         else:

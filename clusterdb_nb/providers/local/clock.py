@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from datetime import timedelta
@@ -22,7 +23,8 @@ def parse_duration(value: str | float | int | timedelta | pd.Timedelta) -> float
         seconds = float(value)
     else:
         try:
-            seconds = pd.Timedelta(value).total_seconds()
+            text = re.sub(r"(?<=\d)\s*d\b", "D", value) if isinstance(value, str) else value
+            seconds = pd.Timedelta(text).total_seconds()
         except (ValueError, TypeError):
             raise ValidationError(
                 f"duration: {value!r} is not a duration such as '30min', '2h' or '1d'",
