@@ -157,11 +157,11 @@ class ComputeManager:
         """Create a fleet (``dry_run`` returns the plan and its hourly cost)."""
         config = self.resolve_fleet_config(config)
         p = self.provider(config.provider)
+        if not p.supports("create_fleet"):
+            raise p.unsupported("create_fleet")
         assert config.instance_type is not None and config.capacity is not None
-        after = self._fleet_cost(p, config.instance_type, config.spot, config.capacity)
         if dry_run:
-            if not p.supports("create_fleet"):
-                raise p.unsupported("create_fleet")
+            after = self._fleet_cost(p, config.instance_type, config.spot, config.capacity)
             return self._plan(p, "create_fleet", config.name, (config.name, config.instance_type, config.capacity), 0.0, after)
         fleet = await self._call(p, "create_fleet", config)
         self._owners[("fleet", fleet.id)] = p.name
@@ -268,9 +268,9 @@ class ComputeManager:
     # -- functions -------------------------------------------------------------
     async def create_function(self, config: FunctionConfig, dry_run: bool = False) -> Function | Plan:
         p = self.provider(config.provider)
+        if not p.supports("create_function"):
+            raise p.unsupported("create_function")
         if dry_run:
-            if not p.supports("create_function"):
-                raise p.unsupported("create_function")
             return self._plan(p, "create_function", config.name, (config.name, config.runtime), 0.0, 0.0)
         fn = await self._call(p, "create_function", config)
         self._owners[("function", fn.name)] = p.name

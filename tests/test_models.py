@@ -7,7 +7,7 @@ import datetime
 import decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import clusterdb_nb as cdb
@@ -404,7 +404,9 @@ FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
 def _only_validation_error(build):
     try:
         build()
+        event("accepted")
     except cdb.ValidationError as err:
+        event("rejected")
         assert isinstance(err, ValueError)
         assert isinstance(err.field, str) and err.field
         assert isinstance(err.rule, str) and err.rule

@@ -1,0 +1,381 @@
+"""Tests for clusterdb_nb.config: the seed's YAML, ${VAR} interpolation, secrets, overrides, connect()."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import clusterdb_nb as cdb
+from clusterdb_nb.config import load_config
+
+# Both YAML blocks of the seed's "Configuration" section, verbatim.
+SEED_YAML = """\
+compute:
+  default_provider: aws
+  providers:
+    aws:
+      region: us-west-2
+      credentials:
+        access_key: ${AWS_ACCESS_KEY}
+        secret_key: ${AWS_SECRET_KEY}
+    gcp:
+      project_id: my-project
+      credentials_file: /path/to/credentials.json
+    azure:
+      subscription_id: ${AZURE_SUBSCRIPTION_ID}
+      tenant_id: ${AZURE_TENANT_ID}
+
+fleet:
+  default_instance_type: t3.medium
+  default_capacity: 3
+  tags:
+    environment: production
+    managed-by: clusterdb
+  networking:
+    vpc_id: vpc-1234567
+    subnet_ids:
+      - subnet-1234567
+      - subnet-7654321
+"""
+
+ENV = {
+    "AWS_ACCESS_KEY": "AKIAEXAMPLEACCESS7Q",
+    "AWS_SECRET_KEY": "wJalrXUtnFEMIsecretK7MDENGbPxRfiCY",
+    "AZURE_SUBSCRIPTION_ID": "11111111-2222-3333-4444-555555555555",
+    "AZURE_TENANT_ID": "66666666-7777-8888-9999-000000000000",
+}
+SECRETS = (ENV["AWS_ACCESS_KEY"], ENV["AWS_SECRET_KEY"])
+
+
+@pytest.fixture
+def env(monkeypatch):
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+@pytest.fixture
+def seed_file(tmp_path):
+    path = tmp_path / "clusterdb.yaml"
+    path.write_text(SEED_YAML)
+    return path
+
+
+def aws_config(credentials: dict, **aws: object) -> dict:
+    return {"compute": {"default_provider": "aws", "providers": {"aws": {"credentials": credentials, **aws}}}}
+
+
+# --------------------------------------------------------------------------- the seed's file
+
+
+def test_seed_yaml_loads_fields_as_written(env, seed_file):
+    cfg = load_config(seed_file)
+    compute = cfg.compute
+    assert compute.default_provider == "aws"
+    assert list(compute.providers.sections()) == ["aws", "gcp", "azure"]
+    aws = compute.providers.aws
+    assert aws.region == "us-west-2"
+    assert aws.credentials.access_key.get_secret_value() == ENV["AWS_ACCESS_KEY"]
+    assert aws.credentials.secret_key.get_secret_value() == ENV["AWS_SECRET_KEY"]
+    assert compute.providers.gcp.project_id == "my-project"
+    assert compute.providers.gcp.credentials_file == "/path/to/credentials.json"
+    assert compute.providers.azure.subscription_id == ENV["AZURE_SUBSCRIPTION_ID"]
+    assert compute.providers.azure.tenant_id == ENV["AZURE_TENANT_ID"]
+    fleet = cfg.fleet
+    assert (fleet.default_instance_type, fleet.default_capacity) == ("t3.medium", 3)
+    assert fleet.tags == {"environment": "production", "managed-by": "clusterdb"}
+    assert fleet.networking.vpc_id == "vpc-1234567"
+    assert fleet.networking.subnet_ids == ["subnet-1234567", "subnet-7654321"]
+
+
+def test_seed_yaml_loads_from_str_path(env, seed_file):
+    assert load_config(str(seed_file)) == load_config(seed_file)
+
+
+@pytest.mark.parametrize("missing", sorted(ENV))
+def test_missing_variable_is_named_and_other_secrets_stay_hidden(env, seed_file, missing):
+    env.delenv(missing)
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(seed_file)
+    err = info.value
+    text = f"{err} {err.rule} {err.solution} {err._render_traceback_()}"
+    assert missing in str(err)
+    assert "not set" in str(err)
+    for name, value in ENV.items():
+        if name != missing:
+            assert value not in text
+
+
+def test_missing_variable_error_field_is_the_yaml_path(env, seed_file):
+    env.delenv("AWS_SECRET_KEY")
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(seed_file)
+    assert info.value.field == "compute.providers.aws.credentials.secret_key"
+
+
+def test_default_syntax_uses_default_when_unset_and_env_when_set(monkeypatch):
+    raw = {"compute": {"default_provider": "aws", "providers": {"aws": {"region": "${CDB_TEST_REGION:-eu-central-1}"}}}}
+    monkeypatch.delenv("CDB_TEST_REGION", raising=False)
+    assert load_config(raw).compute.providers.aws.region == "eu-central-1"
+    monkeypatch.setenv("CDB_TEST_REGION", "ap-south-1")
+    assert load_config(raw).compute.providers.aws.region == "ap-south-1"
+
+
+def test_interpolation_inside_a_longer_string_and_lists(monkeypatch):
+    monkeypatch.setenv("CDB_TEST_SUBNET", "abc")
+    raw = {"fleet": {"networking": {"subnet_ids": ["subnet-${CDB_TEST_SUBNET}", "subnet-${CDB_TEST_NOPE:-def}"]}}}
+    assert load_config(raw).fleet.networking.subnet_ids == ["subnet-abc", "subnet-def"]
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def test_secrets_never_in_repr_str_json_or_html(env, seed_file):
+    cfg = load_config(seed_file)
+    for shown in (repr(cfg), str(cfg), cfg.model_dump_json(), cfg._repr_html_(), repr(cfg.compute.providers.aws)):
+        for secret in SECRETS:
+            assert secret not in shown
+    assert "**********" in cfg.model_dump_json()
+
+
+def test_azure_client_secret_is_hidden():
+    cfg = load_config({"compute": {"default_provider": "azure", "providers": {"azure": {
+        "subscription_id": "sub", "client_id": "app", "client_secret": "azure-very-secret-value"}}}})
+    assert "azure-very-secret-value" not in repr(cfg) + cfg.model_dump_json()
+    assert cfg.compute.providers.azure.client_secret.get_secret_value() == "azure-very-secret-value"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        aws_config({"access_key": SECRETS[0], "secret_key": SECRETS[1], "region": "us-west-2"}),
+        aws_config({"access_key": SECRETS[0], "secret_key": SECRETS[1]}, max_attempts="many"),
+        aws_config({"access_key": SECRETS[0], "secret_key": SECRETS[1]}, retry_mode="legacy"),
+        aws_config({"access_key": SECRETS[0], "secret_key": [SECRETS[1]]}),
+    ],
+    ids=["extra-key-in-credentials", "bad-max-attempts", "bad-retry-mode", "secret-as-list"],
+)
+def test_secrets_not_in_error_of_a_bad_section(raw):
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(raw)
+    err = info.value
+    text = f"{err} {err.rule} {err.field} {err._render_traceback_()}"
+    for secret in SECRETS:
+        assert secret not in text
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        # the boto3 spelling of the key, holding the secret: rejected as an extra key
+        {"access_key": SECRETS[0], "secret_key": "x", "aws_secret_access_key": SECRETS[1]},
+        # an all-digit secret is read by YAML as an int: rejected as "not a string"
+        {"access_key": SECRETS[0], "secret_key": 80417293665512},
+    ],
+    ids=["secret-under-misspelled-key", "secret-of-wrong-type"],
+)
+def test_rejected_secret_value_is_not_echoed_in_error(credentials):
+    # config sections set hide_input_in_errors; the "(got ...)" suffix must respect it.
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(aws_config(credentials))
+    secret = str(credentials.get("aws_secret_access_key", credentials["secret_key"]))
+    assert secret not in str(info.value)
+    assert secret not in (info.value.rule or "")
+
+
+# --------------------------------------------------------------------------- defaults and overrides
+
+
+def test_no_source_means_local_only():
+    cfg = load_config()
+    assert cfg.compute.default_provider == "local"
+    assert list(cfg.compute.providers.sections()) == ["local"]
+    assert cfg.compute.providers.local.clock == "wall"
+    assert cfg.fleet.default_instance_type == "t3.medium"
+
+
+def test_override_changes_only_region_and_keeps_credentials(env, seed_file):
+    base = load_config(seed_file)
+    cfg = load_config(seed_file, aws={"region": "eu-west-1"})
+    aws = cfg.compute.providers.aws
+    assert aws.region == "eu-west-1"
+    assert aws.credentials == base.compute.providers.aws.credentials
+    assert aws.credentials.secret_key.get_secret_value() == ENV["AWS_SECRET_KEY"]
+    assert cfg.compute.default_provider == "aws"
+    assert cfg.compute.providers.gcp == base.compute.providers.gcp
+    assert cfg.fleet == base.fleet
+
+
+def test_local_override_without_file():
+    cfg = load_config(None, local={"clock": "virtual", "seed": 7, "path": ":memory:"})
+    local = cfg.compute.providers.local
+    assert (local.clock, local.seed, local.path) == ("virtual", 7, ":memory:")
+    assert cfg.compute.default_provider == "local"
+    assert list(cfg.compute.providers.sections()) == ["local"]
+
+
+def test_bad_override_value_is_validation_error():
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(None, local={"clock": "sundial"})
+    assert "clock" in str(info.value)
+
+
+def test_load_config_accepts_a_loaded_config():
+    cfg = load_config(None, local={"clock": "virtual", "path": ":memory:"})
+    assert load_config(cfg) == cfg
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_bad_yaml_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("compute: [unclosed\n  default_provider: aws\n")
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(path)
+    assert info.value.field == "config" and "YAML" in str(info.value)
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nope.yaml"
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(path)
+    assert info.value.field == "config" and "nope.yaml" in str(info.value)
+
+
+def test_top_level_list_is_rejected(tmp_path):
+    path = tmp_path / "list.yaml"
+    path.write_text("- compute\n- fleet\n")
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(path)
+    assert "mapping" in str(info.value)
+
+
+def test_default_provider_must_be_configured():
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config({"compute": {"default_provider": "gcp", "providers": {"local": {}}}})
+    assert "gcp" in str(info.value) and "configured" in str(info.value)
+
+
+def test_unknown_top_level_key_rejected():
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config({"computer": {}})
+    assert "computer" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({"compute": {"default_provider": "aws", "providers": {"aws": {"max_attempts": "many"}}}}, "compute.providers.aws.max_attempts"),
+        ({"fleet": {"default_capacity": -1}}, "fleet.default_capacity"),
+        ({"compute": {"providers": {"local": {"clock": "sundial"}}}}, "compute.providers.local.clock"),
+    ],
+    ids=["aws-max-attempts", "fleet-default-capacity", "local-clock"],
+)
+def test_nested_error_field_is_the_dotted_path(raw, field):
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(raw)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize("text", ["compute:\n", "compute: 1\n", "compute: [aws]\n", "fleet:\n  default_capacity: 2\ncompute:\n"])
+def test_malformed_compute_section_is_validation_error(tmp_path, text):
+    # `compute:` left empty in YAML is None, not {}.
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    try:
+        cfg = load_config(path)
+    except cdb.ValidationError as err:
+        assert "compute" in str(err)
+    else:
+        assert cfg.compute.default_provider == "local"
+
+
+def test_malformed_providers_with_override_is_validation_error():
+    with pytest.raises(cdb.ValidationError):
+        load_config({"compute": {"providers": ["aws"]}}, local={})
+
+
+# --------------------------------------------------------------------------- fuzzing load_config(dict)
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=30),
+                    st.sampled_from(["${CDB_FUZZ_UNSET}", "${CDB_FUZZ_UNSET:-x}", "${HOME}", "$", "${", "local", "aws"]))
+ANYTHING = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=10,
+)
+
+
+def maybe(strategy):
+    return st.one_of(strategy, strategy, ANYTHING)
+
+
+def section(**fields):
+    return st.fixed_dictionaries({}, optional={k: maybe(v) for k, v in fields.items()})
+
+
+PROVIDERS = section(
+    aws=section(region=st.text(max_size=12), max_attempts=st.integers(-2, 10), retry_mode=st.sampled_from(["standard", "adaptive", "x"]),
+                credentials=section(access_key=st.text(max_size=10), secret_key=st.text(max_size=10))),
+    gcp=section(project_id=st.text(max_size=10), credentials_file=st.text(max_size=10)),
+    azure=section(subscription_id=st.text(max_size=10), client_secret=st.text(max_size=10)),
+    local=section(clock=st.sampled_from(["wall", "virtual", "x"]), seed=st.integers(), path=st.just(":memory:"),
+                  start=st.sampled_from(["2025-01-01T00:00:00Z", "yesterday"]), boot_seconds=st.floats()),
+    custom=ANYTHING,
+)
+CONFIGS = section(
+    compute=section(default_provider=st.sampled_from(["aws", "gcp", "azure", "local", "custom", "nope"]), providers=PROVIDERS),
+    fleet=section(default_instance_type=st.text(max_size=10), default_capacity=st.integers(-2, 10),
+                  tags=st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
+                  networking=section(vpc_id=st.text(max_size=5), subnet_ids=st.lists(st.text(max_size=5), max_size=2))),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(raw=st.one_of(CONFIGS, CONFIGS, ANYTHING))
+def test_fuzz_load_config_raises_only_validation_error(monkeypatch, raw):
+    monkeypatch.delenv("CDB_FUZZ_UNSET", raising=False)
+    try:
+        load_config(raw)
+    except cdb.ValidationError as err:
+        assert isinstance(err.field, str) and err.field
+
+
+# --------------------------------------------------------------------------- connect()
+
+
+def test_connect_uses_clusterdb_config_env(tmp_path, monkeypatch):
+    path = tmp_path / "local.yaml"
+    path.write_text(
+        "compute:\n"
+        "  default_provider: local\n"
+        "  providers:\n"
+        "    local:\n"
+        "      path: ':memory:'\n"
+        "      clock: virtual\n"
+        "      start: '2025-03-01T08:00:00Z'\n"
+    )
+    monkeypatch.setenv("CLUSTERDB_CONFIG", str(path))
+    monkeypatch.setenv("CLUSTERDB_HOME", str(tmp_path / "home"))
+    s = cdb.connect()
+    try:
+        assert s.local.now == pd.Timestamp("2025-03-01T08:00:00Z")
+        assert list(s.status()["provider"]) == ["local"]
+        assert "virtual" in s.status()["detail"].iloc[0]
+    finally:
+        s.close()
+    assert not (tmp_path / "home" / "local.db").exists()
+
+
+def test_connect_without_config_puts_state_in_clusterdb_home(tmp_path, monkeypatch):
+    monkeypatch.delenv("CLUSTERDB_CONFIG", raising=False)
+    home = tmp_path / "home"
+    monkeypatch.setenv("CLUSTERDB_HOME", str(home))
+    s = cdb.connect()
+    try:
+        status = s.status()
+        assert list(status["provider"]) == ["local"] and bool(status["ok"].iloc[0])
+        assert (home / "local.db").is_file()
+    finally:
+        s.close()
