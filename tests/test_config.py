@@ -153,9 +153,8 @@ def test_azure_client_secret_is_hidden():
         aws_config({"access_key": SECRETS[0], "secret_key": SECRETS[1], "region": "us-west-2"}),
         aws_config({"access_key": SECRETS[0], "secret_key": SECRETS[1]}, max_attempts="many"),
         aws_config({"access_key": SECRETS[0], "secret_key": SECRETS[1]}, retry_mode="legacy"),
-        aws_config({"access_key": SECRETS[0], "secret_key": [SECRETS[1]]}),
     ],
-    ids=["extra-key-in-credentials", "bad-max-attempts", "bad-retry-mode", "secret-as-list"],
+    ids=["extra-key-in-credentials", "bad-max-attempts", "bad-retry-mode"],
 )
 def test_secrets_not_in_error_of_a_bad_section(raw):
     with pytest.raises(cdb.ValidationError) as info:
@@ -167,20 +166,20 @@ def test_secrets_not_in_error_of_a_bad_section(raw):
 
 
 @pytest.mark.parametrize(
-    "credentials",
+    ("credentials", "secret"),
     [
         # the boto3 spelling of the key, holding the secret: rejected as an extra key
-        {"access_key": SECRETS[0], "secret_key": "x", "aws_secret_access_key": SECRETS[1]},
+        ({"access_key": SECRETS[0], "secret_key": "x", "aws_secret_access_key": SECRETS[1]}, SECRETS[1]),
         # an all-digit secret is read by YAML as an int: rejected as "not a string"
-        {"access_key": SECRETS[0], "secret_key": 80417293665512},
+        ({"access_key": SECRETS[0], "secret_key": 80417293665512}, "80417293665512"),
+        ({"access_key": SECRETS[0], "secret_key": [SECRETS[1]]}, SECRETS[1]),
     ],
-    ids=["secret-under-misspelled-key", "secret-of-wrong-type"],
+    ids=["secret-under-misspelled-key", "secret-of-wrong-type", "secret-in-a-list"],
 )
-def test_rejected_secret_value_is_not_echoed_in_error(credentials):
+def test_rejected_secret_value_is_not_echoed_in_error(credentials, secret):
     # config sections set hide_input_in_errors; the "(got ...)" suffix must respect it.
     with pytest.raises(cdb.ValidationError) as info:
         load_config(aws_config(credentials))
-    secret = str(credentials.get("aws_secret_access_key", credentials["secret_key"]))
     assert secret not in str(info.value)
     assert secret not in (info.value.rule or "")
 
@@ -333,7 +332,7 @@ CONFIGS = section(
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(raw=st.one_of(CONFIGS, CONFIGS, ANYTHING))
+@given(raw=st.one_of(CONFIGS, CONFIGS, st.dictionaries(st.text(max_size=8), ANYTHING, max_size=3)))
 def test_fuzz_load_config_raises_only_validation_error(monkeypatch, raw):
     monkeypatch.delenv("CDB_FUZZ_UNSET", raising=False)
     try:
