@@ -20,7 +20,7 @@ from pydantic import ConfigDict, Field, SecretStr, model_validator
 from typing_extensions import Self
 
 from .errors import ValidationError
-from .models import Model
+from .models import Model, cross_field
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -116,9 +116,10 @@ class ComputeSection(Section):
     def _default_is_configured(self) -> Self:
         names = list(self.providers.sections())
         if not names:
-            raise ValueError("configure at least one provider")
+            raise cross_field("providers", "at least one provider", "configure at least one provider")
         if self.default_provider not in names:
-            raise ValueError(f"default_provider {self.default_provider!r} is not one of the configured providers {names}")
+            raise cross_field("default_provider", "a configured provider",
+                              f"{self.default_provider!r} is not one of the configured providers {names}")
         return self
 
 
@@ -206,12 +207,15 @@ def load_config(source: str | os.PathLike[str] | dict[str, Any] | ClusterConfig 
     if not isinstance(raw, dict):
         raise ValidationError("config: the top level must be a mapping", field="config", rule="mapping")
     raw = interpolate(raw)
-    if overrides:
-        compute = raw.get("compute") or {}
-        providers = _deep_merge(compute.get("providers") or {}, overrides)
-        raw = {**raw, "compute": {**compute, "providers": providers}}
+    compute = raw.get("compute", {})
+    if isinstance(compute, dict) and isinstance(compute.get("providers", {}), dict):
+        providers = compute.get("providers") or {}
+        if overrides:
+            providers = _deep_merge(providers, overrides)
+        if not providers:
+            providers = {"local": {}}
+        compute = {**compute, "providers": providers}
         if "default_provider" not in compute and len(providers) == 1:
-            raw["compute"]["default_provider"] = next(iter(providers))
-    elif not raw.get("compute", {}).get("providers"):
-        raw = _deep_merge(raw, {"compute": {"providers": {"local": {}}}})
+            compute["default_provider"] = next(iter(providers))
+        raw = {**raw, "compute": compute}
     return ClusterConfig.model_validate(raw)

@@ -40,13 +40,27 @@ def _rule_of(err: dict[str, Any]) -> str:
     return str(err["msg"]).removeprefix("Value error, ")
 
 
-def _raise_ours(exc: pydantic.ValidationError) -> None:
+def _raise_ours(exc: pydantic.ValidationError, hide_input: bool) -> None:
+    """Re-raise pydantic's first error as ours, with the dotted field path and the rule."""
     err = exc.errors()[0]
-    field = ".".join(str(p) for p in err["loc"]) or exc.title
-    rule = _rule_of(err)
-    got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
+    loc = [str(p) for p in err["loc"]]
+    inner = (err.get("ctx") or {}).get("error")
+    if isinstance(inner, ValidationError):  # a nested model or a cross-field rule already said it
+        field = ".".join([*loc, *([inner.field] if inner.field else [])]) or exc.title
+        rule = inner.rule or ""
+        detail = inner.message.removeprefix(f"{inner.field}: ")
+    else:
+        field = ".".join(loc) or exc.title
+        rule = _rule_of(err)
+        shown = not hide_input and "input" in err and not isinstance(err["input"], dict)
+        detail = rule + (f" (got {err['input']!r})" if shown else "")
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    raise ValidationError(f"{field}: {rule}{got}{more}", field=field, rule=rule) from None
+    raise ValidationError(f"{field}: {detail}{more}", field=field, rule=rule) from None
+
+
+def cross_field(field: str, rule: str, detail: str) -> ValidationError:
+    """The error a model validator raises for a rule across fields, naming ``field``."""
+    return ValidationError(f"{field}: {detail}", field=field, rule=rule)
 
 
 class Model(BaseModel):
@@ -58,15 +72,15 @@ class Model(BaseModel):
         try:
             super().__init__(**data)
         except pydantic.ValidationError as exc:
-            _raise_ours(exc)
+            _raise_ours(exc, bool(self.model_config.get("hide_input_in_errors")))
 
     @classmethod
     def model_validate(cls, obj: Any, **kw: Any) -> Self:  # type: ignore[override]
         try:
             return super().model_validate(obj, **kw)
         except pydantic.ValidationError as exc:
-            _raise_ours(exc)
-            raise  # unreachable
+            _raise_ours(exc, bool(cls.model_config.get("hide_input_in_errors")))
+            raise  # unreachable: _raise_ours always raises
 
     def _replace(self, **changes: Any) -> Self:
         """A new, re-validated copy with ``changes`` applied."""
@@ -112,7 +126,8 @@ class AutoScalingConfig(Model):
     @model_validator(mode="after")
     def _bounds(self) -> Self:
         if self.min_capacity > self.max_capacity:
-            raise ValueError(f"min_capacity ({self.min_capacity}) must be <= max_capacity ({self.max_capacity})")
+            raise cross_field("min_capacity", "min_capacity <= max_capacity",
+                              f"must be <= max_capacity ({self.max_capacity}) (got {self.min_capacity})")
         return self
 
 
@@ -157,11 +172,11 @@ class FleetConfig(Model):
     def _bounds(self) -> Self:
         lo, hi, n = self.min_capacity, self.max_capacity, self.capacity
         if lo is not None and hi is not None and lo > hi:
-            raise ValueError(f"min_capacity ({lo}) must be <= max_capacity ({hi})")
+            raise cross_field("min_capacity", "min_capacity <= max_capacity", f"must be <= max_capacity ({hi}) (got {lo})")
         if n is not None and lo is not None and n < lo:
-            raise ValueError(f"capacity ({n}) must be >= min_capacity ({lo})")
+            raise cross_field("capacity", "min_capacity <= capacity", f"must be >= min_capacity ({lo}) (got {n})")
         if n is not None and hi is not None and n > hi:
-            raise ValueError(f"capacity ({n}) must be <= max_capacity ({hi})")
+            raise cross_field("capacity", "capacity <= max_capacity", f"must be <= max_capacity ({hi}) (got {n})")
         return self
 
     def with_capacity(self, capacity: int) -> FleetConfig:

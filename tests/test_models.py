@@ -248,7 +248,9 @@ def test_function_config_from_the_seed():
     assert (fn.memory_mb, fn.timeout_sec, fn.environment) == (256, 30, {"STAGE": "dev"})
 
 
-@pytest.mark.parametrize("runtime", ["python3.9", "python3.12", "python3.13", "nodejs20.x", "java21", "go1.x", "dotnet8", "provided.al2023"])
+@pytest.mark.parametrize(
+    "runtime", ["python3.9", "python3.12", "python3.13", "nodejs20.x", "java21", "go1.x", "dotnet8", "provided.al2023"],
+)
 def test_known_runtimes(runtime):
     assert FunctionConfig(name="f", runtime=runtime).runtime == runtime
 

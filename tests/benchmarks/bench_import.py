@@ -96,7 +96,7 @@ def own_modules(env: dict[str, str], top: int = 6) -> list[tuple[float, float, s
 def print_table(rows: list[tuple[str, ...]]) -> None:
     header = ("what", "ours (ms)", "baseline (ms)", "ratio", "target")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("{:<%d}" % widths[0] if i == 0 else "{:>%d}" % w for i, w in enumerate(widths))
+    line = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
     print(line.format(*header))
     print("  ".join("-" * w for w in widths))
     for r in rows:
@@ -106,7 +106,8 @@ def print_table(rows: list[tuple[str, ...]]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7, help="fresh interpreters per figure (median reported; default 7)")
-    parser.add_argument("--inherit-env", action="store_true", help="keep this shell's bytecode settings (see the module docstring)")
+    parser.add_argument("--inherit-env", action="store_true",
+                        help="keep this shell's bytecode settings (see the module docstring)")
     args = parser.parse_args(argv)
 
     stack = "pandas, plotly, ipywidgets"
@@ -124,15 +125,15 @@ def main(argv: list[str] | None = None) -> None:
             for mod in imports:
                 samples[mod].append(float(run_python(TIMED_IMPORT.format(mod=mod), env)))
             for where in connects:
-                ours, base = run_python(TIMED_CONNECT, env, where).split()
-                connects[where].append((float(ours), float(base)))
+                ours_s, base_s = run_python(TIMED_CONNECT, env, where).split()
+                connects[where].append((float(ours_s), float(base_s)))
         own = own_modules(env)
 
     ms = {mod: statistics.median(v) * 1000 for mod, v in samples.items()}
     ours = ms["clusterdb_nb"]
-    rows = [("import clusterdb_nb  vs  import " + stack, f"{ours:.1f}", f"{ms[stack]:.1f}", f"{ours / ms[stack]:.2f}x", "<= 1.2x")]
-    for mod in ("pandas", "plotly", "ipywidgets"):
-        rows.append((f"import clusterdb_nb  vs  import {mod}", f"{ours:.1f}", f"{ms[mod]:.1f}", f"{ours / ms[mod]:.2f}x", "(info)"))
+    rows: list[tuple[str, ...]] = []
+    for mod, target in ((stack, "<= 1.2x"), ("pandas", "(info)"), ("plotly", "(info)"), ("ipywidgets", "(info)")):
+        rows.append((f"import clusterdb_nb  vs  import {mod}", f"{ours:.1f}", f"{ms[mod]:.1f}", f"{ours / ms[mod]:.2f}x", target))
     for where, label in (("memory", 'connect(local={"path": ":memory:"})  vs  sqlite3.connect'),
                          ("file", "connect(local={path: file})  vs  sqlite3.connect + WAL")):
         o = statistics.median(x[0] for x in connects[where]) * 1000

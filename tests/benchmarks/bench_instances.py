@@ -161,7 +161,7 @@ def row(what: str, ours: float, base: float, target: str) -> tuple[str, str, str
 def print_table(rows: list[tuple[str, ...]]) -> None:
     header = ("what", "ours (ms)", "baseline (ms)", "ratio", "target")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("{:<%d}" % widths[0] if i == 0 else "{:>%d}" % w for i, w in enumerate(widths))
+    line = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
     print(line.format(*header))
     print("  ".join("-" * w for w in widths))
     for r in rows:
