@@ -1,9 +1,9 @@
 """clusterdb_nb: run compute across AWS, Google Cloud, Azure and a local cloud from a notebook.
 
-    >>> import clusterdb_nb as cdb
-    >>> s = cdb.connect()
-    >>> s.create_fleet(cdb.FleetConfig("web-fleet", "Web Application Fleet").with_capacity(5))
-    >>> s.fleets()
+>>> import clusterdb_nb as cdb
+>>> s = cdb.connect()
+>>> s.create_fleet(cdb.FleetConfig("web-fleet", "Web Application Fleet").with_capacity(5))
+>>> s.fleets()
 """
 
 from .config import ClusterConfig, load_config
@@ -35,9 +35,29 @@ from .session import ComputeSession, connect
 __version__ = "0.1.0"
 
 __all__ = [
-    "AuthenticationError", "AutoScalingConfig", "ClusterConfig", "ComputeError", "ComputeManager",
-    "ComputeProvider", "ComputeSession", "ConflictError", "Fleet", "FleetConfig", "Function",
-    "FunctionConfig", "Instance", "InstanceState", "Listing", "NetworkError", "NotFoundError",
-    "NotSupportedError", "Plan", "ProviderError", "ProviderStatus", "QuotaExceededError",
-    "ValidationError", "connect", "load_config",
+    "AuthenticationError",
+    "AutoScalingConfig",
+    "ClusterConfig",
+    "ComputeError",
+    "ComputeManager",
+    "ComputeProvider",
+    "ComputeSession",
+    "ConflictError",
+    "Fleet",
+    "FleetConfig",
+    "Function",
+    "FunctionConfig",
+    "Instance",
+    "InstanceState",
+    "Listing",
+    "NetworkError",
+    "NotFoundError",
+    "NotSupportedError",
+    "Plan",
+    "ProviderError",
+    "ProviderStatus",
+    "QuotaExceededError",
+    "ValidationError",
+    "connect",
+    "load_config",
 ]

@@ -1,7 +1,7 @@
 """The ``clusterdb`` command.
 
-    $ clusterdb compute status --provider local
-    $ clusterdb compute fleets
+$ clusterdb compute status --provider local
+$ clusterdb compute fleets
 """
 
 from __future__ import annotations

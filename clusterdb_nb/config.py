@@ -118,8 +118,11 @@ class ComputeSection(Section):
         if not names:
             raise cross_field("providers", "at least one provider", "configure at least one provider")
         if self.default_provider not in names:
-            raise cross_field("default_provider", "a configured provider",
-                              f"{self.default_provider!r} is not one of the configured providers {names}")
+            raise cross_field(
+                "default_provider",
+                "a configured provider",
+                f"{self.default_provider!r} is not one of the configured providers {names}",
+            )
         return self
 
 

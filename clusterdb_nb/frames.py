@@ -1,7 +1,7 @@
 """DataFrame schemas: stable columns and dtypes, the same when empty.
 
-    >>> frame(INSTANCES, []).columns.tolist()[:3]
-    ['id', 'fleet', 'provider']
+>>> frame(INSTANCES, []).columns.tolist()[:3]
+['id', 'fleet', 'provider']
 """
 
 from __future__ import annotations
@@ -15,40 +15,85 @@ import pandas as pd
 # dtype "utc" means: epoch seconds (float) or datetimes in, tz-aware UTC out;
 # "str" is pandas' default string dtype (``str`` from pandas 3, ``object`` before).
 Schema = dict[str, str]
-_STRING = "str" if int(pd.__version__.split(".")[0]) >= 3 else "object"
+_STRING: Any = "str" if int(pd.__version__.split(".")[0]) >= 3 else "object"
 
 FLEETS: Schema = {
-    "id": "str", "name": "str", "provider": "str", "region": "str",
-    "instance_type": "str", "capacity": "int64", "running": "int64",
-    "min_capacity": "int64", "max_capacity": "int64", "spot": "bool",
-    "hourly_cost_usd": "float64", "target_cpu": "float64", "created_at": "utc",
-    "description": "str", "tags": "object",
+    "id": "str",
+    "name": "str",
+    "provider": "str",
+    "region": "str",
+    "instance_type": "str",
+    "capacity": "int64",
+    "running": "int64",
+    "min_capacity": "int64",
+    "max_capacity": "int64",
+    "spot": "bool",
+    "hourly_cost_usd": "float64",
+    "target_cpu": "float64",
+    "created_at": "utc",
+    "description": "str",
+    "tags": "object",
 }
 INSTANCES: Schema = {
-    "id": "str", "fleet": "str", "provider": "str", "region": "str",
-    "instance_type": "str", "state": "str", "spot": "bool", "hourly_cost_usd": "float64",
-    "launched_at": "utc", "state_since": "utc", "private_ip": "str", "tags": "object",
+    "id": "str",
+    "fleet": "str",
+    "provider": "str",
+    "region": "str",
+    "instance_type": "str",
+    "state": "str",
+    "spot": "bool",
+    "hourly_cost_usd": "float64",
+    "launched_at": "utc",
+    "state_since": "utc",
+    "private_ip": "str",
+    "tags": "object",
 }
 FUNCTIONS: Schema = {
-    "id": "str", "name": "str", "provider": "str", "runtime": "str",
-    "handler": "str", "memory_mb": "int64", "timeout_sec": "int64", "version": "int64",
-    "code_sha256": "str", "updated_at": "utc",
+    "id": "str",
+    "name": "str",
+    "provider": "str",
+    "runtime": "str",
+    "handler": "str",
+    "memory_mb": "int64",
+    "timeout_sec": "int64",
+    "version": "int64",
+    "code_sha256": "str",
+    "updated_at": "utc",
 }
 COSTS: Schema = {
-    "provider": "str", "fleet": "str", "instance_id": "str", "instance_type": "str",
-    "region": "str", "spot": "bool", "running_seconds": "float64", "cost_usd": "float64",
+    "provider": "str",
+    "fleet": "str",
+    "instance_id": "str",
+    "instance_type": "str",
+    "region": "str",
+    "spot": "bool",
+    "running_seconds": "float64",
+    "cost_usd": "float64",
     "source": "str",
 }
 UTILIZATION: Schema = {
-    "time": "utc", "fleet": "str", "provider": "str", "cpu_percent": "float64",
-    "running": "int64", "desired_capacity": "int64",
+    "time": "utc",
+    "fleet": "str",
+    "provider": "str",
+    "cpu_percent": "float64",
+    "running": "int64",
+    "desired_capacity": "int64",
 }
 INSTANCE_UTILIZATION: Schema = {
-    "time": "utc", "fleet": "str", "provider": "str", "instance_id": "str", "cpu_percent": "float64",
+    "time": "utc",
+    "fleet": "str",
+    "provider": "str",
+    "instance_id": "str",
+    "cpu_percent": "float64",
 }
 ERRORS: Schema = {
-    "time": "utc", "provider": "str", "operation": "str", "error": "str",
-    "message": "str", "cause": "str", "solution": "str",
+    "time": "utc",
+    "provider": "str",
+    "operation": "str",
+    "error": "str",
+    "message": "str",
+    "cause": "str",
+    "solution": "str",
 }
 
 
@@ -67,7 +112,7 @@ def frame(schema: Schema, rows: Iterable[Sequence[Any]] | dict[str, Any]) -> pd.
     else:
         rows = list(rows)
         columns = dict(zip(schema, zip(*rows))) if rows else {name: [] for name in schema}
-    data = {}
+    data: dict[str, Any] = {}
     for name, dtype in schema.items():
         col = columns[name]
         if dtype == "utc":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import pandas as pd
@@ -58,12 +57,18 @@ def _check_count(value: Any, field: str) -> int:
 class ComputeManager:
     """Routes the seed's operations to the right provider."""
 
-    def __init__(self, config: ClusterConfig | dict[str, Any] | str | None = None, providers: dict[str, ComputeProvider] | None = None) -> None:
+    def __init__(
+        self, config: ClusterConfig | dict[str, Any] | str | None = None, providers: dict[str, ComputeProvider] | None = None
+    ) -> None:
         self.config = config if isinstance(config, ClusterConfig) else load_config(config)
         if providers is None:
-            providers = {name: registry.create(name, section) for name, section in self.config.compute.providers.sections().items()}
+            providers = {
+                name: registry.create(name, section) for name, section in self.config.compute.providers.sections().items()
+            }
         self.providers = providers
-        self.default_provider = self.config.compute.default_provider if self.config.compute.default_provider in providers else next(iter(providers))
+        self.default_provider = (
+            self.config.compute.default_provider if self.config.compute.default_provider in providers else next(iter(providers))
+        )
         self._owners: dict[tuple[str, str], str] = {}
 
     # -- routing -----------------------------------------------------------
@@ -73,7 +78,8 @@ class ComputeManager:
         if name not in self.providers:
             raise ValidationError(
                 f"provider: {name!r} is not configured; configured: {', '.join(self.providers)}",
-                field="provider", rule="a configured provider",
+                field="provider",
+                rule="a configured provider",
             )
         return self.providers[name]
 
@@ -123,16 +129,34 @@ class ComputeManager:
         unreachable = {n: e for n, e in failed.items() if n not in missing}
         if unreachable:
             detail = "; ".join(f"{n}: {e.message}" for n, e in unreachable.items())
-            raise NotFoundError(f"{kind} {key!r} not found, and some providers could not be asked ({detail})", operation=getter,
-                                cause=next(iter(unreachable.values())).cause)
+            raise NotFoundError(
+                f"{kind} {key!r} not found, and some providers could not be asked ({detail})",
+                operation=getter,
+                cause=next(iter(unreachable.values())).cause,
+            )
         raise NotFoundError(f"no {kind} {key!r} in {', '.join(self.providers)}", operation=getter)
 
-    def _plan(self, provider: ComputeProvider, operation: str, target: str, args: tuple[Any, ...], before: float, after: float, note: str | None = None) -> Plan:
+    def _plan(
+        self,
+        provider: ComputeProvider,
+        operation: str,
+        target: str,
+        args: tuple[Any, ...],
+        before: float,
+        after: float,
+        note: str | None = None,
+    ) -> Plan:
         calls = [PlannedCall(provider=provider.name, call=provider.describe_call(operation, *args))]
         if note:
             calls.append(PlannedCall(provider=provider.name, call=note))
-        return Plan(operation=operation, target=target, provider=provider.name, calls=calls,
-                    hourly_cost_before_usd=round(before, 6), hourly_cost_after_usd=round(after, 6))
+        return Plan(
+            operation=operation,
+            target=target,
+            provider=provider.name,
+            calls=calls,
+            hourly_cost_before_usd=round(before, 6),
+            hourly_cost_after_usd=round(after, 6),
+        )
 
     def _fleet_cost(self, provider: ComputeProvider, instance_type: str, spot: bool, capacity: int) -> float:
         return capacity * provider.hourly_price(instance_type, spot)
@@ -173,8 +197,12 @@ class ComputeManager:
         capacity = config.capacity if config.capacity is not None else fleet.capacity
         lo = config.min_capacity if config.min_capacity is not None else fleet.min_capacity
         hi = config.max_capacity if config.max_capacity is not None else fleet.max_capacity
-        FleetConfig(name=fleet.name, capacity=min(max(capacity, lo), hi) if config.capacity is None else capacity,
-                    min_capacity=lo, max_capacity=hi)
+        FleetConfig(
+            name=fleet.name,
+            capacity=min(max(capacity, lo), hi) if config.capacity is None else capacity,
+            min_capacity=lo,
+            max_capacity=hi,
+        )
         itype = config.instance_type or fleet.instance_type
         if dry_run:
             before = self._fleet_cost(p, fleet.instance_type, fleet.spot, fleet.capacity)
@@ -182,14 +210,19 @@ class ComputeManager:
             return self._plan(p, "update_fleet", fleet.name, (fleet.name,), before, after)
         return await self._call(p, "update_fleet", config)
 
-    async def update_fleet_capacity(self, fleet: str, capacity: int, dry_run: bool = False, provider: str | None = None) -> Fleet | Plan:
+    async def update_fleet_capacity(
+        self, fleet: str, capacity: int, dry_run: bool = False, provider: str | None = None
+    ) -> Fleet | Plan:
         """Set a fleet's desired capacity, within its min/max."""
         _check_count(capacity, "capacity")
         p, current = await self._locate("fleet", fleet, provider)
         if not current.min_capacity <= capacity <= current.max_capacity:
             raise ValidationError(
                 f"capacity: {capacity} is outside fleet {fleet!r}'s bounds [{current.min_capacity}, {current.max_capacity}]",
-                field="capacity", rule="min_capacity <= capacity <= max_capacity", provider=p.name, operation="update_fleet_capacity",
+                field="capacity",
+                rule="min_capacity <= capacity <= max_capacity",
+                provider=p.name,
+                operation="update_fleet_capacity",
                 solution="Change the bounds first: update_fleet(FleetConfig(name, min_capacity=..., max_capacity=...))",
             )
         if dry_run:
@@ -216,7 +249,9 @@ class ComputeManager:
         ok, failed = await self._fan_out("list_fleets")
         return Listing([f for fleets in ok.values() for f in fleets], failed)
 
-    async def configure_auto_scaling(self, fleet: str, config: AutoScalingConfig, dry_run: bool = False, provider: str | None = None) -> Fleet | Plan:
+    async def configure_auto_scaling(
+        self, fleet: str, config: AutoScalingConfig, dry_run: bool = False, provider: str | None = None
+    ) -> Fleet | Plan:
         """Attach the seed's auto-scaling policy to a fleet."""
         p, current = await self._locate("fleet", fleet, provider)
         if dry_run:
@@ -304,15 +339,24 @@ class ComputeManager:
         return await self._call(p, "invoke_function", function, bytes(payload))
 
     # -- metrics and status ------------------------------------------------------
-    async def utilization(self, fleet: str, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
-                          period: str = "5min", by: str = "fleet", provider: str | None = None) -> pd.DataFrame:
+    async def utilization(
+        self,
+        fleet: str,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+        period: str = "5min",
+        by: str = "fleet",
+        provider: str | None = None,
+    ) -> pd.DataFrame:
         """CPU % of ``fleet`` over time (``frames.UTILIZATION``, or per instance with ``by="instance"``)."""
         if by not in ("fleet", "instance"):
             raise ValidationError(f"by: must be 'fleet' or 'instance' (got {by!r})", field="by", rule="fleet | instance")
         try:
             pd.tseries.frequencies.to_offset(period)
         except ValueError:
-            raise ValidationError(f"period: {period!r} is not a pandas frequency such as '1min' or '5min'", field="period", rule="pandas frequency") from None
+            raise ValidationError(
+                f"period: {period!r} is not a pandas frequency such as '1min' or '5min'", field="period", rule="pandas frequency"
+            ) from None
         p, _ = await self._locate("fleet", fleet, provider)
         return await self._call(p, "utilization", fleet, start, end, period, by)
 

@@ -33,7 +33,7 @@ _HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 _ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
-def _rule_of(err: dict[str, Any]) -> str:
+def _rule_of(err: Any) -> str:
     ctx = err.get("ctx") or {}
     if "error" in ctx:
         return str(ctx["error"])
@@ -75,7 +75,7 @@ class Model(BaseModel):
             _raise_ours(exc, bool(self.model_config.get("hide_input_in_errors")))
 
     @classmethod
-    def model_validate(cls, obj: Any, **kw: Any) -> Self:  # type: ignore[override]
+    def model_validate(cls, obj: Any, **kw: Any) -> Self:
         try:
             return super().model_validate(obj, **kw)
         except pydantic.ValidationError as exc:
@@ -126,8 +126,11 @@ class AutoScalingConfig(Model):
     @model_validator(mode="after")
     def _bounds(self) -> Self:
         if self.min_capacity > self.max_capacity:
-            raise cross_field("min_capacity", "min_capacity <= max_capacity",
-                              f"must be <= max_capacity ({self.max_capacity}) (got {self.min_capacity})")
+            raise cross_field(
+                "min_capacity",
+                "min_capacity <= max_capacity",
+                f"must be <= max_capacity ({self.max_capacity}) (got {self.min_capacity})",
+            )
         return self
 
 
@@ -340,4 +343,3 @@ class Plan(Model):
 
     def _repr_html_(self) -> str:
         return f"<pre>{html.escape(str(self))}</pre>"
-

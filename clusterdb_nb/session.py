@@ -110,8 +110,12 @@ class ComputeSession:
 
     def _report(self, operation: str, errors: dict[str, ComputeError]) -> None:
         for name, err in errors.items():
-            self._errors.append((pd.Timestamp.now(tz="UTC"), name, operation, type(err).__name__, err.message, err.cause, err.solution))
-            warnings.warn(f"{name} failed during {operation}: {err.message} (other providers' rows are shown; see s.errors())", stacklevel=3)
+            self._errors.append(
+                (pd.Timestamp.now(tz="UTC"), name, operation, type(err).__name__, err.message, err.cause, err.solution)
+            )
+            warnings.warn(
+                f"{name} failed during {operation}: {err.message} (other providers' rows are shown; see s.errors())", stacklevel=3
+            )
 
     @property
     def local(self) -> LocalCloud:
@@ -175,13 +179,29 @@ class ComputeSession:
         """One row per fleet on every provider."""
         listing = self._run(self.manager.list_fleets())
         self._report("list_fleets", listing.errors)
-        df = frames.frame(frames.FLEETS, [
-            (f.id, f.name, f.provider, f.region, f.instance_type, f.capacity, f.running, f.min_capacity,
-             f.max_capacity, f.spot, f.hourly_cost_usd,
-             f.auto_scaling.target_cpu_utilization if f.auto_scaling else float("nan"),
-             f.created_at.timestamp() if f.created_at else None, f.description, f.tags)
-            for f in listing
-        ])
+        df = frames.frame(
+            frames.FLEETS,
+            [
+                (
+                    f.id,
+                    f.name,
+                    f.provider,
+                    f.region,
+                    f.instance_type,
+                    f.capacity,
+                    f.running,
+                    f.min_capacity,
+                    f.max_capacity,
+                    f.spot,
+                    f.hourly_cost_usd,
+                    f.auto_scaling.target_cpu_utilization if f.auto_scaling else float("nan"),
+                    f.created_at.timestamp() if f.created_at else None,
+                    f.description,
+                    f.tags,
+                )
+                for f in listing
+            ],
+        )
         df.attrs["errors"] = listing.errors
         return df
 
@@ -195,19 +215,35 @@ class ComputeSession:
         """One row per function on every provider that has functions."""
         listing = self._run(self.manager.list_functions())
         self._report("list_functions", listing.errors)
-        df = frames.frame(frames.FUNCTIONS, [
-            (f.id, f.name, f.provider, f.runtime, f.handler, f.memory_mb, f.timeout_sec, f.version, f.code_sha256,
-             f.updated_at.timestamp() if f.updated_at else None)
-            for f in listing
-        ])
+        df = frames.frame(
+            frames.FUNCTIONS,
+            [
+                (
+                    f.id,
+                    f.name,
+                    f.provider,
+                    f.runtime,
+                    f.handler,
+                    f.memory_mb,
+                    f.timeout_sec,
+                    f.version,
+                    f.code_sha256,
+                    f.updated_at.timestamp() if f.updated_at else None,
+                )
+                for f in listing
+            ],
+        )
         df.attrs["errors"] = listing.errors
         return df
 
     def costs(self, start: TimeLike = None, end: TimeLike = None, by: str = "fleet") -> pd.DataFrame:
         """What compute cost between ``start`` and ``end``, grouped ``by`` fleet, instance_type, provider or instance."""
         if by not in (*COST_GROUPS, "instance"):
-            raise ValidationError(f"by: must be one of fleet, instance_type, provider, instance (got {by!r})", field="by",
-                                  rule="fleet | instance_type | provider | instance")
+            raise ValidationError(
+                f"by: must be one of fleet, instance_type, provider, instance (got {by!r})",
+                field="by",
+                rule="fleet | instance_type | provider | instance",
+            )
         df = self._run(self.manager.costs(_timestamp(start, "start"), _timestamp(end, "end")))
         errors = df.attrs.get("errors", {})
         self._report("costs", errors)
@@ -216,8 +252,12 @@ class ComputeSession:
         keys = COST_GROUPS[by]
         out = (
             df.groupby(keys, dropna=False, sort=True)
-            .agg(instances=("instance_id", "nunique"), running_hours=("running_seconds", "sum"),
-                 cost_usd=("cost_usd", "sum"), source=("source", lambda s: ",".join(sorted(set(s)))))
+            .agg(
+                instances=("instance_id", "nunique"),
+                running_hours=("running_seconds", "sum"),
+                cost_usd=("cost_usd", "sum"),
+                source=("source", lambda s: ",".join(sorted(set(s)))),
+            )
             .reset_index()
         )
         out["running_hours"] = out["running_hours"] / 3600.0
@@ -225,7 +265,9 @@ class ComputeSession:
         out.attrs["errors"] = errors
         return out
 
-    def utilization(self, fleet: str, start: TimeLike = None, end: TimeLike = None, period: str = "5min", by: str = "fleet") -> pd.DataFrame:
+    def utilization(
+        self, fleet: str, start: TimeLike = None, end: TimeLike = None, period: str = "5min", by: str = "fleet"
+    ) -> pd.DataFrame:
         """CPU % and capacity of ``fleet`` over time (``by="instance"``: one series per instance)."""
         return self._run(self.manager.utilization(fleet, _timestamp(start, "start"), _timestamp(end, "end"), period, by))
 
@@ -271,5 +313,6 @@ class ComputeSession:
         return (
             f"<b>ComputeSession</b> (default provider: {html.escape(self.manager.default_provider)})"
             "<table><tr><th>provider</th><th>ok</th><th>status</th><th>fleets</th><th>instances</th></tr>"
-            + "".join(rows) + "</table>"
+            + "".join(rows)
+            + "</table>"
         )

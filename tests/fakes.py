@@ -27,9 +27,16 @@ class FakeCloud(ComputeProvider):
 
     async def create_fleet(self, config):
         self.calls.append(("create_fleet", config.name))
-        fleet = cdb.Fleet(id=config.name, name=config.name, provider=self.name, region=self.region,
-                          instance_type=config.instance_type, capacity=config.capacity,
-                          min_capacity=config.min_capacity, max_capacity=config.max_capacity)
+        fleet = cdb.Fleet(
+            id=config.name,
+            name=config.name,
+            provider=self.name,
+            region=self.region,
+            instance_type=config.instance_type,
+            capacity=config.capacity,
+            min_capacity=config.min_capacity,
+            max_capacity=config.max_capacity,
+        )
         self.fleets[config.name] = fleet
         return fleet
 

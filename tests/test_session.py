@@ -14,7 +14,9 @@ from clusterdb_nb.frames import COSTS, FLEETS, FUNCTIONS
 def test_quickstart_flow(s):
     fleet = s.create_fleet(
         cdb.FleetConfig("web-fleet", "Web Application Fleet")
-        .with_capacity(5).with_instance_type("t3.medium").with_tags({"environment": "dev", "owner": "me"})
+        .with_capacity(5)
+        .with_instance_type("t3.medium")
+        .with_tags({"environment": "dev", "owner": "me"})
     )
     assert fleet.tags == {"environment": "dev", "owner": "me"}
     assert len(s.fleets()) == 1 and len(s.instances()) == 5
@@ -53,16 +55,18 @@ def test_all_sync_calls_share_one_loop_thread(s):
 
 
 def test_sync_and_await_in_a_real_jupyter_kernel():
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(
-            "import clusterdb_nb as cdb\n"
-            "s = cdb.connect(local={'clock': 'virtual', 'seed': 7, 'path': ':memory:'})\n"
-            "s.create_fleet(cdb.FleetConfig('web-fleet').with_capacity(3))\n"
-            "fleet = await s.manager.create_fleet(cdb.FleetConfig('api', capacity=2))\n"
-            "print(len(s.instances()), fleet.capacity)"
-        ),
-        nbformat.v4.new_code_cell("s"),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "import clusterdb_nb as cdb\n"
+                "s = cdb.connect(local={'clock': 'virtual', 'seed': 7, 'path': ':memory:'})\n"
+                "s.create_fleet(cdb.FleetConfig('web-fleet').with_capacity(3))\n"
+                "fleet = await s.manager.create_fleet(cdb.FleetConfig('api', capacity=2))\n"
+                "print(len(s.instances()), fleet.capacity)"
+            ),
+            nbformat.v4.new_code_cell("s"),
+        ]
+    )
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     assert nb.cells[0].outputs[0]["text"].strip() == "5 2"
     html = nb.cells[1].outputs[0]["data"]["text/html"]

@@ -45,8 +45,19 @@ __all__ = [
 PROVIDERS: tuple[str, ...] = ("aws", "gcp", "azure")
 REFERENCE_REGION: dict[str, str] = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
 _LIST_HINT = "list them with clusterdb_nb.catalog.types()"
-_COLUMNS = ["provider", "instance_type", "region", "vcpu", "memory_gib", "arch", "gpu",
-            "category", "on_demand_usd", "spot_usd", "price_date"]
+_COLUMNS = [
+    "provider",
+    "instance_type",
+    "region",
+    "vcpu",
+    "memory_gib",
+    "arch",
+    "gpu",
+    "category",
+    "on_demand_usd",
+    "spot_usd",
+    "price_date",
+]
 
 
 @dataclass(frozen=True)
@@ -146,8 +157,11 @@ def _unknown(name: str, provider: str | None) -> ValidationError:
         other = next(iter(index[name.lower()].values())).provider
         msg = f"{name!r} is an instance type of {other}, not of {provider}"
     else:
-        pool = {k: next(iter(v.values())).name for k, v in index.items()
-                if provider is None or next(iter(v.values())).provider == provider}
+        pool = {
+            k: next(iter(v.values())).name
+            for k, v in index.items()
+            if provider is None or next(iter(v.values())).provider == provider
+        }
         close = difflib.get_close_matches(str(name).lower(), list(pool), n=5, cutoff=0.5)
         where = f"{provider} " if provider else ""
         if close:
@@ -186,8 +200,7 @@ def lookup(name: str, region: str | None = None, provider: str | None = None) ->
     region = region or REFERENCE_REGION[first.provider]
     if region not in by_region:
         raise ValidationError(
-            f"{first.name} has no {first.provider} price in region {region!r}; "
-            f"priced regions: {', '.join(sorted(by_region))}",
+            f"{first.name} has no {first.provider} price in region {region!r}; priced regions: {', '.join(sorted(by_region))}",
             field="region",
             rule="priced region",
             provider=first.provider,
@@ -222,8 +235,7 @@ def types(provider: str | None = None, region: str | None = None) -> pandas.Data
             _check_region(providers[0], region)
         elif not any(region in regions(p) for p in providers):
             raise ValidationError(
-                f"Region {region!r} is not in any catalog; "
-                + "; ".join(f"{p}: {', '.join(regions(p))}" for p in providers),
+                f"Region {region!r} is not in any catalog; " + "; ".join(f"{p}: {', '.join(regions(p))}" for p in providers),
                 field="region",
                 rule="priced region",
                 operation="catalog.types",
@@ -264,15 +276,13 @@ def equivalent(name: str, provider: str, region: str | None = None) -> InstanceT
     region = _check_region(provider, region or REFERENCE_REGION[provider])
     offered = [it for it in _rows(provider) if it.region == region]
     arch = source.arch if any(it.arch == source.arch for it in offered) else "x86_64"
-    shaped = [it for it in offered
-              if it.arch == arch and (it.gpu >= source.gpu if source.gpu else it.gpu == 0)]
+    shaped = [it for it in offered if it.arch == arch and (it.gpu >= source.gpu if source.gpu else it.gpu == 0)]
     fits = [it for it in shaped if it.vcpu >= source.vcpu and it.memory_gib >= 0.9 * source.memory_gib]
     if fits:
         return min(fits, key=lambda it: (it.vcpu, it.memory_gib, it.on_demand_usd))
     shape = f"{source.vcpu} vCPU, {source.memory_gib:g} GiB, {arch}" + (f", {source.gpu} GPU" if source.gpu else "")
     largest = max(shaped, key=lambda it: (it.vcpu, it.memory_gib), default=None)
-    tail = (f"; the largest comparable one is {largest.name} ({largest.vcpu} vCPU, {largest.memory_gib:g} GiB)"
-            if largest else "")
+    tail = f"; the largest comparable one is {largest.name} ({largest.vcpu} vCPU, {largest.memory_gib:g} GiB)" if largest else ""
     raise ValidationError(
         f"No {provider} instance type in {region} is as large as {source.name} ({shape}){tail}",
         field="instance_type",

@@ -19,13 +19,30 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from ..errors import NotSupportedError
-from ..models import Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Model, AutoScalingConfig
+from ..models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Model
 
 OPERATIONS = (
-    "create_fleet", "update_fleet", "update_fleet_capacity", "delete_fleet", "get_fleet", "list_fleets",
-    "list_instances", "get_instance", "start_instance", "stop_instance", "terminate_instance",
-    "create_function", "update_function", "delete_function", "get_function", "list_functions",
-    "invoke_function", "configure_auto_scaling", "utilization", "costs", "status",
+    "create_fleet",
+    "update_fleet",
+    "update_fleet_capacity",
+    "delete_fleet",
+    "get_fleet",
+    "list_fleets",
+    "list_instances",
+    "get_instance",
+    "start_instance",
+    "stop_instance",
+    "terminate_instance",
+    "create_function",
+    "update_function",
+    "delete_function",
+    "get_function",
+    "list_functions",
+    "invoke_function",
+    "configure_auto_scaling",
+    "utilization",
+    "costs",
+    "status",
 )
 
 
@@ -61,9 +78,7 @@ class ComputeProvider(abc.ABC):
         return getattr(type(self), operation) is not getattr(ComputeProvider, operation)
 
     def unsupported(self, operation: str) -> NotSupportedError:
-        return NotSupportedError(
-            f"{self.name} does not support {operation}", provider=self.name, operation=operation
-        )
+        return NotSupportedError(f"{self.name} does not support {operation}", provider=self.name, operation=operation)
 
     def hourly_price(self, instance_type: str, spot: bool = False) -> float:
         """On-demand (or spot) $/h of ``instance_type`` in this provider's region."""

@@ -41,7 +41,8 @@ def provider_class(kind: str) -> type[ComputeProvider]:
             extra = EXTRAS.get(kind, kind)
             raise NotSupportedError(
                 f"provider {kind!r} needs {exc.name}, which is not installed",
-                provider=kind, operation="connect",
+                provider=kind,
+                operation="connect",
                 cause=f"The optional dependencies of {kind} are missing",
                 solution=f"pip install 'clusterdb-nb[{extra}]'",
             ) from None
@@ -50,9 +51,9 @@ def provider_class(kind: str) -> type[ComputeProvider]:
         if not found:
             raise NotSupportedError(
                 f"no provider named {kind!r}; available: {', '.join(available())}",
-                provider=kind, operation="connect",
-                cause="The provider is neither built in nor registered under the entry-point group "
-                f"{GROUP!r}",
+                provider=kind,
+                operation="connect",
+                cause=f"The provider is neither built in nor registered under the entry-point group {GROUP!r}",
                 solution=f"Install the package that provides {kind!r} or fix the config's provider name",
             )
         cls = found[0].load()

@@ -7,7 +7,7 @@ import pytest
 import clusterdb_nb as cdb
 from clusterdb_nb.providers import registry
 
-PROVIDER = '''
+PROVIDER = """
 import clusterdb_nb as cdb
 from clusterdb_nb import frames
 from clusterdb_nb.providers.base import ComputeProvider, ProviderStatus
@@ -30,7 +30,7 @@ class MoonCloud(ComputeProvider):
 
     async def list_instances(self, fleet=None, states=None):
         return frames.frame(frames.INSTANCES, [])
-'''
+"""
 
 
 @pytest.fixture
@@ -40,18 +40,24 @@ def installed_plugin(tmp_path, monkeypatch):
     dist = tmp_path / "mooncloud_provider-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: mooncloud-provider\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(textwrap.dedent("""
+    (dist / "entry_points.txt").write_text(
+        textwrap.dedent("""
         [clusterdb_nb.providers]
         mooncloud = mooncloud_provider:MoonCloud
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     return tmp_path
 
 
 def test_entry_point_provider_is_available_and_used(installed_plugin):
     assert "mooncloud" in registry.available()
-    config = {"compute": {"default_provider": "local", "providers": {
-        "local": {"clock": "virtual", "path": ":memory:"}, "mooncloud": {"region": "moon-2"}}}}
+    config = {
+        "compute": {
+            "default_provider": "local",
+            "providers": {"local": {"clock": "virtual", "path": ":memory:"}, "mooncloud": {"region": "moon-2"}},
+        }
+    }
     with cdb.connect(config) as s:
         assert s.fleets()[["name", "provider", "region"]].values.tolist() == [["lunar", "mooncloud", "moon-2"]]
         with pytest.raises(cdb.NotSupportedError, match="mooncloud does not support create_fleet"):

@@ -1,7 +1,7 @@
 """The local cloud's clock: the wall clock, or a virtual one advanced by hand.
 
-    >>> clock = VirtualClock(store, start=1_767_571_200.0)
-    >>> clock.advance(parse_duration("30min"))
+>>> clock = VirtualClock(store, start=1_767_571_200.0)
+>>> clock.advance(parse_duration("30min"))
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ def parse_duration(value: str | float | int | timedelta | pd.Timedelta) -> float
         except (ValueError, TypeError):
             raise ValidationError(
                 f"duration: {value!r} is not a duration such as '30min', '2h' or '1d'",
-                field="duration", rule="pandas Timedelta string or seconds",
+                field="duration",
+                rule="pandas Timedelta string or seconds",
             ) from None
     if seconds < 0:
         raise ValidationError(f"duration: must be >= 0 (got {value!r})", field="duration", rule=">= 0")
@@ -46,7 +47,8 @@ class WallClock:
     def advance(self, seconds: float) -> float:
         raise ConflictError(
             "advance() needs the virtual clock",
-            provider="local", operation="advance",
+            provider="local",
+            operation="advance",
             cause="This local cloud runs on the wall clock",
             solution="connect(local={'clock': 'virtual'}) for a clock you advance by hand",
         )

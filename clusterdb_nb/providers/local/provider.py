@@ -26,9 +26,7 @@ from .store import Store
 
 ACTIVE = ("pending", "running", "stopping", "stopped")
 INSTANCE_COLUMNS = "id, fleet, instance_type, spot, price_usd, state, state_since, launched_at, private_ip, tags"
-FLEET_COLUMNS = (
-    "name, description, instance_type, spot, capacity, min_capacity, max_capacity, tags, auto_scaling, created_at"
-)
+FLEET_COLUMNS = "name, description, instance_type, spot, capacity, min_capacity, max_capacity, tags, auto_scaling, created_at"
 
 
 class LocalProvider(ComputeProvider):
@@ -67,9 +65,19 @@ class LocalProvider(ComputeProvider):
             "SELECT COUNT(*), COALESCE(SUM(price_usd), 0) FROM instances WHERE fleet = ? AND state = 'running'", (name,)
         ).fetchone()
         return Fleet(
-            id=name, name=name, provider=self.name, region=self.config.region, instance_type=itype,
-            capacity=capacity, min_capacity=lo, max_capacity=hi, running=running[0], description=description,
-            spot=bool(spot), tags=json.loads(tags), created_at=pd.Timestamp(created, unit="s", tz="UTC"),
+            id=name,
+            name=name,
+            provider=self.name,
+            region=self.config.region,
+            instance_type=itype,
+            capacity=capacity,
+            min_capacity=lo,
+            max_capacity=hi,
+            running=running[0],
+            description=description,
+            spot=bool(spot),
+            tags=json.loads(tags),
+            created_at=pd.Timestamp(created, unit="s", tz="UTC"),
             auto_scaling=AutoScalingConfig.model_validate_json(scaling) if scaling else None,
             hourly_cost_usd=round(running[1], 6),
         )
@@ -77,9 +85,17 @@ class LocalProvider(ComputeProvider):
     def _instance(self, row: tuple[Any, ...]) -> Instance:
         iid, fleet, itype, spot, _price, state, since, launched, ip, tags = row
         return Instance(
-            id=iid, provider=self.name, region=self.config.region, instance_type=itype, state=InstanceState(state),
-            fleet=fleet, spot=bool(spot), launched_at=pd.Timestamp(launched, unit="s", tz="UTC"),
-            state_since=pd.Timestamp(since, unit="s", tz="UTC"), private_ip=ip, tags=json.loads(tags),
+            id=iid,
+            provider=self.name,
+            region=self.config.region,
+            instance_type=itype,
+            state=InstanceState(state),
+            fleet=fleet,
+            spot=bool(spot),
+            launched_at=pd.Timestamp(launched, unit="s", tz="UTC"),
+            state_since=pd.Timestamp(since, unit="s", tz="UTC"),
+            private_ip=ip,
+            tags=json.loads(tags),
         )
 
     def _instance_row(self, db: sqlite3.Connection, iid: str, operation: str) -> tuple[Any, ...]:
@@ -102,7 +118,9 @@ class LocalProvider(ComputeProvider):
     def _record(self, db: sqlite3.Connection, rows: list[tuple[str, str | None, float, str, str]]) -> None:
         db.executemany("INSERT INTO transitions(instance_id, fleet, at, state, cause) VALUES (?, ?, ?, ?, ?)", rows)
 
-    def _launch(self, db: sqlite3.Connection, fleet: str, itype: str, spot: bool, tags: str, n: int, now: float, cause: str) -> None:
+    def _launch(
+        self, db: sqlite3.Connection, fleet: str, itype: str, spot: bool, tags: str, n: int, now: float, cause: str
+    ) -> None:
         price = self.hourly_price(itype, spot)
         ready = now + self.config.boot_seconds
         ids = self._next_ids(db, n)
@@ -112,7 +130,17 @@ class LocalProvider(ComputeProvider):
         )
         self._record(db, [(iid, fleet, now, "pending", cause) for iid, _ in ids])
 
-    def _transition(self, db: sqlite3.Connection, ids: list[str], fleet: str | None, now: float, state: str, then: str, delay: float, cause: str) -> None:
+    def _transition(
+        self,
+        db: sqlite3.Connection,
+        ids: list[str],
+        fleet: str | None,
+        now: float,
+        state: str,
+        then: str,
+        delay: float,
+        cause: str,
+    ) -> None:
         db.executemany(
             "UPDATE instances SET state = ?, state_since = ?, next_state = ?, next_at = ? WHERE id = ?",
             [(state, now, then, now + delay, iid) for iid in ids],
@@ -148,7 +176,10 @@ class LocalProvider(ComputeProvider):
     async def status(self) -> ProviderStatus:
         now = pd.Timestamp(self.clock.now(), unit="s", tz="UTC")
         return ProviderStatus(
-            provider=self.name, ok=True, region=self.config.region, account="local",
+            provider=self.name,
+            ok=True,
+            region=self.config.region,
+            account="local",
             detail=f"local cloud, {'virtual' if self.clock.virtual else 'wall'} clock at {now:%Y-%m-%d %H:%M:%S} UTC",
             facts={"state": self.store.path, "clock": "virtual" if self.clock.virtual else "wall", "now": now.isoformat()},
         )
@@ -161,14 +192,28 @@ class LocalProvider(ComputeProvider):
         with self.store.transaction() as db:
             now = self._now(db)
             if db.execute("SELECT 1 FROM fleets WHERE name = ?", (config.name,)).fetchone():
-                raise ConflictError(f"fleet {config.name!r} already exists", provider=self.name, operation="create_fleet",
-                                    solution="Pick another name, or update the fleet with update_fleet")
+                raise ConflictError(
+                    f"fleet {config.name!r} already exists",
+                    provider=self.name,
+                    operation="create_fleet",
+                    solution="Pick another name, or update the fleet with update_fleet",
+                )
             load = LoadModel.daily(self.config.seed, config.name, base_units=max(config.capacity, 1) * 0.5)
             db.execute(
                 "INSERT INTO fleets VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, NULL, ?, ?)",
-                (config.name, config.description, config.instance_type, int(config.spot), config.min_capacity,
-                 config.max_capacity, json.dumps(config.tags), json.dumps(config.networking), config.image,
-                 json.dumps(load.to_dict()), now),
+                (
+                    config.name,
+                    config.description,
+                    config.instance_type,
+                    int(config.spot),
+                    config.min_capacity,
+                    config.max_capacity,
+                    json.dumps(config.tags),
+                    json.dumps(config.networking),
+                    config.image,
+                    json.dumps(load.to_dict()),
+                    now,
+                ),
             )
             self._set_capacity(db, config.name, 0, config.capacity, now, "create_fleet")
             self.store.settle(db, now)
@@ -187,8 +232,15 @@ class LocalProvider(ComputeProvider):
             db.execute(
                 "UPDATE fleets SET description = ?, instance_type = ?, spot = ?, min_capacity = ?, max_capacity = ?, tags = ? "
                 "WHERE name = ?",
-                (config.description or description, config.instance_type or itype, int(config.spot), lo, hi,
-                 json.dumps({**json.loads(tags), **config.tags}), name),
+                (
+                    config.description or description,
+                    config.instance_type or itype,
+                    int(config.spot),
+                    lo,
+                    hi,
+                    json.dumps({**json.loads(tags), **config.tags}),
+                    name,
+                ),
             )
             if new_capacity != capacity:
                 self._set_capacity(db, name, capacity, new_capacity, now, "update_fleet")
@@ -201,8 +253,11 @@ class LocalProvider(ComputeProvider):
             _, _, _, _, old, lo, hi, _, _, _ = self._fleet_row(db, fleet, "update_fleet_capacity")
             if not lo <= capacity <= hi:
                 raise ValidationError(
-                    f"capacity: {capacity} is outside the fleet's bounds [{lo}, {hi}]", field="capacity",
-                    rule="min_capacity <= capacity <= max_capacity", provider=self.name, operation="update_fleet_capacity",
+                    f"capacity: {capacity} is outside the fleet's bounds [{lo}, {hi}]",
+                    field="capacity",
+                    rule="min_capacity <= capacity <= max_capacity",
+                    provider=self.name,
+                    operation="update_fleet_capacity",
                     solution="Change the bounds first: update_fleet(FleetConfig(name, min_capacity=..., max_capacity=...))",
                 )
             if capacity != old:
@@ -260,13 +315,23 @@ class LocalProvider(ComputeProvider):
         ids, fleets, types, spot, price, state, since, launched, ips, tags = zip(*rows)
         n = len(rows)
         state_arr = np.asarray(state, dtype=object)
-        return frames.frame(frames.INSTANCES, {
-            "id": ids, "fleet": fleets, "provider": [self.name] * n, "region": [self.config.region] * n,
-            "instance_type": types, "state": state_arr, "spot": np.asarray(spot, dtype=bool),
-            "hourly_cost_usd": np.where(state_arr == "running", np.asarray(price, dtype=float), 0.0),
-            "launched_at": np.asarray(launched, dtype=float), "state_since": np.asarray(since, dtype=float),
-            "private_ip": ips, "tags": [json.loads(t) for t in tags],
-        })
+        return frames.frame(
+            frames.INSTANCES,
+            {
+                "id": ids,
+                "fleet": fleets,
+                "provider": [self.name] * n,
+                "region": [self.config.region] * n,
+                "instance_type": types,
+                "state": state_arr,
+                "spot": np.asarray(spot, dtype=bool),
+                "hourly_cost_usd": np.where(state_arr == "running", np.asarray(price, dtype=float), 0.0),
+                "launched_at": np.asarray(launched, dtype=float),
+                "state_since": np.asarray(since, dtype=float),
+                "private_ip": ips,
+                "tags": [json.loads(t) for t in tags],
+            },
+        )
 
     async def get_instance(self, instance_id: str) -> Instance:
         with self.store.transaction() as db:
@@ -282,7 +347,8 @@ class LocalProvider(ComputeProvider):
             if state not in allowed:
                 raise ConflictError(
                     f"cannot {operation.split('_')[0]} instance {instance_id} while it is {state}",
-                    provider=self.name, operation=operation,
+                    provider=self.name,
+                    operation=operation,
                 )
             step = allowed[state]
             if step is not None:
@@ -314,7 +380,9 @@ class LocalProvider(ComputeProvider):
         if fleet is not None:
             sql += " WHERE fleet = ?"
             args = (fleet,)
-        df = pd.DataFrame(db.execute(sql + " ORDER BY instance_id, at, seq", args).fetchall(), columns=["instance_id", "start", "state"])
+        df = pd.DataFrame(
+            db.execute(sql + " ORDER BY instance_id, at, seq", args).fetchall(), columns=["instance_id", "start", "state"]
+        )
         nxt = df.groupby("instance_id", sort=False)["start"].shift(-1)
         df["end"] = nxt.fillna(now).to_numpy(dtype=float)
         return df.loc[df["state"] == "running", ["instance_id", "start", "end"]].reset_index(drop=True)
@@ -326,7 +394,9 @@ class LocalProvider(ComputeProvider):
             raise ValidationError(f"start ({start}) is after end ({end or 'now'})", field="start", rule="start <= end")
         return lo, hi
 
-    async def utilization(self, fleet: str, start: pd.Timestamp | None, end: pd.Timestamp | None, period: str = "5min", by: str = "fleet") -> pd.DataFrame:
+    async def utilization(
+        self, fleet: str, start: pd.Timestamp | None, end: pd.Timestamp | None, period: str = "5min", by: str = "fleet"
+    ) -> pd.DataFrame:
         with self.store.transaction() as db:
             now = self._now(db)
             row = db.execute("SELECT load, created_at FROM fleets WHERE name = ?", (fleet,)).fetchone()
@@ -347,14 +417,26 @@ class LocalProvider(ComputeProvider):
         if by == "instance":
             return self._per_instance(fleet, model, intervals, t, cpu, period)
         df = pd.DataFrame({"cpu_percent": cpu, "running": running, "desired_capacity": desired}, index=frames.utc(t))
-        out = df.resample(period).agg({"cpu_percent": "mean", "running": "last", "desired_capacity": "last"}).dropna(subset=["running"])
-        return frames.frame(frames.UTILIZATION, {
-            "time": out.index, "fleet": [fleet] * len(out), "provider": [self.name] * len(out),
-            "cpu_percent": out["cpu_percent"].round(3).to_numpy(), "running": out["running"].to_numpy(),
-            "desired_capacity": out["desired_capacity"].to_numpy(),
-        })
+        out = (
+            df.resample(period)
+            .agg({"cpu_percent": "mean", "running": "last", "desired_capacity": "last"})
+            .dropna(subset=["running"])
+        )
+        return frames.frame(
+            frames.UTILIZATION,
+            {
+                "time": out.index,
+                "fleet": [fleet] * len(out),
+                "provider": [self.name] * len(out),
+                "cpu_percent": out["cpu_percent"].round(3).to_numpy(),
+                "running": out["running"].to_numpy(),
+                "desired_capacity": out["desired_capacity"].to_numpy(),
+            },
+        )
 
-    def _per_instance(self, fleet: str, model: LoadModel, intervals: pd.DataFrame, t: np.ndarray, cpu: np.ndarray, period: str) -> pd.DataFrame:
+    def _per_instance(
+        self, fleet: str, model: LoadModel, intervals: pd.DataFrame, t: np.ndarray, cpu: np.ndarray, period: str
+    ) -> pd.DataFrame:
         parts = []
         for iid, spans in intervals.groupby("instance_id", sort=True):
             mask = np.zeros(len(t), dtype=bool)
@@ -368,10 +450,16 @@ class LocalProvider(ComputeProvider):
         if not parts:
             return frames.frame(frames.INSTANCE_UTILIZATION, [])
         df = pd.concat(parts, ignore_index=True)
-        return frames.frame(frames.INSTANCE_UTILIZATION, {
-            "time": df["time"], "fleet": [fleet] * len(df), "provider": [self.name] * len(df),
-            "instance_id": df["instance_id"].to_numpy(), "cpu_percent": df["cpu_percent"].to_numpy(),
-        })
+        return frames.frame(
+            frames.INSTANCE_UTILIZATION,
+            {
+                "time": df["time"],
+                "fleet": [fleet] * len(df),
+                "provider": [self.name] * len(df),
+                "instance_id": df["instance_id"].to_numpy(),
+                "cpu_percent": df["cpu_percent"].to_numpy(),
+            },
+        )
 
     async def costs(self, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
         with self.store.transaction() as db:
@@ -384,15 +472,24 @@ class LocalProvider(ComputeProvider):
         lo, hi = self._window(start, end, float("-inf"), now)
         seconds = (intervals["end"].clip(upper=hi) - intervals["start"].clip(lower=lo)).clip(lower=0)
         per = seconds.groupby(intervals["instance_id"]).sum().rename("running_seconds").reset_index()
-        df = info.merge(per[per["running_seconds"] > 0], on="instance_id").sort_values(["fleet", "instance_id"], na_position="last")
+        df = info.merge(per[per["running_seconds"] > 0], on="instance_id").sort_values(
+            ["fleet", "instance_id"], na_position="last"
+        )
         n = len(df)
-        return frames.frame(frames.COSTS, {
-            "provider": [self.name] * n, "fleet": df["fleet"].to_numpy(), "instance_id": df["instance_id"].to_numpy(),
-            "instance_type": df["instance_type"].to_numpy(), "region": [self.config.region] * n,
-            "spot": df["spot"].astype(bool).to_numpy(), "running_seconds": df["running_seconds"].to_numpy(),
-            "cost_usd": (df["running_seconds"] / 3600.0 * df["price_usd"]).round(9).to_numpy(),
-            "source": ["exact"] * n,
-        })
+        return frames.frame(
+            frames.COSTS,
+            {
+                "provider": [self.name] * n,
+                "fleet": df["fleet"].to_numpy(),
+                "instance_id": df["instance_id"].to_numpy(),
+                "instance_type": df["instance_type"].to_numpy(),
+                "region": [self.config.region] * n,
+                "spot": df["spot"].astype(bool).to_numpy(),
+                "running_seconds": df["running_seconds"].to_numpy(),
+                "cost_usd": (df["running_seconds"] / 3600.0 * df["price_usd"]).round(9).to_numpy(),
+                "source": ["exact"] * n,
+            },
+        )
 
     # -- local-only ------------------------------------------------------------
     def advance(self, seconds: float) -> float:
@@ -405,7 +502,9 @@ class LocalProvider(ComputeProvider):
             raise ValidationError("trace: needs numeric CPU % values in [0, 100]", field="trace", rule="0 <= value <= 100")
         index = pd.DatetimeIndex(values.index)
         if not index.is_monotonic_increasing or index.has_duplicates:
-            raise ValidationError("trace: timestamps must be increasing and unique", field="trace", rule="sorted unique timestamps")
+            raise ValidationError(
+                "trace: timestamps must be increasing and unique", field="trace", rule="sorted unique timestamps"
+            )
         with self.store.transaction() as db:
             now = self._now(db)
             capacity = self._fleet_row(db, fleet, "attach_trace")[4]

@@ -93,9 +93,7 @@ class Store:
         ).fetchall()
         if not due:
             return
-        db.executemany(
-            "INSERT INTO transitions(instance_id, fleet, at, state, cause) VALUES (?, ?, ?, ?, 'settled')", due
-        )
+        db.executemany("INSERT INTO transitions(instance_id, fleet, at, state, cause) VALUES (?, ?, ?, ?, 'settled')", due)
         db.executemany(
             "UPDATE instances SET state = ?, state_since = ?, next_state = NULL, next_at = NULL WHERE id = ?",
             [(state, at, iid) for iid, _, at, state in due],
