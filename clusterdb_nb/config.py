@@ -196,6 +196,10 @@ def load_config(source: str | os.PathLike[str] | dict[str, Any] | ClusterConfig 
         raw = {}
     elif isinstance(source, dict):
         raw = source
+    elif not isinstance(source, (str, os.PathLike)):
+        raise ValidationError(
+            f"config: expected a YAML path or a dict (got {type(source).__name__})", field="config", rule="path or dict"
+        )
     else:
         import yaml
 

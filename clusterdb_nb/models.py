@@ -7,7 +7,7 @@ The seed's builder and the keyword form both work and return new objects::
     5
     >>> FleetConfig(name="web-fleet", capacity=-1)
     Traceback (most recent call last):
-    ValidationError: capacity: must be >= 0 (got -1)
+    ValidationError: capacity: Input should be greater than or equal to 0 (got -1)
 """
 
 from __future__ import annotations
@@ -81,6 +81,13 @@ class Model(BaseModel):
         except pydantic.ValidationError as exc:
             _raise_ours(exc, bool(cls.model_config.get("hide_input_in_errors")))
             raise  # unreachable: _raise_ours always raises
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise ValidationError(
+            f"{name}: {type(self).__name__} is immutable; build a new one (e.g. with .with_capacity())",
+            field=name,
+            rule="models are frozen",
+        )
 
     def _replace(self, **changes: Any) -> Self:
         """A new, re-validated copy with ``changes`` applied."""

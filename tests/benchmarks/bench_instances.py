@@ -4,7 +4,7 @@ Run from the repository root::
 
     python tests/benchmarks/bench_instances.py [--repeat 7]
 
-What is compared (medians over ``--repeat`` runs, each on a fresh database):
+What is compared (medians over ``--repeat`` runs, ours and baseline interleaved, each on a fresh database):
 
 * ours     -- ``s.create_fleet(FleetConfig("big", capacity=1000, ...))`` then
   ``s.instances()`` (the session is opened before the clock starts).
@@ -54,14 +54,20 @@ CREATE TABLE instances(
 
 
 # -- timing helpers ------------------------------------------------------------
-def median_ms(run: Callable[[], float], repeat: int) -> float:
-    """Median of ``repeat`` calls of ``run`` (each returns its own elapsed seconds), after one warm-up."""
-    run()
-    samples = []
-    for _ in range(repeat):
-        gc.collect()
-        samples.append(run())
-    return statistics.median(samples) * 1000.0
+def paired_medians(ours: Callable[[], float], base: Callable[[], float], repeat: int) -> tuple[float, float]:
+    """Medians (ms) of ``repeat`` calls each of ``ours`` and ``base`` (each returns its own elapsed seconds).
+
+    Both are warmed up once, then interleaved (alternating which goes first) so that
+    background load and drift hit both sides alike.
+    """
+    ours()
+    base()
+    samples: dict[Callable[[], float], list[float]] = {ours: [], base: []}
+    for i in range(repeat):
+        for run in (ours, base) if i % 2 == 0 else (base, ours):
+            gc.collect()
+            samples[run].append(run())
+    return statistics.median(samples[ours]) * 1000.0, statistics.median(samples[base]) * 1000.0
 
 
 # -- the baseline: bare sqlite3 + pandas ------------------------------------------
@@ -177,8 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[tuple[str, ...]] = []
     try:
         for label, paths in ((":memory:", memory), ("file (WAL)", files)):
-            ours = median_ms(ours_create_list(paths, n), args.repeat)
-            base = median_ms(bare_insert_select(paths, n), args.repeat)
+            ours, base = paired_medians(ours_create_list(paths, n), bare_insert_select(paths, n), args.repeat)
             rows.append(row(f"create_fleet({n}) + instances(), {label}", ours, base, "<= 3x"))
 
         for label, paths in ((":memory:", memory), ("file (WAL)", files)):
@@ -198,8 +203,7 @@ def main(argv: list[str] | None = None) -> None:
                 bare_select(db)
                 return time.perf_counter() - t0
 
-            ours = median_ms(ours_list, args.repeat)
-            base = median_ms(bare_list, args.repeat)
+            ours, base = paired_medians(ours_list, bare_list, args.repeat)
             rows.append(row(f"instances() over {big:,}, {label}", ours, base, "well < 1000 ms"))
             s.close()
             db.close()
