@@ -60,14 +60,18 @@ FUNCTIONS: Schema = {
     "code_sha256": "str",
     "updated_at": "utc",
 }
+# One row per billed resource: kind "instance" (resource = instance id) or "function"
+# (resource = function name; running_seconds = billed duration, requests = invocations).
 COSTS: Schema = {
     "provider": "str",
+    "kind": "str",
+    "resource": "str",
     "fleet": "str",
-    "instance_id": "str",
     "instance_type": "str",
     "region": "str",
     "spot": "bool",
     "running_seconds": "float64",
+    "requests": "int64",
     "cost_usd": "float64",
     "source": "str",
 }

@@ -31,7 +31,12 @@ from .providers.local.clock import parse_duration
 
 T = TypeVar("T")
 TimeLike = str | datetime | pd.Timestamp | None
-COST_GROUPS = {"fleet": ["provider", "fleet"], "instance_type": ["provider", "instance_type"], "provider": ["provider"]}
+COST_GROUPS = {
+    "fleet": ["provider", "fleet"],
+    "instance_type": ["provider", "instance_type"],
+    "provider": ["provider"],
+    "kind": ["provider", "kind"],
+}
 
 
 def connect(config: str | os.PathLike[str] | dict[str, Any] | ClusterConfig | None = None, **overrides: Any) -> ComputeSession:
@@ -237,31 +242,30 @@ class ComputeSession:
         return df
 
     def costs(self, start: TimeLike = None, end: TimeLike = None, by: str = "fleet") -> pd.DataFrame:
-        """What compute cost between ``start`` and ``end``, grouped ``by`` fleet, instance_type, provider or instance."""
-        if by not in (*COST_GROUPS, "instance"):
-            raise ValidationError(
-                f"by: must be one of fleet, instance_type, provider, instance (got {by!r})",
-                field="by",
-                rule="fleet | instance_type | provider | instance",
-            )
+        """What compute cost between ``start`` and ``end``, grouped ``by`` fleet, instance_type, provider,
+        kind (instances vs functions) or resource (one row per instance or function)."""
+        if by not in (*COST_GROUPS, "resource"):
+            rule = " | ".join([*COST_GROUPS, "resource"])
+            raise ValidationError(f"by: must be one of {rule} (got {by!r})", field="by", rule=rule)
         df = self._run(self.manager.costs(_timestamp(start, "start"), _timestamp(end, "end")))
         errors = df.attrs.get("errors", {})
         self._report("costs", errors)
-        if by == "instance":
+        if by == "resource":
             return df
         keys = COST_GROUPS[by]
         out = (
             df.groupby(keys, dropna=False, sort=True)
             .agg(
-                instances=("instance_id", "nunique"),
+                resources=("resource", "nunique"),
                 running_hours=("running_seconds", "sum"),
+                requests=("requests", "sum"),
                 cost_usd=("cost_usd", "sum"),
                 source=("source", lambda s: ",".join(sorted(set(s)))),
             )
             .reset_index()
         )
         out["running_hours"] = out["running_hours"] / 3600.0
-        out = out.astype({"instances": "int64", "running_hours": "float64", "cost_usd": "float64"})
+        out = out.astype({"resources": "int64", "running_hours": "float64", "requests": "int64", "cost_usd": "float64"})
         out.attrs["errors"] = errors
         return out
 

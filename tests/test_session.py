@@ -76,8 +76,8 @@ def test_sync_and_await_in_a_real_jupyter_kernel():
 def test_empty_frames_have_the_same_columns(s):
     assert list(s.fleets().columns) == list(FLEETS)
     assert list(s.functions().columns) == list(FUNCTIONS)
-    assert list(s.costs(by="instance").columns) == list(COSTS)
-    assert s.costs().columns.tolist() == ["provider", "fleet", "instances", "running_hours", "cost_usd", "source"]
+    assert list(s.costs(by="resource").columns) == list(COSTS)
+    assert s.costs().columns.tolist() == ["provider", "fleet", "resources", "running_hours", "requests", "cost_usd", "source"]
     assert len(s.errors()) == 0
 
 

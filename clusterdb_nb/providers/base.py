@@ -160,5 +160,5 @@ class ComputeProvider(abc.ABC):
         raise self.unsupported("utilization")
 
     async def costs(self, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
-        """Cost per instance in ``frames.COSTS`` form."""
+        """Cost per billed resource (instance or function) in ``frames.COSTS`` form."""
         raise self.unsupported("costs")

@@ -109,11 +109,11 @@ def test_costs_are_running_seconds_times_catalog_price(s):
     price = cdb.catalog.lookup("t3.medium").on_demand_usd
     s.create_fleet(cdb.FleetConfig("web-fleet", capacity=5, instance_type="t3.medium"))
     s.local.advance("2h")
-    costs = s.costs(by="instance")
+    costs = s.costs(by="resource")
     assert (costs["running_seconds"] == 7200 - 40).all()
     assert costs["cost_usd"].sum() == pytest.approx(5 * (7200 - 40) / 3600 * price)
     by_fleet = s.costs()
-    assert by_fleet.loc[0, "fleet"] == "web-fleet" and by_fleet.loc[0, "instances"] == 5
+    assert by_fleet.loc[0, "fleet"] == "web-fleet" and by_fleet.loc[0, "resources"] == 5
     assert by_fleet.loc[0, "cost_usd"] == pytest.approx(costs["cost_usd"].sum())
     # a window covers only the seconds inside it
     hour = s.costs(start=T0 + pd.Timedelta("1h"), end=T0 + pd.Timedelta("90min"), by="instance_type")
@@ -124,7 +124,7 @@ def test_stopped_instances_cost_nothing(web):
     iid = web.instances()["id"].iloc[0]
     web.stop_instance(iid)
     web.local.advance("1h")
-    per = web.costs(by="instance").set_index("instance_id")["running_seconds"]
+    per = web.costs(by="resource").set_index("resource")["running_seconds"]
     assert per[iid] == pytest.approx(20)  # the minute of boot until the stop, minus 40 s booting
     assert (per.drop(iid) == 3600 + 20).all()
 
