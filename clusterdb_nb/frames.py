@@ -138,9 +138,9 @@ def _all_numbers(col: Any) -> bool:
 
 def concat(schema: Schema, frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate provider frames, keeping the schema when there are none."""
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return frame(schema, [])
-    if len(frames) == 1:
-        return frames[0].reset_index(drop=True)
-    return pd.concat(frames, ignore_index=True)[list(schema)]
+    filled = [f for f in frames if len(f)]
+    if len(filled) > 1:
+        return pd.concat(filled, ignore_index=True)[list(schema)]
+    if filled or frames:
+        return (filled or frames)[0].reset_index(drop=True)
+    return frame(schema, [])

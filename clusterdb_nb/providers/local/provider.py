@@ -29,6 +29,12 @@ INSTANCE_COLUMNS = "id, fleet, instance_type, spot, price_usd, state, state_sinc
 FLEET_COLUMNS = "name, description, instance_type, spot, capacity, min_capacity, max_capacity, tags, auto_scaling, created_at"
 
 
+def _decode_shared(texts: tuple[str, ...]) -> list[dict[str, str]]:
+    """JSON-decode many strings that mostly repeat (a fleet's members share their tags), each row its own dict."""
+    decoded = {t: json.loads(t) for t in set(texts)}
+    return [dict(decoded[t]) for t in texts]
+
+
 class LocalProvider(ComputeProvider):
     """The local cloud (``kind = "local"``), configured by ``LocalConfig``."""
 
@@ -329,7 +335,7 @@ class LocalProvider(ComputeProvider):
                 "launched_at": np.asarray(launched, dtype=float),
                 "state_since": np.asarray(since, dtype=float),
                 "private_ip": ips,
-                "tags": [json.loads(t) for t in tags],
+                "tags": _decode_shared(tags),
             },
         )
 
