@@ -90,6 +90,14 @@ INSTANCE_UTILIZATION: Schema = {
     "instance_id": "str",
     "cpu_percent": "float64",
 }
+SCALING_ACTIVITIES: Schema = {
+    "time": "utc",
+    "fleet": "str",
+    "provider": "str",
+    "from_capacity": "int64",
+    "to_capacity": "int64",
+    "reason": "str",
+}
 ERRORS: Schema = {
     "time": "utc",
     "provider": "str",

@@ -261,6 +261,11 @@ class ComputeManager:
             return self._plan(p, "configure_auto_scaling", fleet, (fleet, config.model_dump()), before, after)
         return await self._call(p, "configure_auto_scaling", fleet, config)
 
+    async def scaling_activities(self, fleet: str, provider: str | None = None) -> pd.DataFrame:
+        """Every desired-capacity change of ``fleet`` (``frames.SCALING_ACTIVITIES``)."""
+        p, _ = await self._locate("fleet", fleet, provider)
+        return await self._call(p, "scaling_activities", fleet)
+
     # -- instances -----------------------------------------------------------
     async def list_instances(self, fleet: str | None = None, states: set[InstanceState] | None = None) -> pd.DataFrame:
         """Instances of every provider (``frames.INSTANCES``); failures in ``df.attrs["errors"]``."""

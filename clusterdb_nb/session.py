@@ -12,12 +12,13 @@ the async API for ``await`` in a cell.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import os
 import warnings
 from collections.abc import Coroutine, Iterable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
@@ -28,6 +29,11 @@ from .errors import ComputeError, ValidationError
 from .manager import ComputeManager
 from .models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Plan
 from .providers.local.clock import parse_duration
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from .ui import Dashboard, FleetForm, Scaler
 
 T = TypeVar("T")
 TimeLike = str | datetime | pd.Timestamp | None
@@ -97,10 +103,6 @@ class LocalCloud:
         """Every recorded instance state change."""
         return self._provider.history(fleet)
 
-    def capacity_events(self, fleet: str | None = None) -> pd.DataFrame:
-        """Every desired-capacity change, with its cause."""
-        return self._provider.capacity_events(fleet)
-
 
 class ComputeSession:
     """Sync, DataFrame-returning facade over a ComputeManager."""
@@ -148,6 +150,10 @@ class ComputeSession:
     def fleet(self, fleet: str) -> Fleet:
         """One fleet, found on whichever provider holds it."""
         return self._run(self.manager.get_fleet(fleet))
+
+    def scaling_activities(self, fleet: str) -> pd.DataFrame:
+        """Every desired-capacity change of ``fleet``: time, from_capacity, to_capacity, reason."""
+        return self._run(self.manager.scaling_activities(fleet))
 
     def configure_auto_scaling(self, fleet: str, config: AutoScalingConfig, dry_run: bool = False) -> Fleet | Plan:
         return self._run(self.manager.configure_auto_scaling(fleet, config, dry_run=dry_run))
@@ -274,6 +280,75 @@ class ComputeSession:
     ) -> pd.DataFrame:
         """CPU % and capacity of ``fleet`` over time (``by="instance"``: one series per instance)."""
         return self._run(self.manager.utilization(fleet, _timestamp(start, "start"), _timestamp(end, "end"), period, by))
+
+    def costs_over_time(
+        self, by: str = "fleet", start: TimeLike = None, end: TimeLike = None, period: str = "1h"
+    ) -> pd.DataFrame:
+        """Cost per ``period`` and ``by`` group (default: the last 24 h): period_start, <by>, cost_usd."""
+        if by not in COST_GROUPS:
+            rule = " | ".join(COST_GROUPS)
+            raise ValidationError(f"by: must be one of {rule} (got {by!r})", field="by", rule=rule)
+        hi = _timestamp(end, "end") or self._now()
+        lo = _timestamp(start, "start") or hi - pd.Timedelta("1D")
+        try:
+            edges = pd.date_range(lo.floor(period), hi, freq=period).append(pd.DatetimeIndex([hi]))
+        except ValueError:
+            raise ValidationError(f"period: {period!r} is not a pandas frequency such as '1h' or '1D'", field="period",
+                                  rule="pandas frequency") from None
+
+        async def per_period() -> list[pd.DataFrame]:
+            return list(await asyncio.gather(*(self.manager.costs(a, b) for a, b in zip(edges[:-1], edges[1:]) if a < b)))
+
+        parts = []
+        for a, df in zip(edges[:-1], self._run(per_period())):
+            self._report("costs", df.attrs.get("errors", {}))
+            if len(df):
+                sums = df.groupby(by, dropna=False)["cost_usd"].sum().reset_index()
+                sums.insert(0, "period_start", a)
+                parts.append(sums)
+        if not parts:
+            return pd.DataFrame({"period_start": frames.utc([]), by: pd.Series([], dtype=object), "cost_usd": []})
+        return pd.concat(parts, ignore_index=True)
+
+    def _now(self) -> pd.Timestamp:
+        """The local cloud's clock when there is one (it may be virtual), else the wall clock."""
+        return self.local.now if "local" in self.manager.providers else pd.Timestamp.now(tz="UTC")
+
+    # -- charts and widgets ------------------------------------------------------
+    def plot_utilization(self, fleet: str, start: TimeLike = None, end: TimeLike = None, period: str = "5min") -> go.Figure:
+        """CPU % over time with the target line, capacity as a step line, scaling events marked."""
+        from .plots import utilization_figure
+
+        policy = self.fleet(fleet).auto_scaling
+        return utilization_figure(
+            self.utilization(fleet, start, end, period),
+            target=policy.target_cpu_utilization if policy else None,
+            events=self.scaling_activities(fleet),
+        )
+
+    def plot_costs(self, by: str = "fleet", start: TimeLike = None, end: TimeLike = None, period: str = "1h") -> go.Figure:
+        """Stacked cost bars per ``period``, one colour per fleet, instance_type or provider."""
+        from .plots import costs_figure
+
+        return costs_figure(self.costs_over_time(by, start, end, period), by=by)
+
+    def fleet_form(self) -> FleetForm:
+        """A form to create a fleet: validation as you type, a priced Preview, Create."""
+        from .ui import FleetForm
+
+        return FleetForm(self)
+
+    def scaler(self, fleet: str) -> Scaler:
+        """A slider to scale ``fleet`` within its bounds, with the $/h delta before Apply."""
+        from .ui import Scaler
+
+        return Scaler(self, fleet)
+
+    def dashboard(self) -> Dashboard:
+        """Tabs: fleets, instances (start / stop / terminate), functions, costs, utilization."""
+        from .ui import Dashboard
+
+        return Dashboard(self)
 
     def status(self) -> pd.DataFrame:
         """Each provider: reachable or not, region, account, detail."""

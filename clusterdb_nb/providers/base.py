@@ -40,6 +40,7 @@ OPERATIONS = (
     "list_functions",
     "invoke_function",
     "configure_auto_scaling",
+    "scaling_activities",
     "utilization",
     "costs",
     "status",
@@ -152,6 +153,10 @@ class ComputeProvider(abc.ABC):
 
     async def configure_auto_scaling(self, fleet: str, config: AutoScalingConfig) -> Fleet:
         raise self.unsupported("configure_auto_scaling")
+
+    async def scaling_activities(self, fleet: str) -> pd.DataFrame:
+        """Desired-capacity changes of ``fleet`` with their reason, in ``frames.SCALING_ACTIVITIES`` form."""
+        raise self.unsupported("scaling_activities")
 
     async def utilization(
         self, fleet: str, start: pd.Timestamp | None, end: pd.Timestamp | None, period: str, by: str = "fleet"

@@ -19,7 +19,7 @@ def check_consistent(s, fleet):
     """Desired capacity = active members; capacity changes chain; every instance's history matches its state."""
     capacity = s.fleet(fleet).capacity
     assert len(s.instances(fleet=fleet, state=["pending", "running", "stopping", "stopped"])) == capacity
-    events = s.local.capacity_events(fleet)
+    events = s.scaling_activities(fleet)
     assert (events["from_capacity"].iloc[1:].to_numpy() == events["to_capacity"].iloc[:-1].to_numpy()).all()
     assert events["to_capacity"].iloc[-1] == capacity
     history = s.local.history(fleet)

@@ -532,15 +532,19 @@ class LocalProvider(ComputeProvider):
         df["time"] = frames.utc(df["time"].to_numpy(dtype=float))
         return df
 
-    def capacity_events(self, fleet: str | None = None) -> pd.DataFrame:
-        """Every desired-capacity change: time, fleet, from_capacity, to_capacity, cause."""
-        sql = "SELECT at, fleet, from_capacity, to_capacity, cause FROM fleet_events"
-        args: tuple[Any, ...] = (fleet,) if fleet else ()
+    async def scaling_activities(self, fleet: str) -> pd.DataFrame:
         with self.store.reading() as db:
-            rows = db.execute(sql + (" WHERE fleet = ?" if fleet else "") + " ORDER BY seq", args).fetchall()
-        df = pd.DataFrame(rows, columns=["time", "fleet", "from_capacity", "to_capacity", "cause"])
-        df["time"] = frames.utc(df["time"].to_numpy(dtype=float))
-        return df.astype({"from_capacity": "int64", "to_capacity": "int64"})
+            rows = db.execute(
+                "SELECT at, fleet, from_capacity, to_capacity, cause FROM fleet_events WHERE fleet = ? ORDER BY seq", (fleet,)
+            ).fetchall()
+        if not rows:
+            return frames.frame(frames.SCALING_ACTIVITIES, [])
+        at, fleets, old, new, cause = zip(*rows)
+        return frames.frame(
+            frames.SCALING_ACTIVITIES,
+            {"time": np.asarray(at, dtype=float), "fleet": fleets, "provider": [self.name] * len(rows),
+             "from_capacity": old, "to_capacity": new, "reason": cause},
+        )
 
     async def close(self) -> None:
         self.store.close()

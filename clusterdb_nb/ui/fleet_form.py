@@ -1,0 +1,175 @@
+"""A form that creates a fleet, validating as you type and pricing before you click.
+
+>>> form = s.fleet_form()
+>>> form.name.value = "web"; form.create.click()
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+
+from .. import catalog
+from ..errors import ComputeError, ValidationError
+from ..models import Fleet, FleetConfig, Plan
+from .tables import FLEET_COLUMNS, table_html
+from .tasks import Status, run_task
+
+if TYPE_CHECKING:
+    from ..session import ComputeSession
+
+
+def parse_tags(text: str) -> dict[str, str]:
+    """``key=value`` lines as a dict (blank lines skipped)."""
+    tags = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(f"tags: line {n} ({line.strip()!r}) is not key=value", field="tags", rule="key=value lines")
+        tags[key.strip()] = value.strip()
+    return tags
+
+
+def type_options(kind: str, region: str | None) -> list[tuple[str, str]]:
+    """(label, name) pairs for the instance-type dropdown: vCPU, memory and $/h from the catalog."""
+    df = catalog.types(kind) if kind in catalog.PROVIDERS else catalog.types()
+    if kind in catalog.PROVIDERS and region in set(df["region"]):
+        df = df[df["region"] == region]
+    else:
+        df = df[df["region"] == df["provider"].map(catalog.REFERENCE_REGION)]
+    df = df.sort_values(["provider", "on_demand_usd"])
+    prefix = kind not in catalog.PROVIDERS
+    return [
+        (
+            f"{f'{r.provider} · ' if prefix else ''}{r.instance_type} · {r.vcpu} vCPU · {r.memory_gib:g} GiB · "
+            f"${r.on_demand_usd:.4f}/h",
+            str(r.instance_type),
+        )
+        for r in df.itertuples()
+    ]
+
+
+class FleetForm(widgets.VBox):
+    """Name, description, provider, region, instance type, capacity, spot, tags; Preview and Create."""
+
+    def __init__(self, session: ComputeSession) -> None:
+        self.session = session
+        defaults = session.manager.config.fleet
+        wide = widgets.Layout(width="460px")
+        self.name = widgets.Text(description="Name", placeholder="web-fleet", layout=wide)
+        self.description = widgets.Text(description="Description", layout=wide)
+        self.provider = widgets.Dropdown(
+            description="Provider", options=list(session.manager.providers), value=session.manager.default_provider, layout=wide
+        )
+        self.region = widgets.Text(description="Region", layout=wide)
+        self.instance_type = widgets.Dropdown(description="Type", layout=wide)
+        self.capacity = widgets.BoundedIntText(description="Capacity", value=defaults.default_capacity, min=0, max=10_000)
+        self.spot = widgets.Checkbox(description="Spot / preemptible", value=False, indent=False)
+        self.tags = widgets.Textarea(
+            description="Tags",
+            placeholder="environment=dev\nowner=me",
+            value="\n".join(f"{k}={v}" for k, v in defaults.tags.items()),
+            layout=wide,
+        )
+        self.validation = widgets.HTML()
+        self.preview = widgets.Button(description="Preview", icon="eye")
+        self.create = widgets.Button(description="Create", button_style="primary", icon="plus")
+        self.plan = widgets.HTML()
+        self.status = Status()
+        self.fleets = widgets.HTML()
+        self._default_type = defaults.default_instance_type
+        self._on_provider()
+        self.provider.observe(lambda _: self._on_provider(), "value")
+        for w in (self.name, self.description, self.region, self.instance_type, self.capacity, self.spot, self.tags):
+            w.observe(lambda _: self._validate(), "value")
+        self.preview.on_click(lambda _: self._preview())
+        self.create.on_click(lambda _: self._create())
+        self._refresh()
+        super().__init__(
+            [
+                widgets.HTML("<b>New fleet</b>"),
+                self.name,
+                self.description,
+                self.provider,
+                self.region,
+                self.instance_type,
+                widgets.HBox([self.capacity, self.spot]),
+                self.tags,
+                self.validation,
+                widgets.HBox([self.preview, self.create]),
+                self.plan,
+                self.status,
+                widgets.HTML("<b>Fleets</b>"),
+                self.fleets,
+            ]
+        )
+        self.add_class("clusterdb-fleet-form")
+
+    def _on_provider(self) -> None:
+        provider = self.session.manager.provider(self.provider.value)
+        self.region.value = provider.region
+        options = type_options(provider.kind, provider.region)
+        names = [name for _, name in options]
+        self.instance_type.options = options
+        self.instance_type.value = self._default_type if self._default_type in names else (names[0] if names else None)
+        self._validate()
+
+    def config(self) -> FleetConfig:
+        """The FleetConfig the form describes (raises ValidationError)."""
+        config = FleetConfig(
+            name=self.name.value.strip(),
+            description=self.description.value,
+            provider=self.provider.value,
+            region=self.region.value or None,
+            instance_type=self.instance_type.value,
+            capacity=self.capacity.value,
+            spot=self.spot.value,
+            tags=parse_tags(self.tags.value),
+        )
+        if config.spot:
+            catalog.lookup(str(config.instance_type)).price(spot=True)
+        return config
+
+    def _validate(self) -> FleetConfig | None:
+        try:
+            config = self.config()
+        except ValidationError as err:
+            self.validation.value = (
+                f"<span style='color:#b91c1c'>⚠ {err.field}: {html.escape(err.message.removeprefix(f'{err.field}: '))}</span>"
+            )
+            self.create.disabled = self.preview.disabled = True
+            return None
+        self.validation.value = "<span style='color:#15803d'>✓ ready</span>"
+        self.create.disabled = self.preview.disabled = False
+        return config
+
+    def _preview(self) -> None:
+        config = self._validate()
+        if config is None:
+            return
+        try:
+            plan = self.session.create_fleet(config, dry_run=True)
+        except ComputeError as err:
+            self.status.error(err)
+            return
+        assert isinstance(plan, Plan)
+        self.plan.value = plan._repr_html_()
+
+    def _create(self) -> None:
+        config = self._validate()
+        if config is None:
+            return
+
+        def created(fleet: Any) -> None:
+            assert isinstance(fleet, Fleet)
+            self.status.show(f"Created fleet {fleet.name} on {fleet.provider}: {fleet.capacity} × {fleet.instance_type}")
+            self._refresh()
+
+        run_task(self.status, "Creating…", lambda: self.session.create_fleet(config), created)
+
+    def _refresh(self) -> None:
+        self.fleets.value = table_html(self.session.fleets(), FLEET_COLUMNS, empty="no fleets yet")

@@ -1,0 +1,79 @@
+"""The fleet form, driven as a user would: set values, click, read what it shows."""
+
+import pytest
+
+import clusterdb_nb as cdb
+from clusterdb_nb.ui.fleet_form import parse_tags
+
+
+@pytest.fixture
+def form(s):
+    return s.fleet_form()
+
+
+def test_form_offers_configured_providers_and_priced_types(form):
+    assert form.provider.options == ("local",)
+    labels = dict((name, label) for label, name in form.instance_type.options)
+    assert form.instance_type.value == "t3.medium"
+    assert labels["t3.medium"] == "aws · t3.medium · 2 vCPU · 4 GiB · $0.0416/h"
+    assert {"e2-standard-2", "Standard_D2s_v3"} <= set(labels)  # the local cloud runs every cloud's types
+
+
+def test_live_validation_uses_the_model_rules(form):
+    form.name.value = "Web_Fleet"
+    assert "name" in form.validation.value and "lowercase" in form.validation.value
+    assert form.create.disabled and form.preview.disabled
+    form.name.value = "web"
+    form.tags.value = "env=dev\nno-equals-sign"
+    assert "line 2" in form.validation.value and form.create.disabled
+    form.tags.value = "env=dev\nowner=me"
+    assert "ready" in form.validation.value and not form.create.disabled
+
+
+def test_preview_shows_the_plan_and_changes_nothing(s, form):
+    form.name.value = "web"
+    form.capacity.value = 4
+    form.preview.click()
+    assert "nothing changed" in form.plan.value and "+0.1664 $/h" in form.plan.value
+    assert len(s.fleets()) == 0
+
+
+def test_create_makes_the_fleet_and_refreshes_the_table(s, form):
+    form.name.value = "web"
+    form.description.value = "Web tier"
+    form.instance_type.value = "m5.large"
+    form.capacity.value = 2
+    form.spot.value = True
+    form.tags.value = "env=dev"
+    form.create.click()
+    assert form.status.text == "Created fleet web on local: 2 × m5.large"
+    fleet = s.fleet("web")
+    assert (fleet.instance_type, fleet.capacity, fleet.spot, fleet.tags, fleet.description) == (
+        "m5.large",
+        2,
+        True,
+        {"env": "dev"},
+        "Web tier",
+    )
+    assert "<td>web</td>" in form.fleets.value
+
+
+def test_failure_is_one_short_message(s, form):
+    s.create_fleet(cdb.FleetConfig("web", capacity=1))
+    form.name.value = "web"
+    form.create.click()
+    assert form.status.text.startswith("fleet 'web' already exists — Pick another name")
+    assert "Traceback" not in form.status.message.value
+
+
+def test_spot_on_a_type_without_spot_price_is_flagged(form):
+    form.name.value = "burst"
+    form.instance_type.value = "Standard_B2s"
+    form.spot.value = True
+    assert "spot" in form.validation.value.lower() and form.create.disabled
+
+
+def test_parse_tags():
+    assert parse_tags(" a = 1 \n\nb=x=y\n") == {"a": "1", "b": "x=y"}
+    with pytest.raises(cdb.ValidationError, match="line 1"):
+        parse_tags("=nokey")
