@@ -27,6 +27,7 @@ from .models import (
     FunctionConfig,
     Instance,
     InstanceState,
+    Invocation,
     Plan,
 )
 from .providers.base import ComputeProvider, ProviderStatus
@@ -49,6 +50,7 @@ __all__ = [
     "FunctionConfig",
     "Instance",
     "InstanceState",
+    "Invocation",
     "Listing",
     "NetworkError",
     "NotFoundError",

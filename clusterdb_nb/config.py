@@ -67,6 +67,9 @@ class LocalConfig(Section):
     ``path`` is the SQLite state file (``":memory:"`` allowed; default
     ``$CLUSTERDB_HOME/local.db`` or the user data dir). ``clock`` is
     ``"wall"`` or ``"virtual"`` (advanced by hand with ``s.local.advance``).
+    Functions are billed by ``function_billing``'s rule, a worker idle for
+    ``function_idle_seconds`` (local clock) is stopped, and a function without
+    ``reserved_concurrency`` runs at most ``function_concurrency`` invocations at once.
     """
 
     path: str | None = None
@@ -77,6 +80,9 @@ class LocalConfig(Section):
     stop_seconds: float = Field(20.0, ge=0)
     terminate_seconds: float = Field(15.0, ge=0)
     region: str = "local"
+    function_billing: Literal["aws", "gcp", "azure"] = "aws"
+    function_idle_seconds: float = Field(600.0, gt=0)
+    function_concurrency: int = Field(10, ge=1)
 
     def state_path(self) -> str:
         """Where the state lives: ``path``, else ``$CLUSTERDB_HOME``, else the user data dir."""

@@ -60,6 +60,27 @@ FUNCTIONS: Schema = {
     "code_sha256": "str",
     "updated_at": "utc",
 }
+# One row per function invocation; billed_ms and cost_usd follow the provider's billing rule.
+INVOCATIONS: Schema = {
+    "request_id": "str",
+    "function": "str",
+    "version": "int64",
+    "provider": "str",
+    "started_at": "utc",
+    "status": "str",
+    "error_type": "str",
+    "error_message": "str",
+    "cold_start": "bool",
+    "duration_ms": "float64",
+    "init_ms": "float64",
+    "billed_ms": "int64",
+    "memory_mb": "int64",
+    "memory_used_mb": "int64",
+    "request_bytes": "int64",
+    "response_bytes": "int64",
+    "cost_usd": "float64",
+    "logs": "str",
+}
 # One row per billed resource: kind "instance" (resource = instance id) or "function"
 # (resource = function name; running_seconds = billed duration, requests = invocations).
 COSTS: Schema = {

@@ -12,6 +12,7 @@ instance id or function name finds its provider by itself.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any, Generic, TypeVar
 
@@ -20,7 +21,18 @@ import pandas as pd
 from . import frames
 from .config import ClusterConfig, load_config
 from .errors import ComputeError, ConflictError, NotFoundError, ProviderError, ValidationError
-from .models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Plan, PlannedCall
+from .models import (
+    AutoScalingConfig,
+    Fleet,
+    FleetConfig,
+    Function,
+    FunctionConfig,
+    Instance,
+    InstanceState,
+    Invocation,
+    Plan,
+    PlannedCall,
+)
 from .providers import registry
 from .providers.base import ComputeProvider, ProviderStatus
 
@@ -169,6 +181,7 @@ class ComputeManager:
         return config._replace(
             provider=config.provider or self.default_provider,
             capacity=capacity,
+            spot=bool(config.spot),
             instance_type=config.instance_type or d.default_instance_type,
             min_capacity=config.min_capacity if config.min_capacity is not None else min(d.default_min_capacity, capacity),
             max_capacity=config.max_capacity if config.max_capacity is not None else max(d.default_max_capacity, capacity),
@@ -185,7 +198,7 @@ class ComputeManager:
             raise p.unsupported("create_fleet")
         assert config.instance_type is not None and config.capacity is not None
         if dry_run:
-            after = self._fleet_cost(p, config.instance_type, config.spot, config.capacity)
+            after = self._fleet_cost(p, config.instance_type, bool(config.spot), config.capacity)
             return self._plan(p, "create_fleet", config.name, (config.name, config.instance_type, config.capacity), 0.0, after)
         fleet = await self._call(p, "create_fleet", config)
         self._owners[("fleet", fleet.id)] = p.name
@@ -206,7 +219,8 @@ class ComputeManager:
         itype = config.instance_type or fleet.instance_type
         if dry_run:
             before = self._fleet_cost(p, fleet.instance_type, fleet.spot, fleet.capacity)
-            after = self._fleet_cost(p, itype, config.spot, min(max(capacity, lo), hi))
+            spot = fleet.spot if config.spot is None else config.spot
+            after = self._fleet_cost(p, itype, spot, min(max(capacity, lo), hi))
             return self._plan(p, "update_fleet", fleet.name, (fleet.name,), before, after)
         return await self._call(p, "update_fleet", config)
 
@@ -292,7 +306,7 @@ class ComputeManager:
         after, note = {
             "start_instance": (price, None),
             "stop_instance": (0.0, None),
-            "terminate_instance": (before, f"fleet {inst.fleet} launches a replacement") if inst.fleet else (0.0, None),
+            "terminate_instance": (price, f"fleet {inst.fleet} launches a replacement") if inst.fleet else (0.0, None),
         }[operation]
         return self._plan(p, operation, instance_id, (instance_id,), before, after, note)
 
@@ -337,11 +351,27 @@ class ComputeManager:
         ok, failed = await self._fan_out("list_functions")
         return Listing([f for fns in ok.values() for f in fns], failed)
 
-    async def invoke_function(self, function: str, payload: bytes, provider: str | None = None) -> bytes:
+    async def invoke_function(
+        self, function: str, payload: bytes | dict[str, Any] | list[Any], provider: str | None = None
+    ) -> Invocation:
+        """Run ``function`` once on ``payload`` (JSON bytes, or a dict/list to encode) and wait for it."""
+        if isinstance(payload, (dict, list)):
+            payload = json.dumps(payload).encode()
         if not isinstance(payload, (bytes, bytearray)):
-            raise ValidationError("payload: must be bytes (e.g. json.dumps(event).encode())", field="payload", rule="bytes")
+            raise ValidationError(
+                "payload: must be JSON bytes, a dict or a list (e.g. json.dumps(event).encode())",
+                field="payload",
+                rule="bytes, dict or list",
+            )
         p, _ = await self._locate("function", function, provider)
         return await self._call(p, "invoke_function", function, bytes(payload))
+
+    async def list_invocations(self, function: str | None = None) -> pd.DataFrame:
+        """Past invocations on every provider (``frames.INVOCATIONS``); failures in ``df.attrs["errors"]``."""
+        ok, failed = await self._fan_out("list_invocations", function)
+        df = frames.concat(frames.INVOCATIONS, list(ok.values()))
+        df.attrs["errors"] = failed
+        return df
 
     # -- metrics and status ------------------------------------------------------
     async def utilization(

@@ -14,23 +14,33 @@ from __future__ import annotations
 
 import enum
 import html
+import json
+import os
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import Self
 
 from .errors import ValidationError
+from .providers import function_code
 
 NAME_RULE = "lowercase letters, digits and hyphens, 1-63 characters, starting with a letter"
 _NAME = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 _TAG_KEY = re.compile(r"^[A-Za-z0-9_.:/=+\-@ ]{1,63}$")
 _TAG_VALUE = re.compile(r"^[A-Za-z0-9_.:/=+\-@ ]{0,255}$")
-_RUNTIME = re.compile(r"^(python3\.(9|1[0-3])|nodejs(18|20|22)\.x|java(11|17|21)|go1\.x|dotnet[68]|provided(\.al2(023)?)?)$")
+_RUNTIME = re.compile(r"^(python3\.(9|1[0-4])|nodejs(18|20|22)\.x|java(11|17|21)|go1\.x|dotnet[68]|provided(\.al2(023)?)?)$")
 _HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 _ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Set by the Lambda runtime itself; Lambda refuses them in a function's environment.
+RESERVED_ENV_KEYS = frozenset(
+    "AWS_REGION AWS_DEFAULT_REGION AWS_EXECUTION_ENV AWS_LAMBDA_FUNCTION_NAME AWS_LAMBDA_FUNCTION_MEMORY_SIZE "
+    "AWS_LAMBDA_FUNCTION_VERSION AWS_LAMBDA_INITIALIZATION_TYPE AWS_LAMBDA_LOG_GROUP_NAME AWS_LAMBDA_LOG_STREAM_NAME "
+    "AWS_ACCESS_KEY AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_LAMBDA_RUNTIME_API "
+    "LAMBDA_TASK_ROOT LAMBDA_RUNTIME_DIR".split()
+)
 
 
 def _rule_of(err: Any) -> str:
@@ -157,7 +167,7 @@ class FleetConfig(Model):
     tags: dict[str, str] = Field(default_factory=dict)
     provider: str | None = None
     region: str | None = None
-    spot: bool = False
+    spot: bool | None = None
     image: str | None = None
     networking: dict[str, Any] = Field(default_factory=dict)
 
@@ -258,8 +268,13 @@ class Instance(Model):
 class FunctionConfig(Model):
     """A serverless function (the seed's fields).
 
+    ``code`` is a Lambda deployment zip: its bytes, a path to a zip, or a
+    directory (zipped deterministically). Zip entries with absolute paths or
+    ``..`` are refused here, before any cloud sees them. ``reserved_concurrency``
+    caps simultaneous invocations (beyond it they are throttled).
+
     >>> FunctionConfig(name="process-image", runtime="python3.12", handler="main.handler",
-    ...                memory_mb=256, timeout_sec=30, environment={"STAGE": "dev"})
+    ...                memory_mb=256, timeout_sec=30, environment={"STAGE": "dev"}, code="handlers/")
     """
 
     name: str
@@ -269,7 +284,28 @@ class FunctionConfig(Model):
     timeout_sec: int = Field(3, ge=1, le=900)
     environment: dict[str, str] = Field(default_factory=dict)
     code: bytes | None = None
+    reserved_concurrency: int | None = Field(None, ge=0, le=1000)
     provider: str | None = None
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code_source(cls, value: Any) -> Any:
+        if isinstance(value, (str, os.PathLike)):
+            return function_code.read_code(value)
+        if isinstance(value, (bytearray, memoryview)):
+            return bytes(value)
+        return value
+
+    @model_validator(mode="after")
+    def _code_zip(self) -> Self:
+        if self.code is not None:
+            function_code.check_zip(self.code)
+        return self
+
+    @property
+    def code_sha256(self) -> str | None:
+        """Lambda's ``CodeSha256`` of the zip (base64 of its SHA-256), None without code."""
+        return function_code.code_sha256(self.code) if self.code is not None else None
 
     @field_validator("name")
     @classmethod
@@ -296,6 +332,11 @@ class FunctionConfig(Model):
         for key in value:
             if not _ENV_KEY.match(key):
                 raise ValueError(f"environment key {key!r} must start with a letter and hold only letters, digits and _")
+            if key in RESERVED_ENV_KEYS:
+                raise ValueError(f"environment key {key!r} is reserved: the function runtime sets it")
+        size = sum(len(k.encode()) + len(v.encode()) for k, v in value.items())
+        if size > 4096:
+            raise ValueError(f"environment variables must total at most 4 KB (got {size} bytes)")
         return value
 
 
@@ -311,8 +352,89 @@ class Function(Model):
     timeout_sec: int
     version: int = 1
     code_sha256: str | None = None
+    code_size: int = 0
+    reserved_concurrency: int | None = None
     environment_keys: list[str] = Field(default_factory=list)
     updated_at: datetime | None = None
+
+
+class Invocation(Model):
+    """One invocation of a function and what it returned, as Lambda reports it.
+
+    ``payload`` is the response body: the handler's return value as JSON, or
+    for a failed invocation Lambda's error document (``errorType``,
+    ``errorMessage``, ``stackTrace``), which is also in ``error``.
+
+    >>> inv = s.invoke_function("echo", b'{"x": 1}')
+    >>> inv.status, inv.result, inv.cold_start
+    ('success', {'x': 1}, True)
+    """
+
+    request_id: str
+    function: str
+    version: int
+    provider: str
+    status: Literal["success", "error", "timeout", "out_of_memory"]
+    payload: bytes = b""
+    error: dict[str, Any] | None = None
+    logs: str = ""
+    duration_ms: float = 0.0
+    init_ms: float | None = None
+    billed_ms: int = 0
+    memory_mb: int = 128
+    memory_used_mb: int = 0
+    cold_start: bool = False
+    started_at: datetime | None = None
+    cost_usd: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+    @property
+    def function_error(self) -> str | None:
+        """``"Unhandled"`` when the invocation failed, as in Lambda's ``FunctionError``."""
+        return None if self.ok else "Unhandled"
+
+    @property
+    def result(self) -> Any:
+        """The payload decoded from JSON (the raw bytes when it is not JSON)."""
+        try:
+            return json.loads(self.payload) if self.payload else None
+        except ValueError:
+            return self.payload
+
+    def __repr__(self) -> str:
+        kind = "cold" if self.cold_start else "warm"
+        what = self.status if self.error is None else f"{self.status} {self.error.get('errorType', '')}"
+        return f"<Invocation {self.function}:{self.version} {what} ({kind}, {self.duration_ms:.1f} ms, billed {self.billed_ms} ms)>"
+
+    def _repr_html_(self) -> str:
+        colour = "#1a7f37" if self.ok else "#cf222e"
+        head = (
+            f"<b>Invocation</b> {html.escape(self.function)}:{self.version} "
+            f"<b style='color:{colour}'>{html.escape(self.status)}</b> · {'cold start' if self.cold_start else 'warm'} · "
+            f"{self.duration_ms:.1f} ms (billed {self.billed_ms} ms"
+            + (f", init {self.init_ms:.1f} ms" if self.init_ms is not None else "")
+            + f") · {self.memory_used_mb} / {self.memory_mb} MB · ${self.cost_usd:.9f} · request {html.escape(self.request_id)}"
+        )
+        rows = []
+        if self.error is not None:
+            trace = "".join(self.error.get("stackTrace") or [])
+            text = f"{self.error.get('errorType', '')}: {self.error.get('errorMessage', '')}\n{trace}"
+            rows.append(("error", text))
+        else:
+            result = self.result
+            shown = json.dumps(result, indent=2, ensure_ascii=False) if not isinstance(result, bytes) else repr(result)
+            rows.append(("result", shown if len(shown) <= 10_000 else shown[:10_000] + " …"))
+        if self.logs:
+            rows.append(("logs", self.logs if len(self.logs) <= 10_000 else "… " + self.logs[-10_000:]))
+        body = "".join(
+            f"<tr><th style='text-align:left;vertical-align:top'>{k}</th>"
+            f"<td style='text-align:left'><pre style='margin:0'>{html.escape(v)}</pre></td></tr>"
+            for k, v in rows
+        )
+        return f"<div>{head}<table>{body}</table></div>"
 
 
 class PlannedCall(Model):

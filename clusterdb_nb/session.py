@@ -27,7 +27,7 @@ from ._loop import LoopThread
 from .config import ClusterConfig, load_config
 from .errors import ComputeError, ValidationError
 from .manager import ComputeManager
-from .models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Plan
+from .models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation, Plan
 from .providers.local.clock import parse_duration
 
 if TYPE_CHECKING:
@@ -182,8 +182,15 @@ class ComputeSession:
     def delete_function(self, function: str, dry_run: bool = False) -> None | Plan:
         return self._run(self.manager.delete_function(function, dry_run=dry_run))
 
-    def invoke_function(self, function: str, payload: bytes) -> bytes:
+    def invoke_function(self, function: str, payload: bytes | dict[str, Any] | list[Any] = b"{}") -> Invocation:
+        """Run ``function`` on ``payload`` (JSON bytes, a dict or a list); the Invocation says how it went."""
         return self._run(self.manager.invoke_function(function, payload))
+
+    def invocations(self, function: str | None = None) -> pd.DataFrame:
+        """One row per past invocation (of ``function``, or of every function), oldest first."""
+        df = self._run(self.manager.list_invocations(function))
+        self._report("list_invocations", df.attrs.get("errors", {}))
+        return df
 
     # -- DataFrames ------------------------------------------------------------
     def fleets(self) -> pd.DataFrame:

@@ -269,7 +269,8 @@ def equivalent(name: str, provider: str, region: str | None = None) -> InstanceT
 
     Same arch if the target offers it in the region (else x86_64), GPUs only for
     GPU sources (at least as many), vCPU >= source and memory >= 90% of source;
-    the smallest such shape (vCPU, then memory), then the cheapest.
+    the same category (general, compute, ...) when one fits, then the smallest
+    such shape (vCPU, then memory), then the cheapest.
     """
     source = next(iter(_by_region(name).values()))
     provider = _check_provider(provider)
@@ -279,7 +280,7 @@ def equivalent(name: str, provider: str, region: str | None = None) -> InstanceT
     shaped = [it for it in offered if it.arch == arch and (it.gpu >= source.gpu if source.gpu else it.gpu == 0)]
     fits = [it for it in shaped if it.vcpu >= source.vcpu and it.memory_gib >= 0.9 * source.memory_gib]
     if fits:
-        return min(fits, key=lambda it: (it.vcpu, it.memory_gib, it.on_demand_usd))
+        return min(fits, key=lambda it: (it.category != source.category, it.vcpu, it.memory_gib, it.on_demand_usd))
     shape = f"{source.vcpu} vCPU, {source.memory_gib:g} GiB, {arch}" + (f", {source.gpu} GPU" if source.gpu else "")
     largest = max(shaped, key=lambda it: (it.vcpu, it.memory_gib), default=None)
     tail = f"; the largest comparable one is {largest.name} ({largest.vcpu} vCPU, {largest.memory_gib:g} GiB)" if largest else ""

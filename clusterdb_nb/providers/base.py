@@ -19,7 +19,17 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from ..errors import NotSupportedError
-from ..models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Model
+from ..models import (
+    AutoScalingConfig,
+    Fleet,
+    FleetConfig,
+    Function,
+    FunctionConfig,
+    Instance,
+    InstanceState,
+    Invocation,
+    Model,
+)
 
 OPERATIONS = (
     "create_fleet",
@@ -39,6 +49,7 @@ OPERATIONS = (
     "get_function",
     "list_functions",
     "invoke_function",
+    "list_invocations",
     "configure_auto_scaling",
     "scaling_activities",
     "utilization",
@@ -148,8 +159,12 @@ class ComputeProvider(abc.ABC):
     async def list_functions(self) -> list[Function]:
         raise self.unsupported("list_functions")
 
-    async def invoke_function(self, function: str, payload: bytes) -> bytes:
+    async def invoke_function(self, function: str, payload: bytes) -> Invocation:
         raise self.unsupported("invoke_function")
+
+    async def list_invocations(self, function: str | None = None) -> pd.DataFrame:
+        """Past invocations (of ``function``, or all) in ``frames.INVOCATIONS`` form."""
+        raise self.unsupported("list_invocations")
 
     async def configure_auto_scaling(self, fleet: str, config: AutoScalingConfig) -> Fleet:
         raise self.unsupported("configure_auto_scaling")

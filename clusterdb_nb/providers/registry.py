@@ -18,6 +18,7 @@ from .base import ComputeProvider
 GROUP = "clusterdb_nb.providers"
 BUILTIN = {
     "local": "clusterdb_nb.providers.local:LocalProvider",
+    "aws": "clusterdb_nb.providers.aws:AwsProvider",
 }
 EXTRAS = {"aws": "aws", "gcp": "gcp", "azure": "azure"}
 

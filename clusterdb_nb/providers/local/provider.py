@@ -4,6 +4,7 @@ Instances move pending -> running -> stopping -> stopped -> ... as a real
 cloud's do, with boot and stop delays on the local clock. A fleet keeps its
 desired capacity like an Auto Scaling group: a terminated member is
 replaced, a scale-in terminates stopped members first, then the newest.
+Functions run for real in worker processes (``functions/``, mixed in).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ...errors import ConflictError, NotFoundError, ValidationError
 from ...models import AutoScalingConfig, Fleet, FleetConfig, Instance, InstanceState
 from ..base import ComputeProvider, ProviderStatus
 from .clock import VirtualClock, WallClock
+from .functions import LocalFunctions
 from .load import LoadModel, stable_key
 from .store import Store
 
@@ -35,7 +37,7 @@ def _decode_shared(texts: tuple[str, ...]) -> list[dict[str, str]]:
     return [dict(decoded[t]) for t in texts]
 
 
-class LocalProvider(ComputeProvider):
+class LocalProvider(LocalFunctions, ComputeProvider):
     """The local cloud (``kind = "local"``), configured by ``LocalConfig``."""
 
     kind = "local"
@@ -131,8 +133,8 @@ class LocalProvider(ComputeProvider):
         ready = now + self.config.boot_seconds
         ids = self._next_ids(db, n)
         db.executemany(
-            "INSERT INTO instances VALUES (?, ?, ?, ?, ?, 'pending', ?, 'running', ?, ?, ?, ?)",
-            [(iid, fleet, itype, int(spot), price, now, ready, now, ip, tags) for iid, ip in ids],
+            "INSERT INTO instances VALUES (?, ?, ?, ?, ?, 'pending', ?, 'running', ?, ?, ?, ?, ?)",
+            [(iid, fleet, itype, int(spot), price, now, ready, now, ip, tags, cause) for iid, ip in ids],
         )
         self._record(db, [(iid, fleet, now, "pending", cause) for iid, _ in ids])
 
@@ -148,8 +150,8 @@ class LocalProvider(ComputeProvider):
         cause: str,
     ) -> None:
         db.executemany(
-            "UPDATE instances SET state = ?, state_since = ?, next_state = ?, next_at = ? WHERE id = ?",
-            [(state, now, then, now + delay, iid) for iid in ids],
+            "UPDATE instances SET state = ?, state_since = ?, next_state = ?, next_at = ?, next_cause = ? WHERE id = ?",
+            [(state, now, then, now + delay, cause, iid) for iid in ids],
         )
         self._record(db, [(iid, fleet, now, state, cause) for iid in ids])
 
@@ -193,8 +195,7 @@ class LocalProvider(ComputeProvider):
     # -- fleets ------------------------------------------------------------
     async def create_fleet(self, config: FleetConfig) -> Fleet:
         assert config.instance_type is not None and config.capacity is not None
-        price_check = self.hourly_price(config.instance_type, config.spot)  # unknown type -> ValidationError
-        del price_check
+        self.hourly_price(config.instance_type, bool(config.spot))  # unknown type, or no spot price -> ValidationError
         with self.store.transaction() as db:
             now = self._now(db)
             if db.execute("SELECT 1 FROM fleets WHERE name = ?", (config.name,)).fetchone():
@@ -226,11 +227,12 @@ class LocalProvider(ComputeProvider):
             return self._fleet(db, self._fleet_row(db, config.name, "create_fleet"))
 
     async def update_fleet(self, config: FleetConfig) -> Fleet:
-        if config.instance_type is not None:
-            self.hourly_price(config.instance_type, config.spot)
         with self.store.transaction() as db:
             now = self._now(db)
             name, description, itype, spot, capacity, lo, hi, tags, _, _ = self._fleet_row(db, config.name, "update_fleet")
+            itype = config.instance_type or itype
+            spot = spot if config.spot is None else int(config.spot)
+            self.hourly_price(itype, bool(spot))  # unknown type, or no spot price -> ValidationError
             lo = config.min_capacity if config.min_capacity is not None else lo
             hi = config.max_capacity if config.max_capacity is not None else hi
             new_capacity = config.capacity if config.capacity is not None else min(max(capacity, lo), hi)
@@ -240,8 +242,8 @@ class LocalProvider(ComputeProvider):
                 "WHERE name = ?",
                 (
                     config.description or description,
-                    config.instance_type or itype,
-                    int(config.spot),
+                    itype,
+                    spot,
                     lo,
                     hi,
                     json.dumps({**json.loads(tags), **config.tags}),
@@ -482,7 +484,7 @@ class LocalProvider(ComputeProvider):
             ["fleet", "instance_id"], na_position="last"
         )
         n = len(df)
-        return frames.frame(
+        instances = frames.frame(
             frames.COSTS,
             {
                 "provider": [self.name] * n,
@@ -498,6 +500,7 @@ class LocalProvider(ComputeProvider):
                 "source": ["exact"] * n,
             },
         )
+        return frames.concat(frames.COSTS, [instances, self._function_costs(lo, hi)])
 
     # -- local-only ------------------------------------------------------------
     def advance(self, seconds: float) -> float:
@@ -547,4 +550,5 @@ class LocalProvider(ComputeProvider):
         )
 
     async def close(self) -> None:
+        self._close_functions()
         self.store.close()

@@ -1,7 +1,7 @@
 """SQLite state of the local cloud: one transaction per operation.
 
 Instances carry their next scheduled transition (``next_state`` at
-``next_at``); ``settle(now)`` applies every due one and records it, so the
+``next_at``, recorded with the ``next_cause`` that scheduled it); ``settle(now)`` applies every due one and records it, so the
 wall clock and the virtual clock behave alike and every state change lands in
 ``transitions`` with the time it really happened.
 """
@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS instances(
     id TEXT PRIMARY KEY, fleet TEXT, instance_type TEXT NOT NULL, spot INTEGER NOT NULL,
     price_usd REAL NOT NULL, state TEXT NOT NULL, state_since REAL NOT NULL,
     next_state TEXT, next_at REAL, launched_at REAL NOT NULL, private_ip TEXT NOT NULL,
-    tags TEXT NOT NULL);
+    tags TEXT NOT NULL, next_cause TEXT);
 CREATE INDEX IF NOT EXISTS instances_fleet ON instances(fleet, state);
 CREATE INDEX IF NOT EXISTS instances_due ON instances(next_at) WHERE next_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS transitions(
@@ -36,6 +36,19 @@ CREATE TABLE IF NOT EXISTS fleet_events(
     seq INTEGER PRIMARY KEY, fleet TEXT NOT NULL, at REAL NOT NULL,
     from_capacity INTEGER NOT NULL, to_capacity INTEGER NOT NULL, cause TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS fleet_events_fleet ON fleet_events(fleet, at);
+CREATE TABLE IF NOT EXISTS functions(name TEXT PRIMARY KEY, version INTEGER NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS function_versions(
+    name TEXT NOT NULL, version INTEGER NOT NULL, runtime TEXT NOT NULL, handler TEXT NOT NULL,
+    memory_mb INTEGER NOT NULL, timeout_sec INTEGER NOT NULL, environment TEXT NOT NULL,
+    reserved_concurrency INTEGER, code_sha256 TEXT NOT NULL, code_size INTEGER NOT NULL,
+    created_at REAL NOT NULL, PRIMARY KEY(name, version));
+CREATE TABLE IF NOT EXISTS function_code(sha256 TEXT PRIMARY KEY, zip BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS invocations(
+    seq INTEGER PRIMARY KEY, request_id TEXT NOT NULL, function TEXT NOT NULL, version INTEGER NOT NULL,
+    at REAL NOT NULL, status TEXT NOT NULL, error_type TEXT, error_message TEXT, cold_start INTEGER NOT NULL,
+    duration_ms REAL NOT NULL, init_ms REAL, memory_mb INTEGER NOT NULL, memory_used_mb INTEGER NOT NULL,
+    request_bytes INTEGER NOT NULL, response_bytes INTEGER NOT NULL, logs TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS invocations_function ON invocations(function, at);
 """
 
 
@@ -89,14 +102,14 @@ class Store:
     def settle(self, db: sqlite3.Connection, now: float) -> None:
         """Apply and record every scheduled transition due at ``now``."""
         due = db.execute(
-            "SELECT id, fleet, next_at, next_state FROM instances WHERE next_at <= ? ORDER BY next_at", (now,)
+            "SELECT id, fleet, next_at, next_state, next_cause FROM instances WHERE next_at <= ? ORDER BY next_at", (now,)
         ).fetchall()
         if not due:
             return
-        db.executemany("INSERT INTO transitions(instance_id, fleet, at, state, cause) VALUES (?, ?, ?, ?, 'settled')", due)
+        db.executemany("INSERT INTO transitions(instance_id, fleet, at, state, cause) VALUES (?, ?, ?, ?, ?)", due)
         db.executemany(
-            "UPDATE instances SET state = ?, state_since = ?, next_state = NULL, next_at = NULL WHERE id = ?",
-            [(state, at, iid) for iid, _, at, state in due],
+            "UPDATE instances SET state = ?, state_since = ?, next_state = NULL, next_at = NULL, next_cause = NULL WHERE id = ?",
+            [(state, at, iid) for iid, _, at, state, _ in due],
         )
 
     def close(self) -> None:

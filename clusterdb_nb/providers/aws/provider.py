@@ -1,0 +1,510 @@
+"""The AWS provider: fleets are Auto Scaling groups, functions are Lambda functions.
+
+    >>> s = clusterdb_nb.connect(aws={"region": "us-east-1"})
+    >>> s.create_fleet(FleetConfig("web", capacity=3, instance_type="t3.medium", provider="aws"))
+    >>> s.instances(fleet="web")
+
+Every call goes through boto3 in a worker thread (``asyncio.to_thread``);
+listings use botocore's paginators, retries its retry modes, and Lambda's
+updates its waiters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import math
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from ... import catalog
+from ...config import AwsConfig
+from ...errors import ComputeError, ConflictError, NetworkError, NotFoundError, ValidationError
+from ...models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState
+from ..base import ComputeProvider, ProviderStatus
+from . import costs, fleets, functions, instances, metrics
+from .clients import Clients
+
+log = logging.getLogger("clusterdb_nb.aws")
+VCPU_QUOTA = ("ec2", "L-1216C47A")  # Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances, in vCPUs
+INSTANCE_CALLS = {"start_instance": "StartInstances", "stop_instance": "StopInstances", "terminate_instance": "TerminateInstances"}
+FUNCTION_CALLS = {
+    "create_function": ("CreateFunction",),
+    "update_function": ("UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion"),
+    "delete_function": ("DeleteFunction",),
+}
+
+
+def _call_text(api: str, **params: Any) -> str:
+    return f"{api}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+
+
+class AwsProvider(ComputeProvider):
+    """AWS in one region (``kind = "aws"``), configured by ``AwsConfig``."""
+
+    kind = "aws"
+    config_model = AwsConfig
+    config: AwsConfig
+
+    def __init__(self, config: AwsConfig, name: str | None = None) -> None:
+        super().__init__(config, name)
+        self.clients = Clients(config, self.name)
+        self._versions: dict[tuple[str, str], dict[str, Any]] = {}  # launch template versions never change
+
+    # -- helpers -----------------------------------------------------------
+    def _price_or_nan(self) -> Callable[[str, bool], float]:
+        """hourly_price, memoised for one listing, NaN where the catalog has no price."""
+        memo: dict[tuple[str, bool], float] = {}
+
+        def price(instance_type: str, spot: bool) -> float:
+            key = (instance_type, spot)
+            if key not in memo:
+                try:
+                    memo[key] = self.hourly_price(instance_type, spot)
+                except ValidationError:
+                    memo[key] = math.nan
+            return memo[key]
+
+        return price
+
+    async def _groups(self, operation: str, names: list[str] | None = None) -> list[dict[str, Any]]:
+        params = {"AutoScalingGroupNames": names} if names else {}
+        result = await self.clients.pages("autoscaling", "describe_auto_scaling_groups", operation, **params)
+        return list(result.get("AutoScalingGroups", []))
+
+    async def _group(self, fleet: str, operation: str) -> dict[str, Any]:
+        found = await self._groups(operation, [fleet])
+        if not found:
+            raise NotFoundError(f"no fleet (Auto Scaling group) named {fleet!r} in {self.region}", provider=self.name, operation=operation)
+        return found[0]
+
+    async def _template(self, group: dict[str, Any], operation: str) -> dict[str, Any] | None:
+        """The launch template version a group launches from: its data plus VersionDescription/VersionNumber."""
+        spec = fleets.template_of(group)
+        if spec is None:
+            return None
+        key = (spec.get("LaunchTemplateId") or spec["LaunchTemplateName"], spec.get("Version", "$Default"))
+        if key in self._versions:
+            return self._versions[key]
+        ref = {"LaunchTemplateId": spec["LaunchTemplateId"]} if "LaunchTemplateId" in spec else {"LaunchTemplateName": key[0]}
+        try:
+            found = await self.clients.call("ec2", "describe_launch_template_versions", operation, Versions=[key[1]], **ref)
+        except NotFoundError:
+            return None
+        v = found["LaunchTemplateVersions"][0]
+        data = {**v["LaunchTemplateData"], "VersionDescription": v.get("VersionDescription", ""), "VersionNumber": v["VersionNumber"]}
+        if key[1].isdigit():
+            self._versions[key] = data
+        return data
+
+    async def _fleets(self, groups: list[dict[str, Any]], operation: str) -> list[Fleet]:
+        policy_params = {"AutoScalingGroupName": groups[0]["AutoScalingGroupName"]} if len(groups) == 1 else {}
+        templates, policies = await asyncio.gather(
+            asyncio.gather(*(self._template(g, operation) for g in groups)),
+            self.clients.pages(
+                "autoscaling", "describe_policies", operation, PolicyTypes=["TargetTrackingScaling"], **policy_params
+            ),
+        )
+        by_group: dict[str, list[dict[str, Any]]] = {}
+        for p in policies.get("ScalingPolicies", []):
+            by_group.setdefault(p["AutoScalingGroupName"], []).append(p)
+        price = self._price_or_nan()
+        out = []
+        for group, template in zip(groups, templates):
+            spot = fleets.is_spot(group)
+            itype = fleets.instance_type_of(group, template)
+            policies_of = by_group.get(group["AutoScalingGroupName"], [])
+            out.append(fleets.to_fleet(group, template, policies_of, self.name, self.region, price(itype, spot)))
+        return out
+
+    async def _image(self, instance_type: str, image: str | None, operation: str) -> str:
+        if image:
+            return image
+        name = fleets.default_image_parameter(instance_type)
+        return str((await self.clients.call("ssm", "get_parameter", operation, Name=name))["Parameter"]["Value"])
+
+    async def _default_subnets(self, operation: str) -> list[str]:
+        found = await self.clients.pages(
+            "ec2", "describe_subnets", operation, Filters=[{"Name": "default-for-az", "Values": ["true"]}]
+        )
+        subnets = sorted(s["SubnetId"] for s in found.get("Subnets", []))
+        if not subnets:
+            raise ValidationError(
+                f"networking.subnet_ids: {self.region} has no default VPC; give the fleet's subnets",
+                field="networking.subnet_ids",
+                rule="subnets required without a default VPC",
+                solution="FleetConfig(..., networking={'subnet_ids': ['subnet-...']}) or fleet.networking.subnet_ids in the config",
+            )
+        return subnets
+
+    # -- status ------------------------------------------------------------
+    async def status(self) -> ProviderStatus:
+        me = await self.clients.call("sts", "get_caller_identity", "status")
+        quota: float | None = None
+        try:
+            q = await self.clients.call(
+                "service-quotas", "get_service_quota", "status", ServiceCode=VCPU_QUOTA[0], QuotaCode=VCPU_QUOTA[1]
+            )
+            quota = float(q["Quota"]["Value"])
+            quota_text = f"on-demand vCPU quota {quota:g}"
+        except NetworkError:
+            raise
+        except ComputeError as err:
+            quota_text = f"on-demand vCPU quota not readable ({type(err).__name__})"
+        return ProviderStatus(
+            provider=self.name,
+            ok=True,
+            region=self.region,
+            account=me["Account"],
+            detail=f"authenticated as {me['Arn']} in {self.region}; {quota_text}",
+            facts={
+                "arn": me["Arn"],
+                "on_demand_vcpu_quota": quota,
+                "endpoint_url": self.config.endpoint_url,
+                "retry_mode": self.config.retry_mode,
+                "max_attempts": self.config.max_attempts,
+            },
+        )
+
+    # -- fleets ------------------------------------------------------------
+    async def create_fleet(self, config: FleetConfig) -> Fleet:
+        assert config.instance_type is not None and config.capacity is not None
+        op = "create_fleet"
+        catalog.lookup(config.instance_type, provider="aws").price(config.spot)  # unknown type / no spot -> ValidationError
+        subnets = fleets.subnet_ids(config)
+        fleets.security_group_ids(config)
+        if await self._groups(op, [config.name]):
+            raise ConflictError(
+                f"fleet {config.name!r} already exists in {self.region}",
+                provider=self.name,
+                operation=op,
+                solution="Pick another name, or update the fleet with update_fleet",
+            )
+        image = await self._image(config.instance_type, config.image, op)
+        subnets = subnets or await self._default_subnets(op)
+        template = (
+            await self.clients.call(
+                "ec2",
+                "create_launch_template",
+                op,
+                LaunchTemplateName=fleets.template_name(config.name),
+                ClientToken=uuid.uuid4().hex,  # botocore's retries resend it, so a retried call creates one template
+                VersionDescription=config.description[:255],
+                LaunchTemplateData=fleets.template_data(config, image),
+                TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "clusterdb:fleet", "Value": config.name}]}],
+            )
+        )["LaunchTemplate"]
+        params = fleets.group_params(config, template["LaunchTemplateId"], template["LatestVersionNumber"], subnets)
+        try:
+            await self.clients.call("autoscaling", "create_auto_scaling_group", op, **params)
+        except ConflictError:
+            # a retried CreateAutoScalingGroup whose first attempt succeeded finds its own group
+            mine = await self._groups(op, [config.name])
+            if not mine or (fleets.template_of(mine[0]) or {}).get("LaunchTemplateId") != template["LaunchTemplateId"]:
+                await self._delete_template(template["LaunchTemplateId"], op)
+                raise
+        except Exception:
+            await self._delete_template(template["LaunchTemplateId"], op)
+            raise
+        await self.clients.call(
+            "autoscaling",
+            "enable_metrics_collection",
+            op,
+            AutoScalingGroupName=config.name,
+            Granularity="1Minute",
+            Metrics=fleets.GROUP_METRICS,
+        )
+        return await self.get_fleet(config.name)
+
+    async def _delete_template(self, template_id: str, operation: str) -> None:
+        try:
+            await self.clients.call("ec2", "delete_launch_template", operation, LaunchTemplateId=template_id)
+        except ComputeError as err:
+            log.warning("could not remove launch template %s: %s", template_id, err)
+
+    async def update_fleet(self, config: FleetConfig) -> Fleet:
+        op = "update_fleet"
+        if config.instance_type is not None:
+            catalog.lookup(config.instance_type, provider="aws").price(config.spot)
+        subnets = fleets.subnet_ids(config)
+        fleets.security_group_ids(config)
+        group = await self._group(config.name, op)
+        current = await self._template(group, op)
+        spec = fleets.template_of(group)
+        if spec is None or current is None:
+            raise ConflictError(
+                f"fleet {config.name!r} does not launch from a launch template",
+                provider=self.name,
+                operation=op,
+                cause="The Auto Scaling group uses a launch configuration, which cannot be changed in place",
+                solution="Migrate the group to a launch template in the AWS console, then update it here",
+            )
+        lo = config.min_capacity if config.min_capacity is not None else group["MinSize"]
+        hi = config.max_capacity if config.max_capacity is not None else group["MaxSize"]
+        capacity = config.capacity if config.capacity is not None else min(max(group["DesiredCapacity"], lo), hi)
+        FleetConfig(name=config.name, capacity=capacity, min_capacity=lo, max_capacity=hi)  # bounds check
+        old_type = fleets.instance_type_of(group, current)
+        itype = config.instance_type or old_type
+        same_arch = catalog.lookup(itype, provider="aws").arch == catalog.lookup(old_type, provider="aws").arch
+        image = config.image or (current.get("ImageId") if same_arch else None)
+        new = config._replace(instance_type=itype)
+        data = fleets.template_data(new, await self._image(itype, image, op))
+        if "SecurityGroupIds" not in data and current.get("SecurityGroupIds"):
+            data["SecurityGroupIds"] = current["SecurityGroupIds"]
+        description = (config.description or current.get("VersionDescription", ""))[:255]
+        version = current["VersionNumber"]
+        unchanged = all(current.get(k) == v for k, v in data.items()) and description == current.get("VersionDescription")
+        if not unchanged:
+            created = await self.clients.call(
+                "ec2",
+                "create_launch_template_version",
+                op,
+                LaunchTemplateId=spec["LaunchTemplateId"],
+                SourceVersion=str(version),
+                VersionDescription=description,
+                LaunchTemplateData=data,
+            )
+            version = created["LaunchTemplateVersion"]["VersionNumber"]
+        update: dict[str, Any] = {"AutoScalingGroupName": config.name, "MinSize": lo, "MaxSize": hi, "DesiredCapacity": capacity}
+        if subnets:
+            update["VPCZoneIdentifier"] = ",".join(subnets)
+        update.update(fleets.launch_spec(spec["LaunchTemplateId"], version, itype, config.spot))
+        await self.clients.call("autoscaling", "update_auto_scaling_group", op, **update)
+        if config.tags:
+            await self.clients.call("autoscaling", "create_or_update_tags", op, Tags=fleets.group_tags(config.name, config.tags))
+        return await self.get_fleet(config.name)
+
+    async def update_fleet_capacity(self, fleet: str, capacity: int) -> Fleet:
+        await self.clients.call(
+            "autoscaling",
+            "set_desired_capacity",
+            "update_fleet_capacity",
+            AutoScalingGroupName=fleet,
+            DesiredCapacity=capacity,
+            HonorCooldown=False,
+        )
+        return await self.get_fleet(fleet)
+
+    async def delete_fleet(self, fleet: str) -> None:
+        op = "delete_fleet"
+        spec = fleets.template_of(await self._group(fleet, op))
+        await self.clients.call("autoscaling", "delete_auto_scaling_group", op, AutoScalingGroupName=fleet, ForceDelete=True)
+        if spec and spec.get("LaunchTemplateName") == fleets.template_name(fleet):
+            await self._delete_template(spec["LaunchTemplateId"], op)
+
+    async def get_fleet(self, fleet: str) -> Fleet:
+        return (await self._fleets([await self._group(fleet, "get_fleet")], "get_fleet"))[0]
+
+    async def list_fleets(self) -> list[Fleet]:
+        groups = await self._groups("list_fleets")
+        return await self._fleets(groups, "list_fleets") if groups else []
+
+    async def configure_auto_scaling(self, fleet: str, config: AutoScalingConfig) -> Fleet:
+        op = "configure_auto_scaling"
+        group = await self._group(fleet, op)
+        await self.clients.call(
+            "autoscaling",
+            "update_auto_scaling_group",
+            op,
+            AutoScalingGroupName=fleet,
+            MinSize=config.min_capacity,
+            MaxSize=config.max_capacity,
+            DesiredCapacity=min(max(group["DesiredCapacity"], config.min_capacity), config.max_capacity),
+        )
+        await self.clients.call("autoscaling", "put_scaling_policy", op, **fleets.target_tracking(fleet, config))
+        return await self.get_fleet(fleet)
+
+    # -- instances -----------------------------------------------------------
+    async def list_instances(self, fleet: str | None = None, states: set[InstanceState] | None = None) -> pd.DataFrame:
+        filters = instances.state_filters(fleet, states)
+        params = {"Filters": filters} if filters else {}
+        found = await self.clients.pages("ec2", "describe_instances", "list_instances", **params)
+        return instances.to_frame(found.get("Reservations", []), self.name, self.region, self._price_or_nan())
+
+    async def get_instance(self, instance_id: str, operation: str = "get_instance") -> Instance:
+        found = await self.clients.call("ec2", "describe_instances", operation, InstanceIds=[instance_id])
+        items = [i for r in found.get("Reservations", []) for i in r["Instances"]]
+        if not items:
+            raise NotFoundError(f"no instance {instance_id!r}", provider=self.name, operation=operation)
+        return instances.to_instance(items[0], self.name, self.region)
+
+    async def _instance_call(self, method: str, instance_id: str, operation: str) -> Instance:
+        await self.clients.call("ec2", method, operation, InstanceIds=[instance_id])
+        return await self.get_instance(instance_id, operation)
+
+    async def start_instance(self, instance_id: str) -> Instance:
+        return await self._instance_call("start_instances", instance_id, "start_instance")
+
+    async def stop_instance(self, instance_id: str) -> Instance:
+        return await self._instance_call("stop_instances", instance_id, "stop_instance")
+
+    async def terminate_instance(self, instance_id: str) -> Instance:
+        """Terminate; a fleet member is replaced by its Auto Scaling group to keep the desired capacity."""
+        return await self._instance_call("terminate_instances", instance_id, "terminate_instance")
+
+    # -- functions -------------------------------------------------------------
+    async def _wait(self, waiter: str, function: str, operation: str) -> None:
+        await self.clients.run(operation, lambda: self.clients.client("lambda").get_waiter(waiter).wait(FunctionName=function))
+
+    async def create_function(self, config: FunctionConfig) -> Function:
+        op = "create_function"
+        code = functions.zip_bytes(config, required=True)
+        if not self.config.function_role_arn:
+            raise ValidationError(
+                "function_role_arn: the aws config needs the Lambda execution role's ARN to create functions",
+                field="function_role_arn",
+                rule="set for create_function",
+                solution="Add function_role_arn: arn:aws:iam::<account>:role/<role> to compute.providers.aws",
+            )
+        await self.clients.call(
+            "lambda",
+            "create_function",
+            op,
+            Role=self.config.function_role_arn,
+            Code={"ZipFile": code},
+            Publish=True,
+            **functions.settings(config),
+        )
+        await self._wait("function_active_v2", config.name, op)
+        return await self.get_function(config.name)
+
+    async def update_function(self, config: FunctionConfig) -> Function:
+        op = "update_function"
+        code = functions.zip_bytes(config, required=False)
+        if code is not None:
+            await self.clients.call("lambda", "update_function_code", op, FunctionName=config.name, ZipFile=code)
+            await self._wait("function_updated_v2", config.name, op)
+        await self.clients.call("lambda", "update_function_configuration", op, **functions.settings(config))
+        await self._wait("function_updated_v2", config.name, op)
+        published = await self.clients.call("lambda", "publish_version", op, FunctionName=config.name)
+        return functions.to_function(published, self.name)
+
+    async def delete_function(self, function: str) -> None:
+        await self.clients.call("lambda", "delete_function", "delete_function", FunctionName=function)
+
+    async def get_function(self, function: str) -> Function:
+        found = await self.clients.pages("lambda", "list_versions_by_function", "get_function", FunctionName=function)
+        return functions.to_function(functions.newest_versions(found["Versions"])[0], self.name)
+
+    async def list_functions(self) -> list[Function]:
+        found = await self.clients.pages("lambda", "list_functions", "list_functions", FunctionVersion="ALL")
+        return [functions.to_function(c, self.name) for c in functions.newest_versions(found.get("Functions", []))]
+
+    async def invoke_function(self, function: str, payload: bytes) -> bytes:
+        def invoke() -> dict[str, Any]:
+            out = self.clients.client("lambda").invoke(
+                FunctionName=function, InvocationType="RequestResponse", LogType="Tail", Payload=payload
+            )
+            return {**out, "Payload": out["Payload"].read()}
+
+        out = await self.clients.run("invoke_function", invoke)
+        logs = base64.b64decode(out["LogResult"]).decode("utf-8", "replace") if out.get("LogResult") else ""
+        if logs:
+            log.debug("%s logs:\n%s", function, logs)
+        return bytes(out["Payload"])
+
+    # -- metrics -------------------------------------------------------------
+    async def utilization(
+        self, fleet: str, start: pd.Timestamp | None, end: pd.Timestamp | None, period: str = "5min", by: str = "fleet"
+    ) -> pd.DataFrame:
+        op = "utilization"
+        seconds = metrics.period_seconds(period)
+        group = await self._group(fleet, op)
+        hi = (end if end is not None else pd.Timestamp.now(tz="UTC")).ceil("min")
+        lo = (start if start is not None else pd.Timestamp(group["CreatedTime"]).tz_convert("UTC")).floor("min")
+        if lo >= hi:
+            raise ValidationError(f"start ({lo}) is not before end ({hi})", field="start", rule="start < end")
+        window = {"StartTime": lo.to_pydatetime(), "EndTime": hi.to_pydatetime(), "ScanBy": "TimestampAscending"}
+        if by == "instance":
+            found = await self.clients.pages("ec2", "describe_instances", op, Filters=instances.state_filters(fleet, None))
+            ids = sorted(i["InstanceId"] for r in found.get("Reservations", []) for i in r["Instances"])
+            queries = metrics.instance_queries(ids, seconds)
+            chunks = [queries[k : k + metrics.MAX_QUERIES] for k in range(0, len(queries), metrics.MAX_QUERIES)]
+            pages = await asyncio.gather(
+                *(self.clients.pages("cloudwatch", "get_metric_data", op, MetricDataQueries=c, **window) for c in chunks)
+            )
+            return metrics.instance_frame([r for p in pages for r in p["MetricDataResults"]], ids, fleet, self.name)
+        found = await self.clients.pages(
+            "cloudwatch", "get_metric_data", op, MetricDataQueries=metrics.fleet_queries(fleet, seconds), **window
+        )
+        return metrics.fleet_frame(found["MetricDataResults"], fleet, self.name)
+
+    async def costs(self, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
+        """Billed EC2 compute per fleet from Cost Explorer, else an estimate per running instance (see costs.py)."""
+        lo, hi = costs.window(start, end)
+        request = costs.request(self.region, lo, hi)
+
+        def cost_and_usage() -> list[dict[str, Any]]:
+            client, results, token = self.clients.client("ce"), [], None
+            while True:  # GetCostAndUsage has no botocore paginator: follow NextPageToken
+                page = client.get_cost_and_usage(**request, **({"NextPageToken": token} if token else {}))
+                results.extend(page.get("ResultsByTime", []))
+                token = page.get("NextPageToken")
+                if not token:
+                    return results
+
+        try:
+            results = await self.clients.run("costs", cost_and_usage)
+        except NetworkError:
+            raise
+        except ComputeError as err:
+            log.info("Cost Explorer unavailable (%s); estimating from the catalog", err)
+            results = []
+        if results:
+            spot_fleets = {f.name for f in await self.list_fleets() if f.spot}
+            billed = costs.billing_frame(results, self.name, self.region, spot_fleets)
+            if billed is not None:
+                return billed
+        running = await self.list_instances(None, {InstanceState.RUNNING})
+        return costs.estimate_frame(running, lo, hi)
+
+    # -- plans and lifecycle ---------------------------------------------------
+    def describe_call(self, operation: str, *args: Any) -> str:
+        """The AWS API calls ``operation`` makes, e.g. ``autoscaling:SetDesiredCapacity(AutoScalingGroupName='web', DesiredCapacity=20)``."""
+        name = str(args[0]) if args else ""
+        group = {"AutoScalingGroupName": name}
+        template = {"LaunchTemplateName": fleets.template_name(name)}
+        if operation == "create_fleet" and len(args) == 3:
+            calls = [
+                _call_text("ec2:CreateLaunchTemplate", **template, InstanceType=args[1]),
+                _call_text("autoscaling:CreateAutoScalingGroup", **group, DesiredCapacity=args[2]),
+            ]
+        elif operation == "update_fleet":
+            calls = [
+                _call_text("ec2:CreateLaunchTemplateVersion", **template),
+                _call_text("autoscaling:UpdateAutoScalingGroup", **group),
+            ]
+        elif operation == "update_fleet_capacity" and len(args) == 2:
+            calls = [_call_text("autoscaling:SetDesiredCapacity", **group, DesiredCapacity=args[1])]
+        elif operation == "delete_fleet":
+            calls = [
+                _call_text("autoscaling:DeleteAutoScalingGroup", **group, ForceDelete=True),
+                _call_text("ec2:DeleteLaunchTemplate", **template),
+            ]
+        elif operation == "configure_auto_scaling" and len(args) == 2:
+            cfg = AutoScalingConfig(**args[1])
+            calls = [
+                _call_text("autoscaling:UpdateAutoScalingGroup", **group, MinSize=cfg.min_capacity, MaxSize=cfg.max_capacity),
+                _call_text(
+                    "autoscaling:PutScalingPolicy",
+                    **group,
+                    PolicyName=fleets.POLICY_NAME,
+                    PolicyType="TargetTrackingScaling",
+                    TargetValue=cfg.target_cpu_utilization,
+                    EstimatedInstanceWarmup=cfg.cooldown_seconds,
+                ),
+            ]
+        elif operation in INSTANCE_CALLS:
+            calls = [_call_text(f"ec2:{INSTANCE_CALLS[operation]}", InstanceIds=[name])]
+        elif operation in FUNCTION_CALLS:
+            calls = [_call_text(f"lambda:{api}", FunctionName=name) for api in FUNCTION_CALLS[operation]]
+        else:
+            return super().describe_call(operation, *args)
+        return "; ".join(calls)
+
+    async def close(self) -> None:
+        self.clients.close()

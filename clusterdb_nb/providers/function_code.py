@@ -1,0 +1,100 @@
+"""Function code as a Lambda deployment zip: zip bytes, a path to a zip, or a directory.
+
+A directory is zipped deterministically (sorted entries, fixed timestamps and
+permissions, no ``__pycache__``), so the same files always give the same
+bytes and the same ``code_sha256``::
+
+    >>> code = read_code("handlers/")          # or read_code("build/fn.zip"), or zip bytes as they are
+    >>> check_zip(code)                        # zip-slip, not a zip, Lambda's size limits -> ValidationError
+    >>> code_sha256(code)                      # Lambda's CodeSha256: base64 of the SHA-256 digest
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import re
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from ..errors import ValidationError
+
+MAX_ZIP_BYTES = 50 * 2**20  # Lambda's limit for a zip uploaded directly
+MAX_UNZIPPED_BYTES = 250 * 2**20  # Lambda's limit for the unzipped code
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+_SKIPPED_DIRS = {"__pycache__"}
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def _invalid(detail: str, rule: str) -> ValidationError:
+    return ValidationError(f"code: {detail}", field="code", rule=rule)
+
+
+def read_code(source: str | os.PathLike[str]) -> bytes:
+    """The zip bytes of ``source``: a directory (zipped deterministically) or a zip file."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        return zip_directory(path)
+    if path.is_file():
+        return path.read_bytes()
+    raise ValueError("no such file or directory (expected zip bytes, a path to a zip file, or a directory)")
+
+
+def zip_directory(path: str | os.PathLike[str]) -> bytes:
+    """Zip every file under ``path`` with stable order, timestamps and permissions.
+
+    >>> zip_directory("handlers/") == zip_directory("handlers/")
+    True
+    """
+    root = Path(path)
+    files = sorted(
+        (p for p in root.rglob("*") if p.is_file() and not _SKIPPED_DIRS.intersection(p.relative_to(root).parts)),
+        key=lambda p: p.relative_to(root).as_posix(),
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for file in files:
+            if file.suffix == ".pyc":
+                continue
+            info = zipfile.ZipInfo(file.relative_to(root).as_posix(), date_time=_ZIP_EPOCH)
+            executable = file.stat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+            info.external_attr = (stat.S_IFREG | (0o755 if executable else 0o644)) << 16
+            info.create_system = 3  # unix, so the permissions above are honoured
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, file.read_bytes(), compresslevel=6)
+    return buf.getvalue()
+
+
+def check_zip(code: bytes) -> None:
+    """Raise ValidationError unless ``code`` is a zip Lambda would take whose entries stay inside it."""
+    if len(code) > MAX_ZIP_BYTES:
+        raise _invalid(f"the zip is {len(code) / 2**20:.1f} MB; at most 50 MB", "zip <= 50 MB")
+    try:
+        entries = zipfile.ZipFile(io.BytesIO(code)).infolist()
+    except zipfile.BadZipFile:
+        raise _invalid("not a zip archive (pass zip bytes, a path to a zip, or a directory)", "zip archive") from None
+    for info in entries:
+        name = info.filename
+        if name.startswith(("/", "\\")) or _DRIVE.match(name) or ".." in PurePosixPath(name.replace("\\", "/")).parts:
+            raise _invalid(
+                f"zip entry {name!r} escapes the code directory (absolute path or '..')",
+                "no absolute paths or '..' in zip entries",
+            )
+    unzipped = sum(info.file_size for info in entries)
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise _invalid(f"the code unzips to {unzipped / 2**20:.1f} MB; at most 250 MB", "unzipped code <= 250 MB")
+
+
+def code_sha256(code: bytes) -> str:
+    """Lambda's ``CodeSha256`` of a zip: the base64 of its SHA-256 digest."""
+    return base64.b64encode(hashlib.sha256(code).digest()).decode("ascii")
+
+
+def extract(code: bytes, target: str | os.PathLike[str]) -> None:
+    """Unpack ``code`` into ``target`` after checking it."""
+    check_zip(code)
+    with zipfile.ZipFile(io.BytesIO(code)) as zf:
+        zf.extractall(target)
