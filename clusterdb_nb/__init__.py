@@ -6,6 +6,7 @@
 >>> s.fleets()
 """
 
+from .autoscaling import SimulationResult, TuningResult, simulate, tune
 from .config import ClusterConfig, load_config
 from .errors import (
     AuthenticationError,
@@ -59,7 +60,11 @@ __all__ = [
     "ProviderError",
     "ProviderStatus",
     "QuotaExceededError",
+    "SimulationResult",
+    "TuningResult",
     "ValidationError",
     "connect",
     "load_config",
+    "simulate",
+    "tune",
 ]

@@ -70,6 +70,8 @@ class LocalConfig(Section):
     Functions are billed by ``function_billing``'s rule, a worker idle for
     ``function_idle_seconds`` (local clock) is stopped, and a function without
     ``reserved_concurrency`` runs at most ``function_concurrency`` invocations at once.
+    Fleets with an auto-scaling policy are scaled by the ``autoscaler`` cloud's rules
+    (see ``clusterdb_nb.autoscaling``), evaluated every local minute.
     """
 
     path: str | None = None
@@ -83,6 +85,7 @@ class LocalConfig(Section):
     function_billing: Literal["aws", "gcp", "azure"] = "aws"
     function_idle_seconds: float = Field(600.0, gt=0)
     function_concurrency: int = Field(10, ge=1)
+    autoscaler: Literal["aws", "gcp", "azure", "kubernetes"] = "aws"
 
     def state_path(self) -> str:
         """Where the state lives: ``path``, else ``$CLUSTERDB_HOME``, else the user data dir."""

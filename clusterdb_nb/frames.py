@@ -119,6 +119,29 @@ SCALING_ACTIVITIES: Schema = {
     "to_capacity": "int64",
     "reason": "str",
 }
+# What-if autoscaling (clusterdb_nb.autoscaling): one row per simulated step, and one per tuned policy.
+SIMULATION: Schema = {
+    "time": "utc",
+    "demand": "float64",
+    "capacity": "int64",
+    "serving": "int64",
+    "utilization": "float64",
+    "saturated": "bool",
+}
+TUNING: Schema = {
+    "target_cpu_utilization": "float64",
+    "cooldown_seconds": "int64",
+    "min_capacity": "int64",
+    "max_capacity": "int64",
+    "instance_hours": "float64",
+    "cost_usd": "float64",
+    "minutes_above_target": "float64",
+    "minutes_saturated": "float64",
+    "scaling_actions": "int64",
+    "p95_utilization": "float64",
+    "pareto": "bool",
+    "recommended": "bool",
+}
 ERRORS: Schema = {
     "time": "utc",
     "provider": "str",

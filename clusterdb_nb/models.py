@@ -407,7 +407,8 @@ class Invocation(Model):
     def __repr__(self) -> str:
         kind = "cold" if self.cold_start else "warm"
         what = self.status if self.error is None else f"{self.status} {self.error.get('errorType', '')}"
-        return f"<Invocation {self.function}:{self.version} {what} ({kind}, {self.duration_ms:.1f} ms, billed {self.billed_ms} ms)>"
+        timing = f"{self.duration_ms:.1f} ms, billed {self.billed_ms} ms"
+        return f"<Invocation {self.function}:{self.version} {what} ({kind}, {timing})>"
 
     def _repr_html_(self) -> str:
         colour = "#1a7f37" if self.ok else "#cf222e"

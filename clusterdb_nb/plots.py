@@ -108,17 +108,29 @@ def utilization_figure(
     return fig
 
 
-def costs_figure(df: pd.DataFrame, by: str, title: str | None = None) -> go.Figure:
-    """Stacked cost bars over time, one colour per ``by`` group (``df`` from ``s.costs_over_time``)."""
+def costs_figure(df: pd.DataFrame, by: str, period: str, title: str | None = None) -> go.Figure:
+    """Stacked cost bars, one per ``period``, one colour per ``by`` group (``df`` from ``s.costs_over_time``)."""
     import plotly.graph_objects as go
 
+    step = pd.Timedelta(pd.tseries.frequencies.to_offset(period))
     fig = go.Figure(layout={"template": template()})
     for name, part in df.groupby(by, dropna=False, sort=True):
         label = "(none)" if pd.isna(name) else str(name)
-        fig.add_trace(go.Bar(x=part["period_start"], y=part["cost_usd"], name=label, hovertemplate="$%{y:.4f}"))
+        fig.add_trace(
+            go.Bar(
+                x=part["period_start"] + step / 2,
+                y=part["cost_usd"],
+                width=0.9 * step.total_seconds() * 1000,
+                name=label,
+                customdata=part["period_start"],
+                hovertemplate="$%{y:.4f} from %{customdata}",
+            )
+        )
     fig.update_layout(
-        barmode="stack", title=title or f"Cost by {by.replace('_', ' ')}", yaxis={"title": "USD", "tickprefix": "$"}
+        barmode="stack", title=title or f"Cost by {by.replace('_', ' ')} per {period}", yaxis={"title": "USD", "tickprefix": "$"}
     )
+    if len(df):
+        fig.update_xaxes(range=[df["period_start"].min() - step * 0.1, df["period_start"].max() + step * 1.1])
     return fig
 
 

@@ -337,7 +337,7 @@ class ComputeSession:
         """Stacked cost bars per ``period``, one colour per fleet, instance_type or provider."""
         from .plots import costs_figure
 
-        return costs_figure(self.costs_over_time(by, start, end, period), by=by)
+        return costs_figure(self.costs_over_time(by, start, end, period), by=by, period=period)
 
     def fleet_form(self) -> FleetForm:
         """A form to create a fleet: validation as you type, a priced Preview, Create."""

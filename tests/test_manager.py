@@ -85,8 +85,8 @@ def test_unsupported_operation_names_provider_and_operation():
     with pytest.raises(cdb.NotSupportedError) as err:
         asyncio.run(s.manager.delete_fleet("api"))
     assert (err.value.provider, err.value.operation) == ("fakecloud", "delete_fleet")
-    with pytest.raises(cdb.NotSupportedError, match="local does not support create_function"):
-        s.create_function(cdb.FunctionConfig(name="fn"))
+    with pytest.raises(cdb.NotSupportedError, match="fakecloud does not support create_function"):
+        s.create_function(cdb.FunctionConfig(name="fn", provider="fakecloud"))
     s.close()
 
 

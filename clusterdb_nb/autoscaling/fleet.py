@@ -11,8 +11,8 @@ Each step of ``step`` seconds goes the same way for every cloud:
    first, then serving ones. Billing counts every instance in the capacity.
 
 :func:`run_reference` does this for one reference engine in plain Python (the
-specification); :class:`VectorFleet` does the same for many policies with numpy,
-recording only the changes (a :class:`Run`), so 30 days x 1,000 policies stay small.
+specification); :class:`VectorFleet` does the same for many policies with numpy and
+records capacity and serving per step as small unsigned counts (a :class:`Run`).
 
     >>> capacity, serving, activities = run_reference(engine, demand, step=60, initial=2)
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -47,9 +47,12 @@ def cpu_percent(demand: np.ndarray, serving: np.ndarray) -> np.ndarray:
         return np.where(serving > 0, np.minimum(100.0, 100.0 * demand / serving), np.nan)
 
 
-def sized_for(serving: int, cpu: float, target: float) -> int:
-    """Instances that bring ``cpu`` % on ``serving`` instances to ``target`` %: ceil(serving * cpu / target)."""
-    return math.ceil(serving * cpu / target - EPS)
+def sized_for(serving: int, demand: float, target: float) -> int:
+    """Instances that bring the CPU of ``serving`` instances carrying ``demand`` to ``target`` %: ceil(C * M / T).
+
+    C * M is computed as min(100 * demand, 100 * C) (M is capped at 100 %), the same number without a division.
+    """
+    return math.ceil(min(100.0 * demand, 100.0 * serving) / target - EPS)
 
 
 def startup_steps(seconds: float, step: int) -> int:
@@ -120,7 +123,16 @@ class Policies:
         """Policies from configs; ``initial`` capacity defaults to each one's ``min_capacity``."""
         lo = np.array([c.min_capacity for c in configs], dtype=np.float64)
         hi = np.array([c.max_capacity for c in configs], dtype=np.float64)
-        start = lo.copy() if initial is None else np.broadcast_to(np.asarray(initial, dtype=np.float64), lo.shape).copy()
+        try:
+            start = lo.copy() if initial is None else np.broadcast_to(np.asarray(initial, dtype=np.float64), lo.shape).copy()
+        except (TypeError, ValueError):
+            start = np.full(lo.shape, np.nan)
+        if not np.array_equal(start, np.floor(start)):
+            raise ValidationError(
+                f"initial_capacity: must be a whole number of instances (got {initial!r})",
+                field="initial_capacity",
+                rule="integer",
+            )
         bad = np.flatnonzero((start < lo) | (start > hi))
         if bad.size:
             i = int(bad[0])
@@ -140,103 +152,78 @@ class Policies:
     def __len__(self) -> int:
         return len(self.min_capacity)
 
-    def config(self, i: int) -> AutoScalingConfig:
-        return AutoScalingConfig(
-            min_capacity=int(self.min_capacity[i]),
-            max_capacity=int(self.max_capacity[i]),
-            target_cpu_utilization=float(self.target[i]),
-            cooldown_seconds=int(self.cooldown[i]),
-        )
-
 
 @dataclass
 class Run:
-    """What a vectorized engine did: initial sizes and every change (step, policy, Δcapacity, Δserving).
+    """What a vectorized engine did: capacity and serving instances per step (rows) and policy
+    (columns), as compact integers, and the number of scaling actions per policy."""
 
-    A Δcapacity row is one scaling action; it takes effect the step after the decision.
-    """
-
-    n_steps: int
-    initial: np.ndarray
-    step: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    policy: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    d_capacity: np.ndarray = field(default_factory=lambda: np.empty(0))
-    d_serving: np.ndarray = field(default_factory=lambda: np.empty(0))
-
-    def timelines(self, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Capacity and serving per step (rows) for the policies ``which`` (columns)."""
-        which = np.asarray(which, dtype=np.int64)
-        column = np.full(len(self.initial), -1, dtype=np.int64)
-        column[which] = np.arange(len(which))
-        keep = (column[self.policy] >= 0) & (self.step < self.n_steps)
-        rows, cols = self.step[keep], column[self.policy[keep]]
-        out = []
-        for delta in (self.d_capacity[keep], self.d_serving[keep]):
-            grid = np.zeros((self.n_steps, len(which)))
-            np.add.at(grid, (rows, cols), delta)
-            grid[0] += self.initial[which]
-            out.append(np.cumsum(grid, axis=0))
-        return out[0], out[1]
-
-    def actions(self) -> np.ndarray:
-        """Scaling actions per policy."""
-        return np.bincount(self.policy[self.d_capacity != 0], minlength=len(self.initial))
+    capacity: np.ndarray
+    serving: np.ndarray
+    actions: np.ndarray
 
 
 class VectorFleet:
-    """P simulated fleets stepped together: the physics of :func:`run_reference`, vectorized."""
+    """P simulated fleets stepped together: the physics of :func:`run_reference`, vectorized.
 
-    def __init__(self, initial: np.ndarray, delay: np.ndarray, n_steps: int) -> None:
+    Each step: :meth:`begin` (arrivals, then the step's capacity and serving are recorded),
+    then the engine's :meth:`grow` / :meth:`shrink` calls for the policies that change.
+    """
+
+    def __init__(self, initial: np.ndarray, delay: np.ndarray, n_steps: int, ceiling: float) -> None:
+        count = len(initial)
         self.capacity = np.array(initial, dtype=np.float64)
         self.serving = self.capacity.copy()
         self.delay = np.asarray(delay, dtype=np.int64)
-        self.n_steps = n_steps
         self._ring = int(self.delay.max(initial=1)) + 1
-        self._starting = np.zeros((self._ring, len(self.capacity)))  # instances arriving at step s, in row s % ring
-        self._due: set[int] = set()
-        self._initial = self.capacity.copy()
-        self._log: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._starting = np.zeros((self._ring, count))  # instances arriving at step s, in row s % ring
+        self._due = np.zeros(n_steps + self._ring, dtype=bool)
+        dtype = next(d for d in (np.uint8, np.uint16, np.uint32, np.int64) if ceiling <= np.iinfo(d).max)
+        self._capacity_at = np.empty((n_steps, count), dtype=dtype)
+        self._serving_at = np.empty((n_steps, count), dtype=dtype)
+        self._actions = np.zeros(count, dtype=np.int64)
 
-    def arrive(self, t: int) -> bool:
-        """Start-up done at step ``t``: those instances serve from now. True if any did."""
-        if t not in self._due:
-            return False
-        self._due.discard(t)
-        row = self._starting[t % self._ring]
-        idx = np.flatnonzero(row)
-        if not idx.size:
-            return False
-        self.serving[idx] += row[idx]
-        self._log.append((np.full(idx.size, t), idx, np.zeros(idx.size), row[idx].copy()))
-        row[idx] = 0.0
-        return True
+    def begin(self, t: int) -> np.ndarray | None:
+        """Start step ``t``: instances whose start-up ends now serve; record the step. The policies that got some."""
+        arrived = None
+        if self._due[t]:
+            row = self._starting[t % self._ring]
+            arrived = row.nonzero()[0]
+            self.serving[arrived] += row[arrived]
+            row[arrived] = 0.0
+        self._capacity_at[t] = self.capacity
+        self._serving_at[t] = self.serving
+        return arrived
+
+    def grow(self, t: int, idx: np.ndarray, new: np.ndarray) -> None:
+        """Policies ``idx`` (distinct) launch instances at step ``t`` to reach ``new`` (> capacity)."""
+        arrival = t + self.delay[idx]
+        self._starting[arrival % self._ring, idx] += new - self.capacity[idx]
+        self._due[arrival] = True
+        self.capacity[idx] = new
+        self._actions[idx] += 1
+
+    def shrink(self, t: int, idx: np.ndarray, new: np.ndarray) -> None:
+        """Policies ``idx`` (distinct) remove instances at step ``t`` down to ``new`` (< capacity):
+        still-starting ones first, newest first, then serving ones."""
+        remove = self.capacity[idx] - new
+        if (self.serving[idx] < self.capacity[idx]).any():
+            for ahead in range(self._ring - 1, 0, -1):
+                row = (t + ahead) % self._ring
+                take = np.minimum(remove, self._starting[row, idx])
+                self._starting[row, idx] -= take
+                remove = remove - take
+        self.serving[idx] -= remove
+        self.capacity[idx] = new
+        self._actions[idx] += 1
 
     def resize(self, t: int, idx: np.ndarray, new: np.ndarray) -> None:
-        """Policies ``idx`` decided at step ``t`` to hold ``new`` instances (each differs from its capacity)."""
-        old = self.capacity[idx]
-        up = new > old
-        grow, add = idx[up], new[up] - old[up]
-        if grow.size:
-            arrival = t + self.delay[grow]
-            np.add.at(self._starting, (arrival % self._ring, grow), add)
-            self._due.update(np.unique(arrival).tolist())
-        shrink, remove = idx[~up], old[~up] - new[~up]
-        if shrink.size:
-            remove = remove.copy()
-            for ahead in range(self._ring - 1, 0, -1):  # newest still-starting instances first
-                row = (t + ahead) % self._ring
-                take = np.minimum(remove, self._starting[row, shrink])
-                self._starting[row, shrink] -= take
-                remove -= take
-            self.serving[shrink] -= remove
-        d_serving = np.zeros(idx.size)
-        d_serving[~up] = -remove if shrink.size else 0.0
-        self._log.append((np.full(idx.size, t + 1), idx.copy(), new - old, d_serving))
-        self.capacity[idx] = new
+        """Policies ``idx`` (distinct) decided at step ``t`` to hold ``new`` instances (each differs from its capacity)."""
+        up = new > self.capacity[idx]
+        if up.any():
+            self.grow(t, idx[up], new[up])
+        if not up.all():
+            self.shrink(t, idx[~up], new[~up])
 
     def run(self) -> Run:
-        """The recorded changes."""
-        if not self._log:
-            return Run(self.n_steps, self._initial)
-        steps, idx, d_cap, d_serv = (np.concatenate(parts) for parts in zip(*self._log))
-        return Run(self.n_steps, self._initial, steps.astype(np.int64), idx.astype(np.int64), d_cap, d_serv)
+        return Run(self._capacity_at, self._serving_at, self._actions)

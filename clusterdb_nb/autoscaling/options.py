@@ -169,12 +169,17 @@ class HpaScalingRules(Model):
 def _default_scale_up() -> HpaScalingRules:
     return HpaScalingRules(
         stabilization_window_seconds=0,
-        policies=[HpaScalingPolicy(type="Pods", value=4, period_seconds=15), HpaScalingPolicy(type="Percent", value=100, period_seconds=15)],
+        policies=[
+            HpaScalingPolicy(type="Pods", value=4, period_seconds=15),
+            HpaScalingPolicy(type="Percent", value=100, period_seconds=15),
+        ],
     )
 
 
 def _default_scale_down() -> HpaScalingRules:
-    return HpaScalingRules(stabilization_window_seconds=300, policies=[HpaScalingPolicy(type="Percent", value=100, period_seconds=15)])
+    return HpaScalingRules(
+        stabilization_window_seconds=300, policies=[HpaScalingPolicy(type="Percent", value=100, period_seconds=15)]
+    )
 
 
 class HpaBehavior(Model):
@@ -185,8 +190,9 @@ class HpaBehavior(Model):
 
 
 class KubernetesOptions(Model):
-    """HorizontalPodAutoscaler. Without ``behavior`` the controller's legacy rules apply (the 300 s
-    downscale stabilization and a scale-up limit of ``max(2 * current, 4)``).
+    """HorizontalPodAutoscaler. Without ``behavior`` the controller's legacy rules apply: the downscale
+    stabilization window (the policy's ``cooldown_seconds``, inferred mapping; the controller's
+    default is 300 s) and a scale-up limit of ``max(2 * current, 4)``.
 
     ``ready_seconds`` is how long a new pod takes to be Ready with a first full metrics window
     (inferred default: 30 s start-up + 30 s window); until then it serves nothing and counts as

@@ -4,6 +4,10 @@ Nothing reaches the network: fake credentials come from the environment,
 shared config files and the instance metadata service are switched off, and
 every call is answered by moto in-process (or by a test's own answer,
 registered first on a client's ``before-send`` event).
+
+Test modules load the fixtures with ``pytest_plugins = ["aws_moto"]`` and import
+the helpers directly, so this module is imported before pytest could rewrite its
+asserts: PYTEST_DONT_REWRITE.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError, ConnectionClosedError
 from moto import mock_aws
 
 import clusterdb_nb as cdb
@@ -119,43 +123,33 @@ def queue_cost_results(*results: dict[str, Any]) -> None:
     assert resp.status_code == 201
 
 
-class _Body(io.BytesIO):
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self.getvalue()
+def fail_first(client: Any, operation: str, error: Callable[[Any], Exception], times: int = 1) -> list[Any]:
+    """Make ``client``'s first ``times`` ``operation`` requests fail with ``error(request)`` before they reach moto.
 
-
-def answer_first(
-    client: Any, operation: str, status: int, body: bytes, times: int = 1
-) -> list[Any]:
-    """Make ``client``'s next ``times`` ``operation`` requests get (``status``, ``body``) instead of moto's answer.
-
-    Returns the list of requests seen (answered or passed on to moto), so a test can
-    check what each attempt sent.
+    The handler runs first on botocore's ``before-send`` event, so moto never
+    sees a failed attempt. Returns every request seen (failed or passed on),
+    so a test can check what each attempt sent.
     """
     seen: list[Any] = []
-    event = f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}"
 
-    def handler(request: Any, **_: Any) -> AWSResponse | None:
+    def handler(request: Any, **_: Any) -> None:
         seen.append(request)
         if len(seen) <= times:
-            return AWSResponse(request.url, status, {}, _Body(body))
-        return None
+            raise error(request)
 
+    event = f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}"
     client.meta.events.register_first(event, handler)
     return seen
 
 
-def query_error(code: str, message: str) -> bytes:
-    """An error body in the Query protocol (autoscaling, sts, cloudwatch)."""
-    return (
-        f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
-        "<RequestId>r-1</RequestId></ErrorResponse>"
-    ).encode()
+def dropped(request: Any) -> Exception:
+    """The connection closed before AWS answered (botocore retries this)."""
+    return ConnectionClosedError(endpoint_url=request.url)
 
 
-def ec2_error(code: str, message: str) -> bytes:
-    """An error body in EC2's protocol."""
-    return f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors></Response>".encode()
+def aws_error(code: str, message: str, operation: str) -> Callable[[Any], Exception]:
+    """AWS answering ``operation`` with the error ``code``."""
+    return lambda request: ClientError({"Error": {"Code": code, "Message": message}}, operation)
 
 
 def params_of(client: Any, operation: str) -> Callable[[], list[dict[str, Any]]]:

@@ -74,7 +74,7 @@ class AwsTargetTracking:
         target = p.target_cpu_utilization
         m.high_run = m.high_run + 1 if cpu > target else 0
         m.low_run = m.low_run + 1 if cpu < self.low_threshold else 0
-        desired = min(max(sized_for(serving, cpu, target), p.min_capacity), p.max_capacity)
+        desired = min(max(sized_for(serving, demand, target), p.min_capacity), p.max_capacity)
         if m.high_run >= HIGH_DATAPOINTS and desired > capacity:
             m.warm_until = now + self.warmup
             return desired, f"cpu {cpu:.1f}% > target {target:g}% for {m.high_run} datapoints"
@@ -86,53 +86,87 @@ class AwsTargetTracking:
 def simulate_many(policies: Policies, options: AwsOptions, demand: np.ndarray, step: int) -> Run:
     """The reference engine's decisions for every policy at once (numpy across policies).
 
-    The alarm counters are kept as "last step the condition was false", so each
-    datapoint costs a handful of array operations; recommendations are computed
-    only for the policies whose alarm is in ALARM.
+    Per datapoint and for all policies at once:
+
+    * r = 100 * demand / serving against the alarms' thresholds: r <= T breaks a high run,
+      r >= 0.9 T a low run; each run is kept as the last step it broke, and is in ALARM once
+      that is 3 (15) datapoints back;
+    * z = C * M / T - EPS, whose ceiling is the desired capacity: ``desired > capacity`` is
+      ``z > capacity`` (capacity is a whole number) and ``desired < capacity`` is
+      ``z <= capacity - 1``.
+
+    Only the policies that do change are then looked at one by one. The reference's "no
+    scale-in while warming" is "serving == capacity" here: a scale-out's instances arrive
+    exactly when their warmup ends, and a scale-in never meets a warming instance.
     """
-    n = len(demand)
-    warmup = policies.cooldown.copy() if options.instance_warmup is None else np.full(len(policies), float(options.instance_warmup))
-    fleet = VectorFleet(policies.initial, np.array([startup_steps(w, step) for w in warmup]), n)
-    target, low = policies.target, LOW_FRACTION * policies.target
-    lo, hi = policies.min_capacity, policies.max_capacity
+    n, count = len(demand), len(policies)
+    warmup = policies.cooldown.copy() if options.instance_warmup is None else np.full(count, float(options.instance_warmup))
+    fleet = VectorFleet(
+        policies.initial, np.array([startup_steps(w, step) for w in warmup]), n, float(policies.max_capacity.max())
+    )
+    target, lo, hi = policies.target, policies.min_capacity, policies.max_capacity
+    high = np.where(target < 100.0, target, np.inf)  # min(100, r) > T  <=>  r > high
+    low = LOW_FRACTION * target  # min(100, r) < 0.9 T  <=>  r < low, as 0.9 T < 100
     demand100 = 100.0 * np.asarray(demand, dtype=np.float64)
-    last_not_high = np.full(len(policies), -1.0)  # high_run at step t = t - last_not_high
-    last_not_low = np.full(len(policies), -1.0)
-    warm_until = np.full(len(policies), -np.inf)
-    cpu = np.empty(len(policies))
-    cond = np.empty(len(policies), dtype=bool)
-    scale_in = not options.disable_scale_in
-    no_data = fleet.serving <= 0
-    for t in range(n):
-        if fleet.arrive(t):
-            no_data = fleet.serving <= 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            np.divide(demand100[t], fleet.serving, out=cpu)
-        np.minimum(cpu, 100.0, out=cpu)
-        np.less_equal(cpu, target, out=cond)
-        np.putmask(last_not_high, cond, t)
-        np.greater_equal(cpu, low, out=cond)
-        np.putmask(last_not_low, cond, t)
-        if no_data.any():
-            np.putmask(last_not_high, no_data, t)
-            np.putmask(last_not_low, no_data, t)
-        np.less_equal(last_not_high, t - HIGH_DATAPOINTS, out=cond)
-        if cond.any():
-            idx = np.flatnonzero(cond)
-            desired = np.minimum(np.maximum(np.ceil(fleet.serving[idx] * cpu[idx] / target[idx] - EPS), lo[idx]), hi[idx])
-            grow = desired > fleet.capacity[idx]
-            if grow.any():
-                warm_until[idx[grow]] = t * step + warmup[idx[grow]]
-                fleet.resize(t, idx[grow], desired[grow])
-                no_data = fleet.serving <= 0
-        if scale_in:
+    last_not_high = np.full(count, -1.0)  # the last step the high run broke (before the trace: -1)
+    last_not_low = np.full(count, -1.0)
+    serving100, below = np.empty(count), np.empty(count)  # 100 * serving, capacity - 1
+    can_grow, can_shrink = np.empty(count, dtype=bool), np.empty(count, dtype=bool)
+    r, z = np.empty(count), np.empty(count)
+    cond, trigger = np.empty(count, dtype=bool), np.empty(count, dtype=bool)
+
+    def arrived(idx: np.ndarray | slice) -> None:
+        capacity, serving = fleet.capacity[idx], fleet.serving[idx]
+        serving100[idx] = 100.0 * serving
+        can_grow[idx] = (capacity < hi[idx]) & (serving > 0)
+        can_shrink[idx] = (capacity > lo[idx]) & (serving == capacity) & (not options.disable_scale_in)
+
+    def resized(idx: np.ndarray, capacity: np.ndarray, grew: bool) -> None:
+        below[idx] = capacity - 1.0
+        can_grow[idx] = capacity < hi[idx]
+        if grew:  # the new instances warm up: no scale-in until they serve
+            can_shrink[idx] = False
+        else:  # a scale-in meets no warming instance: serving == capacity
+            serving100[idx] = 100.0 * capacity
+            can_shrink[idx] = capacity > lo[idx]
+            can_grow[idx] &= capacity > 0
+
+    arrived(slice(None))
+    below[:] = fleet.capacity - 1.0
+    no_data = np.flatnonzero(fleet.serving <= 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for t in range(n):
+            came = fleet.begin(t)
+            if came is not None:
+                arrived(came)
+            np.divide(demand100[t], fleet.serving, out=r)
+            np.less_equal(r, high, out=cond)
+            np.putmask(last_not_high, cond, t)
+            np.greater_equal(r, low, out=cond)
+            np.putmask(last_not_low, cond, t)
+            if no_data.size:  # INSUFFICIENT_DATA: both runs break
+                last_not_high[no_data] = last_not_low[no_data] = t
+            np.minimum(demand100[t], serving100, out=z)
+            np.divide(z, target, out=z)
+            np.subtract(z, EPS, out=z)
+            np.greater(z, fleet.capacity, out=trigger)
+            trigger &= can_grow
+            np.less_equal(last_not_high, t - HIGH_DATAPOINTS, out=cond)
+            trigger &= cond
+            idx = trigger.nonzero()[0]
+            if idx.size:
+                new = np.minimum(np.ceil(z[idx]), hi[idx])
+                fleet.grow(t, idx, new)
+                resized(idx, new, grew=True)
+            np.less_equal(z, below, out=trigger)
+            trigger &= can_shrink
             np.less_equal(last_not_low, t - LOW_DATAPOINTS, out=cond)
-            if cond.any():
-                idx = np.flatnonzero(cond)
-                idx = idx[t * step >= warm_until[idx]]
-                desired = np.minimum(np.maximum(np.ceil(fleet.serving[idx] * cpu[idx] / target[idx] - EPS), lo[idx]), hi[idx])
-                shrink = desired < fleet.capacity[idx]
-                if shrink.any():
-                    fleet.resize(t, idx[shrink], desired[shrink])
-                    no_data = fleet.serving <= 0
+            trigger &= cond
+            idx = trigger.nonzero()[0]
+            if idx.size:
+                new = np.maximum(np.ceil(z[idx]), lo[idx])
+                fleet.shrink(t, idx, new)
+                resized(idx, new, grew=False)
+                if not new.all():
+                    no_data = np.flatnonzero(fleet.serving <= 0)
     return fleet.run()

@@ -3,7 +3,8 @@
 Credentials come from the config (``credentials.access_key``/``secret_key``,
 read from their ``SecretStr`` only here), else the named ``profile``, else
 boto3's default chain (environment, shared files, SSO, instance role).
-Retries are botocore's own ("standard" or "adaptive", ``max_attempts``)::
+Retries are botocore's own: ``retry_mode`` "standard" or "adaptive", and
+``max_attempts`` counting the first call too (as ``AWS_MAX_ATTEMPTS`` does)::
 
     >>> clients = Clients(AwsConfig(region="eu-west-1", endpoint_url="http://localhost:5000"))
     >>> groups = await clients.call("autoscaling", "describe_auto_scaling_groups", "get_fleet", AutoScalingGroupNames=["web"])
@@ -51,7 +52,7 @@ class Clients:
                     self._session = self._new_session()
                 retries: Any = {"mode": self.config.retry_mode, "total_max_attempts": self.config.max_attempts}
                 self._clients[service] = self._session.client(
-                    service,  # type: ignore[call-overload]
+                    service,
                     endpoint_url=self.config.endpoint_url,
                     config=Config(retries=retries, user_agent_extra="clusterdb-nb"),
                 )

@@ -28,7 +28,9 @@ from .instances import GROUP_TAG
 SERVICE = "Amazon Elastic Compute Cloud - Compute"
 
 
-def window(start: pd.Timestamp | None, end: pd.Timestamp | None, now: pd.Timestamp | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+def window(
+    start: pd.Timestamp | None, end: pd.Timestamp | None, now: pd.Timestamp | None = None
+) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The cost window: ``start`` defaults to the first day of ``end``'s month, ``end`` to now (UTC)."""
     now = now or pd.Timestamp.now(tz="UTC")
     hi = min(end, now) if end is not None else now
@@ -81,7 +83,7 @@ def billing_frame(results: list[dict[str, Any]], provider: str, region: str, spo
             round(cost, 9),
             "billing",
         )
-        for (fleet, itype), (cost, hours) in sorted(totals.items())
+        for (fleet, itype), (cost, hours) in sorted(totals.items(), key=lambda kv: (kv[0][0] == "", kv[0]))  # untagged last
     ]
     return frames.frame(frames.COSTS, rows)
 

@@ -1,6 +1,7 @@
 """botocore errors as clusterdb_nb errors.
 
-    >>> translate(ClientError({"Error": {"Code": "ExpiredToken", "Message": "..."}}, "DescribeInstances"), "aws", "list_instances")
+    >>> exc = ClientError({"Error": {"Code": "ExpiredToken", "Message": "..."}}, "DescribeInstances")
+    >>> translate(exc, "aws", "list_instances")
     AuthenticationError('Failed to authenticate with provider: ExpiredToken: ...')
 
 Throttling is retried by botocore's own retry mode before it ever gets here;
@@ -97,8 +98,10 @@ def _client_error(exc: ClientError, where: dict[str, str]) -> ComputeError:
         )
     if "LimitExceeded" in code or code in ("ServiceQuotaExceededException", "InsufficientInstanceCapacity"):
         return QuotaExceededError(f"Failed to create resources: {text}", **where)
-    if code in NOT_FOUND_CODES or code.endswith(("NotFound", "NotFoundException", ".Malformed")) or (
-        code == "ValidationError" and "not found" in text
+    if (
+        code in NOT_FOUND_CODES
+        or code.endswith(("NotFound", "NotFoundException", ".Malformed"))
+        or (code == "ValidationError" and "not found" in text)
     ):
         return NotFoundError(text, **where)
     if code in CONFLICT_CODES or "AlreadyExists" in code:

@@ -101,7 +101,7 @@ def group_params(config: FleetConfig, template_id: str, version: int, subnets: l
         "DesiredCapacity": config.capacity,
         "VPCZoneIdentifier": ",".join(subnets),
         "Tags": group_tags(config.name, config.tags),
-        **launch_spec(template_id, version, config.instance_type, config.spot),
+        **launch_spec(template_id, version, config.instance_type, bool(config.spot)),
     }
 
 

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ... import frames
@@ -93,12 +92,12 @@ def to_frame(reservations: list[dict[str, Any]], provider: str, region: str, pri
             cols["state"].append(state)
             cols["spot"].append(spot)
             cols["hourly_cost_usd"].append(price(inst["InstanceType"], spot) if state == "running" else 0.0)
-            cols["launched_at"].append(inst["LaunchTime"])
-            cols["state_since"].append(state_since(inst))
+            cols["launched_at"].append(inst["LaunchTime"].timestamp())  # epoch seconds: one vectorised UTC conversion
+            cols["state_since"].append(state_since(inst).timestamp())
             cols["private_ip"].append(inst.get("PrivateIpAddress"))
             cols["tags"].append({k: v for k, v in tags.items() if not k.startswith("aws:")})
     n = len(cols["id"])
     cols["provider"] = [provider] * n
     cols["region"] = [region] * n
-    order = np.lexsort((np.asarray(cols["id"], dtype=object), pd.to_datetime(cols["launched_at"], utc=True).asi8)) if n else []
+    order = sorted(range(n), key=lambda i: (cols["launched_at"][i], cols["id"][i]))  # oldest first, as the local cloud
     return frames.frame(frames.INSTANCES, {k: [v[i] for i in order] for k, v in cols.items()})

@@ -26,9 +26,10 @@ MAX_QUERIES = 500  # GetMetricData's limit per request
 def period_seconds(period: str) -> int:
     """A pandas frequency as a CloudWatch period: whole minutes (CloudWatch's standard resolution)."""
     try:
-        seconds = pd.Timedelta(pd.tseries.frequencies.to_offset(period)).total_seconds()
+        offset = pd.tseries.frequencies.to_offset(period)
     except (ValueError, TypeError):
-        seconds = 0.0
+        offset = None
+    seconds = pd.Timedelta(offset).total_seconds() if isinstance(offset, pd.offsets.Tick) else 0.0  # "1M" has no fixed length
     if seconds < 60 or seconds % 60:
         raise ValidationError(
             f"period: CloudWatch periods are whole minutes such as '1min' or '5min' (got {period!r})",
@@ -42,7 +43,11 @@ def _query(qid: str, namespace: str, metric: str, dimension: tuple[str, str], pe
     return {
         "Id": qid,
         "MetricStat": {
-            "Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}]},
+            "Metric": {
+                "Namespace": namespace,
+                "MetricName": metric,
+                "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
+            },
             "Period": period,
             "Stat": "Average",
         },

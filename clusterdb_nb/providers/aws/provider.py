@@ -12,11 +12,11 @@ updates its waiters.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import math
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 import pandas as pd
@@ -24,14 +24,18 @@ import pandas as pd
 from ... import catalog
 from ...config import AwsConfig
 from ...errors import ComputeError, ConflictError, NetworkError, NotFoundError, ValidationError
-from ...models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState
+from ...models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation
 from ..base import ComputeProvider, ProviderStatus
 from . import costs, fleets, functions, instances, metrics
 from .clients import Clients
 
 log = logging.getLogger("clusterdb_nb.aws")
 VCPU_QUOTA = ("ec2", "L-1216C47A")  # Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances, in vCPUs
-INSTANCE_CALLS = {"start_instance": "StartInstances", "stop_instance": "StopInstances", "terminate_instance": "TerminateInstances"}
+INSTANCE_CALLS = {
+    "start_instance": "StartInstances",
+    "stop_instance": "StopInstances",
+    "terminate_instance": "TerminateInstances",
+}
 FUNCTION_CALLS = {
     "create_function": ("CreateFunction",),
     "update_function": ("UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion"),
@@ -53,7 +57,7 @@ class AwsProvider(ComputeProvider):
     def __init__(self, config: AwsConfig, name: str | None = None) -> None:
         super().__init__(config, name)
         self.clients = Clients(config, self.name)
-        self._versions: dict[tuple[str, str], dict[str, Any]] = {}  # launch template versions never change
+        self._versions: dict[tuple[str, str, str], dict[str, Any]] = {}  # numbered template versions never change
 
     # -- helpers -----------------------------------------------------------
     def _price_or_nan(self) -> Callable[[str, bool], float]:
@@ -79,32 +83,49 @@ class AwsProvider(ComputeProvider):
     async def _group(self, fleet: str, operation: str) -> dict[str, Any]:
         found = await self._groups(operation, [fleet])
         if not found:
-            raise NotFoundError(f"no fleet (Auto Scaling group) named {fleet!r} in {self.region}", provider=self.name, operation=operation)
+            raise NotFoundError(
+                f"no fleet (Auto Scaling group) named {fleet!r} in {self.region}", provider=self.name, operation=operation
+            )
         return found[0]
 
-    async def _template(self, group: dict[str, Any], operation: str) -> dict[str, Any] | None:
-        """The launch template version a group launches from: its data plus VersionDescription/VersionNumber."""
+    @staticmethod
+    def _template_key(group: dict[str, Any]) -> tuple[str, str, str] | None:
+        """(``LaunchTemplateId`` or ``LaunchTemplateName``, its value, version) of the group's template."""
         spec = fleets.template_of(group)
         if spec is None:
             return None
-        key = (spec.get("LaunchTemplateId") or spec["LaunchTemplateName"], spec.get("Version", "$Default"))
+        by = "LaunchTemplateId" if "LaunchTemplateId" in spec else "LaunchTemplateName"
+        return by, spec[by], spec.get("Version", "$Default")
+
+    async def _template(self, group: dict[str, Any], operation: str) -> dict[str, Any] | None:
+        """The launch template version a group launches from: its data plus VersionDescription/VersionNumber."""
+        key = self._template_key(group)
+        if key is None:
+            return None
         if key in self._versions:
             return self._versions[key]
-        ref = {"LaunchTemplateId": spec["LaunchTemplateId"]} if "LaunchTemplateId" in spec else {"LaunchTemplateName": key[0]}
+        by, ref, version = key
         try:
-            found = await self.clients.call("ec2", "describe_launch_template_versions", operation, Versions=[key[1]], **ref)
+            found = await self.clients.call(
+                "ec2", "describe_launch_template_versions", operation, Versions=[version], **{by: ref}
+            )
         except NotFoundError:
             return None
         v = found["LaunchTemplateVersions"][0]
-        data = {**v["LaunchTemplateData"], "VersionDescription": v.get("VersionDescription", ""), "VersionNumber": v["VersionNumber"]}
-        if key[1].isdigit():
+        data = {
+            **v["LaunchTemplateData"],
+            "VersionDescription": v.get("VersionDescription", ""),
+            "VersionNumber": v["VersionNumber"],
+        }
+        if version.isdigit():
             self._versions[key] = data
         return data
 
     async def _fleets(self, groups: list[dict[str, Any]], operation: str) -> list[Fleet]:
         policy_params = {"AutoScalingGroupName": groups[0]["AutoScalingGroupName"]} if len(groups) == 1 else {}
-        templates, policies = await asyncio.gather(
-            asyncio.gather(*(self._template(g, operation) for g in groups)),
+        first_of = {key: g for g in groups if (key := self._template_key(g)) is not None}  # one lookup per template version
+        found, policies = await asyncio.gather(
+            asyncio.gather(*(self._template(g, operation) for g in first_of.values())),
             self.clients.pages(
                 "autoscaling", "describe_policies", operation, PolicyTypes=["TargetTrackingScaling"], **policy_params
             ),
@@ -112,9 +133,12 @@ class AwsProvider(ComputeProvider):
         by_group: dict[str, list[dict[str, Any]]] = {}
         for p in policies.get("ScalingPolicies", []):
             by_group.setdefault(p["AutoScalingGroupName"], []).append(p)
+        templates = dict(zip(first_of, found))
         price = self._price_or_nan()
         out = []
-        for group, template in zip(groups, templates):
+        for group in groups:
+            key = self._template_key(group)
+            template = templates.get(key) if key else None
             spot = fleets.is_spot(group)
             itype = fleets.instance_type_of(group, template)
             policies_of = by_group.get(group["AutoScalingGroupName"], [])
@@ -137,7 +161,7 @@ class AwsProvider(ComputeProvider):
                 f"networking.subnet_ids: {self.region} has no default VPC; give the fleet's subnets",
                 field="networking.subnet_ids",
                 rule="subnets required without a default VPC",
-                solution="FleetConfig(..., networking={'subnet_ids': ['subnet-...']}) or fleet.networking.subnet_ids in the config",
+                solution="Pass FleetConfig(..., networking={'subnet_ids': [...]}) or set fleet.networking.subnet_ids",
             )
         return subnets
 
@@ -174,7 +198,7 @@ class AwsProvider(ComputeProvider):
     async def create_fleet(self, config: FleetConfig) -> Fleet:
         assert config.instance_type is not None and config.capacity is not None
         op = "create_fleet"
-        catalog.lookup(config.instance_type, provider="aws").price(config.spot)  # unknown type / no spot -> ValidationError
+        catalog.lookup(config.instance_type, provider="aws").price(bool(config.spot))  # unknown type / no spot -> ValidationError
         subnets = fleets.subnet_ids(config)
         fleets.security_group_ids(config)
         if await self._groups(op, [config.name]):
@@ -195,7 +219,9 @@ class AwsProvider(ComputeProvider):
                 ClientToken=uuid.uuid4().hex,  # botocore's retries resend it, so a retried call creates one template
                 VersionDescription=config.description[:255],
                 LaunchTemplateData=fleets.template_data(config, image),
-                TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "clusterdb:fleet", "Value": config.name}]}],
+                TagSpecifications=[
+                    {"ResourceType": "launch-template", "Tags": [{"Key": "clusterdb:fleet", "Value": config.name}]}
+                ],
             )
         )["LaunchTemplate"]
         params = fleets.group_params(config, template["LaunchTemplateId"], template["LatestVersionNumber"], subnets)
@@ -226,10 +252,19 @@ class AwsProvider(ComputeProvider):
         except ComputeError as err:
             log.warning("could not remove launch template %s: %s", template_id, err)
 
+    @staticmethod
+    def _same_arch(old: str, new: str) -> bool:
+        if old == new:
+            return True
+        try:
+            return catalog.lookup(old, provider="aws").arch == catalog.lookup(new, provider="aws").arch
+        except ValidationError:  # a type outside the catalog: assume the architecture changed
+            return False
+
     async def update_fleet(self, config: FleetConfig) -> Fleet:
         op = "update_fleet"
         if config.instance_type is not None:
-            catalog.lookup(config.instance_type, provider="aws").price(config.spot)
+            catalog.lookup(config.instance_type, provider="aws")
         subnets = fleets.subnet_ids(config)
         fleets.security_group_ids(config)
         group = await self._group(config.name, op)
@@ -249,8 +284,12 @@ class AwsProvider(ComputeProvider):
         FleetConfig(name=config.name, capacity=capacity, min_capacity=lo, max_capacity=hi)  # bounds check
         old_type = fleets.instance_type_of(group, current)
         itype = config.instance_type or old_type
-        same_arch = catalog.lookup(itype, provider="aws").arch == catalog.lookup(old_type, provider="aws").arch
-        image = config.image or (current.get("ImageId") if same_arch else None)
+        spot = fleets.is_spot(group) if config.spot is None else config.spot
+        if config.instance_type is not None or config.spot is not None:
+            catalog.lookup(itype, provider="aws").price(spot)  # no spot offer -> ValidationError
+        image = config.image or (
+            current.get("ImageId") if self._same_arch(old_type, itype) else None
+        )  # else the new arch's default
         new = config._replace(instance_type=itype)
         data = fleets.template_data(new, await self._image(itype, image, op))
         if "SecurityGroupIds" not in data and current.get("SecurityGroupIds"):
@@ -272,7 +311,7 @@ class AwsProvider(ComputeProvider):
         update: dict[str, Any] = {"AutoScalingGroupName": config.name, "MinSize": lo, "MaxSize": hi, "DesiredCapacity": capacity}
         if subnets:
             update["VPCZoneIdentifier"] = ",".join(subnets)
-        update.update(fleets.launch_spec(spec["LaunchTemplateId"], version, itype, config.spot))
+        update.update(fleets.launch_spec(spec["LaunchTemplateId"], version, itype, spot))
         await self.clients.call("autoscaling", "update_auto_scaling_group", op, **update)
         if config.tags:
             await self.clients.call("autoscaling", "create_or_update_tags", op, Tags=fleets.group_tags(config.name, config.tags))
@@ -352,7 +391,12 @@ class AwsProvider(ComputeProvider):
 
     async def create_function(self, config: FunctionConfig) -> Function:
         op = "create_function"
-        code = functions.zip_bytes(config, required=True)
+        if config.code is None:
+            raise ValidationError(
+                "code: creating a function needs its code (zip bytes, a path to a zip, or a directory)",
+                field="code",
+                rule="required to create a function",
+            )
         if not self.config.function_role_arn:
             raise ValidationError(
                 "function_role_arn: the aws config needs the Lambda execution role's ARN to create functions",
@@ -364,48 +408,78 @@ class AwsProvider(ComputeProvider):
             "lambda",
             "create_function",
             op,
+            FunctionName=config.name,
             Role=self.config.function_role_arn,
-            Code={"ZipFile": code},
+            Code={"ZipFile": config.code},
             Publish=True,
             **functions.settings(config),
         )
+        if config.reserved_concurrency is not None:
+            await self._set_concurrency(config.name, config.reserved_concurrency, op)
         await self._wait("function_active_v2", config.name, op)
         return await self.get_function(config.name)
 
+    async def _set_concurrency(self, function: str, reserved: int | None, operation: str) -> None:
+        if reserved is None:
+            await self.clients.call("lambda", "delete_function_concurrency", operation, FunctionName=function)
+        else:
+            await self.clients.call(
+                "lambda", "put_function_concurrency", operation, FunctionName=function, ReservedConcurrentExecutions=reserved
+            )
+
     async def update_function(self, config: FunctionConfig) -> Function:
+        """Apply the fields set in ``config`` (code and/or configuration) and publish them as a new version."""
         op = "update_function"
-        code = functions.zip_bytes(config, required=False)
-        if code is not None:
-            await self.clients.call("lambda", "update_function_code", op, FunctionName=config.name, ZipFile=code)
+        changed = config.model_fields_set & {*functions.SETTINGS, "environment"}
+        if config.code is not None:
+            await self.clients.call("lambda", "update_function_code", op, FunctionName=config.name, ZipFile=config.code)
             await self._wait("function_updated_v2", config.name, op)
-        await self.clients.call("lambda", "update_function_configuration", op, **functions.settings(config))
-        await self._wait("function_updated_v2", config.name, op)
-        published = await self.clients.call("lambda", "publish_version", op, FunctionName=config.name)
-        return functions.to_function(published, self.name)
+        if changed:
+            await self.clients.call(
+                "lambda", "update_function_configuration", op, FunctionName=config.name, **functions.settings(config, changed)
+            )
+            await self._wait("function_updated_v2", config.name, op)
+        if "reserved_concurrency" in config.model_fields_set:
+            await self._set_concurrency(config.name, config.reserved_concurrency, op)
+        if config.code is not None or changed:
+            await self.clients.call("lambda", "publish_version", op, FunctionName=config.name)
+        return await self.get_function(config.name)
 
     async def delete_function(self, function: str) -> None:
         await self.clients.call("lambda", "delete_function", "delete_function", FunctionName=function)
 
+    async def _reserved(self, function: str, operation: str) -> int | None:
+        found = await self.clients.call("lambda", "get_function_concurrency", operation, FunctionName=function)
+        reserved = found.get("ReservedConcurrentExecutions")
+        return int(reserved) if reserved is not None else None
+
     async def get_function(self, function: str) -> Function:
-        found = await self.clients.pages("lambda", "list_versions_by_function", "get_function", FunctionName=function)
-        return functions.to_function(functions.newest_versions(found["Versions"])[0], self.name)
+        op = "get_function"
+        versions, reserved = await asyncio.gather(
+            self.clients.pages("lambda", "list_versions_by_function", op, FunctionName=function),
+            self._reserved(function, op),
+        )
+        return functions.to_function(functions.newest_versions(versions["Versions"])[0], self.name, reserved)
 
     async def list_functions(self) -> list[Function]:
-        found = await self.clients.pages("lambda", "list_functions", "list_functions", FunctionVersion="ALL")
-        return [functions.to_function(c, self.name) for c in functions.newest_versions(found.get("Functions", []))]
+        op = "list_functions"
+        found = await self.clients.pages("lambda", "list_functions", op, FunctionVersion="ALL")
+        newest = functions.newest_versions(found.get("Functions", []))
+        reserved = await asyncio.gather(*(self._reserved(c["FunctionName"], op) for c in newest))
+        return [functions.to_function(c, self.name, r) for c, r in zip(newest, reserved)]
 
-    async def invoke_function(self, function: str, payload: bytes) -> bytes:
+    async def invoke_function(self, function: str, payload: bytes) -> Invocation:
+        """Invoke synchronously with the log tail; a FunctionError is an error result, not an exception."""
+
         def invoke() -> dict[str, Any]:
             out = self.clients.client("lambda").invoke(
                 FunctionName=function, InvocationType="RequestResponse", LogType="Tail", Payload=payload
             )
             return {**out, "Payload": out["Payload"].read()}
 
-        out = await self.clients.run("invoke_function", invoke)
-        logs = base64.b64decode(out["LogResult"]).decode("utf-8", "replace") if out.get("LogResult") else ""
-        if logs:
-            log.debug("%s logs:\n%s", function, logs)
-        return bytes(out["Payload"])
+        started = datetime.now(timezone.utc)
+        current, out = await asyncio.gather(self.get_function(function), self.clients.run("invoke_function", invoke))
+        return functions.to_invocation(out, current, started)
 
     # -- metrics -------------------------------------------------------------
     async def utilization(
@@ -464,7 +538,11 @@ class AwsProvider(ComputeProvider):
 
     # -- plans and lifecycle ---------------------------------------------------
     def describe_call(self, operation: str, *args: Any) -> str:
-        """The AWS API calls ``operation`` makes, e.g. ``autoscaling:SetDesiredCapacity(AutoScalingGroupName='web', DesiredCapacity=20)``."""
+        """The AWS API calls ``operation`` makes, as a plan shows them.
+
+        >>> provider.describe_call("update_fleet_capacity", "web", 20)
+        "autoscaling:SetDesiredCapacity(AutoScalingGroupName='web', DesiredCapacity=20)"
+        """
         name = str(args[0]) if args else ""
         group = {"AutoScalingGroupName": name}
         template = {"LaunchTemplateName": fleets.template_name(name)}

@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 
 from ... import catalog, frames
+from ...autoscaling.fleet import cpu_percent
 from ...config import LocalConfig
 from ...errors import ConflictError, NotFoundError, ValidationError
 from ...models import AutoScalingConfig, Fleet, FleetConfig, Instance, InstanceState
 from ..base import ComputeProvider, ProviderStatus
+from .autoscaler import LocalAutoscaler
 from .clock import VirtualClock, WallClock
 from .functions import LocalFunctions
 from .load import LoadModel, stable_key
@@ -50,6 +52,7 @@ class LocalProvider(LocalFunctions, ComputeProvider):
         self.clock: VirtualClock | WallClock = (
             VirtualClock(self.store, config.start.timestamp()) if config.clock == "virtual" else WallClock()
         )
+        self.autoscaler = LocalAutoscaler(self, config.autoscaler)
 
     # -- helpers ---------------------------------------------------------
     def hourly_price(self, instance_type: str, spot: bool = False) -> float:
@@ -58,6 +61,7 @@ class LocalProvider(LocalFunctions, ComputeProvider):
 
     def _now(self, db: sqlite3.Connection) -> float:
         now = self.clock.now(db)
+        self.autoscaler.catch_up(db, now)
         self.store.settle(db, now)
         return now
 
@@ -303,6 +307,7 @@ class LocalProvider(LocalFunctions, ComputeProvider):
             clamped = min(max(capacity, config.min_capacity), config.max_capacity)
             if clamped != capacity:
                 self._set_capacity(db, fleet, capacity, clamped, now, "configure_auto_scaling")
+            self.autoscaler.reset(db, fleet, config, now)
             return self._fleet(db, self._fleet_row(db, fleet, "configure_auto_scaling"))
 
     # -- instances -----------------------------------------------------------
@@ -420,8 +425,7 @@ class LocalProvider(LocalFunctions, ComputeProvider):
         ev_at = np.array([e[0] for e in events])
         ev_cap = np.array([e[1] for e in events])
         desired = ev_cap[np.clip(np.searchsorted(ev_at, t, side="right") - 1, 0, None)] if len(events) else np.zeros_like(t)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cpu = np.where(running > 0, np.minimum(100.0, 100.0 * model.demand(t) / running), np.nan)
+        cpu = cpu_percent(model.demand(t), running)
         if by == "instance":
             return self._per_instance(fleet, model, intervals, t, cpu, period)
         df = pd.DataFrame({"cpu_percent": cpu, "running": running, "desired_capacity": desired}, index=frames.utc(t))
@@ -504,6 +508,9 @@ class LocalProvider(LocalFunctions, ComputeProvider):
 
     # -- local-only ------------------------------------------------------------
     def advance(self, seconds: float) -> float:
+        if self.clock.virtual:  # policies act at each minute on the way, before the clock lands
+            with self.store.transaction() as db:
+                self.autoscaler.catch_up(db, self.clock.now(db) + seconds)
         return self.clock.advance(seconds)
 
     def attach_trace(self, fleet: str, cpu_percent: pd.Series) -> None:
@@ -536,7 +543,8 @@ class LocalProvider(LocalFunctions, ComputeProvider):
         return df
 
     async def scaling_activities(self, fleet: str) -> pd.DataFrame:
-        with self.store.reading() as db:
+        with self.store.transaction() as db:
+            self._now(db)  # the autoscaler's decisions up to now
             rows = db.execute(
                 "SELECT at, fleet, from_capacity, to_capacity, cause FROM fleet_events WHERE fleet = ? ORDER BY seq", (fleet,)
             ).fetchall()

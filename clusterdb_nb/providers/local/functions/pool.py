@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import worker as worker_program
 from ...function_code import extract
+from . import worker as worker_program
 
 MAX_PAYLOAD_BYTES = 6 * 2**20  # Lambda's synchronous limit, request and response each
 INIT_SECONDS = 10.0  # Lambda's init phase limit; a slower init may use the function's timeout instead
@@ -152,7 +152,7 @@ class Worker:
         limit = spec.memory_mb * 2**20 + ADDRESS_SPACE_SLACK
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", _WORKER, spec.handler, spec.arn, str(limit)],
+                [sys.executable, "-I", "-S", _WORKER, spec.handler, spec.arn, str(limit)],
                 stdin=req_r,
                 stdout=resp_w,
                 stderr=fd,
@@ -317,11 +317,12 @@ class WorkerPool:
         return found
 
     def _put_back(self, worker: Worker, keep: bool) -> None:
+        now = self._clock() if keep else 0.0  # read outside the lock: the virtual clock takes the store's
         with self._lock:
             self._busy.discard(worker)
             keep = keep and not self._closed.is_set() and self._current.get(worker.spec.name) == worker.spec
             if keep:
-                worker.last_used = self._clock()
+                worker.last_used = now
                 self._idle.setdefault(worker.spec, []).append(worker)
         if not keep:
             worker.kill()
@@ -391,30 +392,48 @@ class WorkerPool:
         except TimeoutError:
             used = worker.peak_rss_mb()
             if used > spec.memory_mb:
-                return self._end(worker, "out_of_memory", self._oom(request_id, used, spec.memory_mb), init_ms,
-                                 spec.timeout_sec * 1000.0, cold, used)
+                return self._end(
+                    worker,
+                    "out_of_memory",
+                    self._oom(request_id, used, spec.memory_mb),
+                    init_ms,
+                    spec.timeout_sec * 1000.0,
+                    cold,
+                    used,
+                )
             error = _runtime_error(request_id, "Sandbox.Timedout", f"Task timed out after {spec.timeout_sec:.2f} seconds")
             return self._end(worker, "timeout", error, init_ms, spec.timeout_sec * 1000.0, cold, used)
         except _OutOfMemory:
             used = worker.peak_rss_mb()
-            return self._end(worker, "out_of_memory", self._oom(request_id, used, spec.memory_mb), init_ms,
-                             (time.monotonic() - started) * 1000, cold, used)
+            return self._end(
+                worker,
+                "out_of_memory",
+                self._oom(request_id, used, spec.memory_mb),
+                init_ms,
+                (time.monotonic() - started) * 1000,
+                cold,
+                used,
+            )
         except _Died:
             elapsed = (time.monotonic() - started) * 1000
             error = _runtime_error(request_id, "Runtime.ExitError", f"Runtime exited with error: {worker.exit_reason()}")
             return self._end(worker, "error", error, init_ms, elapsed, cold, 0)
         status, error, used = reply["status"], reply["error"], reply["memory_used_mb"]
         if status == "out_of_memory" or used > spec.memory_mb:
-            return self._end(worker, "out_of_memory", self._oom(request_id, used, spec.memory_mb), init_ms,
-                             reply["duration_ms"], cold, used)
+            return self._end(
+                worker, "out_of_memory", self._oom(request_id, used, spec.memory_mb), init_ms, reply["duration_ms"], cold, used
+            )
         if len(body) > MAX_PAYLOAD_BYTES:
-            status, error = "error", {
-                "errorMessage": f"Response payload size ({len(body)} bytes) exceeded maximum allowed payload size "
-                f"({MAX_PAYLOAD_BYTES} bytes).",
-                "errorType": "Function.ResponseSizeTooLarge",
-                "stackTrace": [],
-                "requestId": request_id,
-            }
+            status, error = (
+                "error",
+                {
+                    "errorMessage": f"Response payload size ({len(body)} bytes) exceeded maximum allowed payload size "
+                    f"({MAX_PAYLOAD_BYTES} bytes).",
+                    "errorType": "Function.ResponseSizeTooLarge",
+                    "stackTrace": [],
+                    "requestId": request_id,
+                },
+            )
             body = json.dumps(error).encode()
         outcome = Outcome(status, body, error, worker.take_logs(), reply["duration_ms"], init_ms, used, cold)
         self._put_back(worker, keep=True)
@@ -457,7 +476,7 @@ class WorkerPool:
             w.kill()
 
     def _reap_forever(self) -> None:
-        interval = min(max(self.idle_seconds / 4, 1.0), 60.0)
+        interval = min(max(self.idle_seconds / 4, 0.25), 60.0)
         while not self._closed.wait(interval):
             self.reap()
 

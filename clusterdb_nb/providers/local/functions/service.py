@@ -214,7 +214,7 @@ class LocalFunctions:
         """Run the current version's handler on ``payload`` in a worker process (warm if one is idle)."""
         if len(payload) > MAX_PAYLOAD_BYTES:
             raise ValidationError(
-                f"payload: {len(payload):,} bytes is over the {MAX_PAYLOAD_BYTES:,}-byte (6 MB) limit of a synchronous invocation",
+                f"payload: {len(payload):,} bytes is over the 6 MB ({MAX_PAYLOAD_BYTES:,} bytes) limit of an invocation",
                 field="payload",
                 rule="<= 6 MB",
             )
@@ -229,8 +229,9 @@ class LocalFunctions:
             counter = int(self.store.meta(db, "invocation_counter", "0") or 0)
             self.store.set_meta(db, "invocation_counter", str(counter + 1))
         name, version, runtime, handler, memory, timeout, env, reserved, sha, _, _ = row
-        spec = WorkerSpec(name, version, runtime, handler, memory, timeout, tuple(sorted(json.loads(env).items())), sha,
-                          self.config.region)
+        spec = WorkerSpec(
+            name, version, runtime, handler, memory, timeout, tuple(sorted(json.loads(env).items())), sha, self.config.region
+        )
         limit = self.config.function_concurrency if reserved is None else reserved
         pool = self.function_pool
         pool.reap(now)
@@ -249,7 +250,9 @@ class LocalFunctions:
         finally:
             pool.release(name)
         rule = self.function_billing
-        billed = int(rule.billed_ms(outcome.duration_ms, outcome.init_ms or 0.0))
+        duration_ms = round(outcome.duration_ms, 3)  # to the microsecond, the same everywhere it is shown or billed
+        init_ms = None if outcome.init_ms is None else round(outcome.init_ms, 3)
+        billed = int(rule.billed_ms(duration_ms, init_ms or 0.0))
         error = outcome.error or {}
         with self.store.transaction() as db:
             db.execute(
@@ -263,8 +266,8 @@ class LocalFunctions:
                     error.get("errorType"),
                     error.get("errorMessage"),
                     int(outcome.cold_start),
-                    outcome.duration_ms,
-                    outcome.init_ms,
+                    duration_ms,
+                    init_ms,
                     memory,
                     outcome.memory_used_mb,
                     len(payload),
@@ -281,8 +284,8 @@ class LocalFunctions:
             payload=outcome.body,
             error=outcome.error,
             logs=outcome.logs,
-            duration_ms=round(outcome.duration_ms, 3),
-            init_ms=None if outcome.init_ms is None else round(outcome.init_ms, 3),
+            duration_ms=duration_ms,
+            init_ms=init_ms,
             billed_ms=billed,
             memory_mb=memory,
             memory_used_mb=outcome.memory_used_mb,
@@ -315,8 +318,8 @@ class LocalFunctions:
                 "error_type": df["error_type"].to_numpy(),
                 "error_message": df["error_message"].to_numpy(),
                 "cold_start": df["cold_start"].to_numpy(dtype=bool),
-                "duration_ms": df["duration_ms"].round(3).to_numpy(),
-                "init_ms": df["init_ms"].to_numpy(dtype=float).round(3),
+                "duration_ms": df["duration_ms"].to_numpy(dtype=float),
+                "init_ms": df["init_ms"].to_numpy(dtype=float),
                 "billed_ms": df["billed_ms"].to_numpy(),
                 "memory_mb": df["memory_mb"].to_numpy(),
                 "memory_used_mb": df["memory_used_mb"].to_numpy(),
@@ -348,7 +351,7 @@ class LocalFunctions:
                 "spot": np.zeros(n, dtype=bool),
                 "running_seconds": per["billed_ms"].to_numpy(dtype=float) / 1000.0,
                 "requests": per["requests"].to_numpy(dtype=np.int64),
-                "cost_usd": per["cost_usd"].round(9).to_numpy(),
+                "cost_usd": per["cost_usd"].round(12).to_numpy(),
                 "source": ["exact"] * n,
             },
         )

@@ -3,7 +3,12 @@
 The pool starts it as a script (stdlib only, so it starts fast and never
 imports clusterdb_nb)::
 
-    python -I worker.py HANDLER ARN ADDRESS_SPACE_LIMIT_BYTES
+    python -I -S worker.py HANDLER ARN ADDRESS_SPACE_LIMIT_BYTES
+
+``-S`` skips ``site``'s ``.pth`` processing, which costs more than the rest
+of a cold start; the handler imports from its code directory first, then from
+the interpreter's site-packages (packages that need a ``.pth`` hook to load,
+such as editable installs, belong in the zip).
 
 with fd 0 = requests, fd 1 = responses (pipes from the pool) and fd 2 = the
 log file. The handler's stdout and stderr both go to the log; stdin reads
@@ -17,16 +22,15 @@ with errors shaped as Lambda's Python runtime shapes them.
 
 from __future__ import annotations
 
-import decimal
 import importlib
 import json
 import math
 import os
 import resource
+import site
 import struct
 import sys
 import time
-import traceback
 from typing import Any
 
 FRAME = struct.Struct("!II")
@@ -109,13 +113,15 @@ def _limit_address_space(limit: int) -> None:
 
 def _error(exc: BaseException, error_type: str | None = None, message: str | None = None) -> dict[str, Any]:
     """Lambda's error shape; the stack trace starts at the first frame outside this file."""
+    import traceback  # only failures pay for it
+
     frames = traceback.extract_tb(exc.__traceback__)
     while frames and frames[0].filename == _THIS_FILE:
         frames.pop(0)
     return {
         "errorMessage": str(exc) if message is None else message,
         "errorType": error_type or type(exc).__name__,
-        "stackTrace": traceback.format_list(frames),
+        "stackTrace": traceback.format_list([(f.filename, f.lineno or 0, f.name, f.line) for f in frames]),  # no carets
     }
 
 
@@ -155,7 +161,8 @@ class _Fault(Exception):
 
 def _to_json(value: Any) -> bytes:
     def default(obj: Any) -> Any:
-        if isinstance(obj, decimal.Decimal):
+        decimal = sys.modules.get("decimal")  # a Decimal can only come from a handler that imported decimal
+        if decimal is not None and isinstance(obj, decimal.Decimal):
             return float(obj)
         raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
@@ -180,15 +187,13 @@ def serve(handler_name: str, arn: str, requests: int, responses: int) -> None:
     started = time.monotonic()
     try:
         handler = _load(handler_name)
-        init: dict[str, Any] = {"status": "ok", "error": None}
     except BaseException as exc:  # noqa: BLE001 - anything the user's module raises is reported, as Lambda does
-        status, error = _failure(exc)
-        _log_error(error)
-        _write_frame(responses, {"status": status, "error": error, "memory_used_mb": _peak_rss_mb()})
+        status, failure = _failure(exc)
+        _log_error(failure)
+        _write_frame(responses, {"status": status, "error": failure, "memory_used_mb": _peak_rss_mb()})
         return
-    init["init_ms"] = (time.monotonic() - started) * 1000
-    init["memory_used_mb"] = _peak_rss_mb()
-    _write_frame(responses, init)
+    init_ms = (time.monotonic() - started) * 1000
+    _write_frame(responses, {"status": "ok", "error": None, "init_ms": init_ms, "memory_used_mb": _peak_rss_mb()})
     while True:
         frame = _read_frame(requests)
         if frame is None:
@@ -196,7 +201,8 @@ def serve(handler_name: str, arn: str, requests: int, responses: int) -> None:
         request, payload = frame
         start = time.monotonic()
         context = LambdaContext(request["id"], arn, start + request["timeout_ms"] / 1000)
-        body, error, status = b"", None, "success"
+        body, status = b"", "success"
+        error: dict[str, Any] | None = None
         try:
             body = _to_json(handler(json.loads(payload), context))
         except Exception as exc:  # noqa: BLE001 - an uncaught handler exception is the invocation's result
@@ -222,7 +228,8 @@ def main(argv: list[str]) -> None:
     os.dup2(2, 1)  # the handler's stdout joins stderr in the log file
     os.close(devnull)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    sys.path.insert(0, os.getcwd())  # the code directory, as /var/task on Lambda
+    sys.path[:0] = [os.getcwd()]  # the code directory, as /var/task on Lambda
+    sys.path.extend(site.getsitepackages())
     _limit_address_space(limit)
     serve(handler_name, arn, requests, responses)
 

@@ -1,0 +1,39 @@
+"""One engine per cloud: a readable reference (per step) and a vectorized twin (many policies at once).
+
+>>> engine = reference("aws", AutoScalingConfig(), AwsOptions())
+>>> run = ENGINES["aws"].simulate_many(Policies.of([AutoScalingConfig()]), AwsOptions(), demand, step=60)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...models import AutoScalingConfig
+from ..fleet import Policies, Run
+from . import aws, azure, gcp, kubernetes
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A cloud's autoscaler: its name in words, reference class and vectorized function."""
+
+    label: str
+    reference: Callable[[AutoScalingConfig, Any], Any]
+    simulate_many: Callable[[Policies, Any, np.ndarray, int], Run]
+
+
+ENGINES: dict[str, Engine] = {
+    "aws": Engine("AWS target tracking", aws.AwsTargetTracking, aws.simulate_many),
+    "gcp": Engine("GCE managed instance group autoscaler", gcp.GceAutoscaler, gcp.simulate_many),
+    "azure": Engine("Azure autoscale rules", azure.AzureAutoscale, azure.simulate_many),
+    "kubernetes": Engine("Kubernetes HPA", kubernetes.HorizontalPodAutoscaler, kubernetes.simulate_many),
+}
+
+
+def reference(provider: str, policy: AutoScalingConfig, options: Any) -> Any:
+    """The reference engine of ``provider`` for one policy."""
+    return ENGINES[provider].reference(policy, options)

@@ -1,0 +1,222 @@
+"""What would this policy have done on that load, and what would it have cost?
+
+    >>> import clusterdb_nb as cdb
+    >>> from clusterdb_nb.autoscaling import example_trace, simulate
+    >>> result = simulate(example_trace(), cdb.AutoScalingConfig(min_capacity=2, max_capacity=12),
+    ...                   provider="aws", instance_type="m5.large", observed_capacity=8)
+    >>> result.summary.cost_usd, result.summary.minutes_saturated
+    >>> result.figure()
+
+The reference engine of the chosen cloud runs step by step over the trace (see
+``clusterdb_nb.autoscaling.engines``); the fleet starts at ``min_capacity``
+with every instance serving, unless ``initial_capacity`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .. import catalog, frames
+from ..errors import ValidationError
+from ..models import AutoScalingConfig
+from .engines import ENGINES
+from .fleet import Policies, run_reference
+from .options import Options, options_for, provider_name
+from .summary import Summary, summarize, utilization
+from .traces import Trace, load_trace
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+MAX_POINTS = 2000  # a longer timeline is drawn per period (mean demand, max capacity, max utilization)
+PERIODS = [pd.Timedelta(p) for p in ("5min", "10min", "15min", "30min", "1h", "2h", "3h", "6h", "12h", "1D", "7D")]
+
+
+def hourly_price(instance_type: str | None, price_per_hour: float | None) -> float | None:
+    """$/h of one instance: ``price_per_hour``, or the catalog's on-demand price of ``instance_type``, or None."""
+    if instance_type is not None and price_per_hour is not None:
+        raise ValidationError(
+            "price_per_hour: give instance_type or price_per_hour, not both", field="price_per_hour", rule="one price source"
+        )
+    if instance_type is not None:
+        return catalog.lookup(instance_type).on_demand_usd
+    if price_per_hour is None:
+        return None
+    if isinstance(price_per_hour, bool) or not isinstance(price_per_hour, (int, float)) or not price_per_hour >= 0:
+        raise ValidationError(
+            f"price_per_hour: must be a number of USD >= 0 (got {price_per_hour!r})", field="price_per_hour", rule=">= 0"
+        )
+    return float(price_per_hour)
+
+
+def as_policy(policy: Any) -> AutoScalingConfig:
+    """The seed's ``AutoScalingConfig`` (a dict of its fields is accepted)."""
+    if isinstance(policy, AutoScalingConfig):
+        return policy
+    if isinstance(policy, dict):
+        return AutoScalingConfig(**policy)
+    raise ValidationError(
+        f"policy: expected an AutoScalingConfig (got {type(policy).__name__})", field="policy", rule="AutoScalingConfig"
+    )
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """One policy replayed on one trace.
+
+    ``timeline``: time, demand (instance-units), capacity, serving, utilization, saturated;
+    ``activities``: each capacity change with its reason (``frames.SCALING_ACTIVITIES``);
+    ``summary``: a :class:`~clusterdb_nb.autoscaling.summary.Summary`; ``gaps`` / ``longest_gap``:
+    the holes in the trace that were filled by holding the last value.
+    """
+
+    provider: str
+    policy: AutoScalingConfig
+    options: Options
+    timeline: pd.DataFrame
+    activities: pd.DataFrame
+    summary: Summary
+    price_per_hour: float | None
+    step_seconds: int
+    gaps: int
+    longest_gap: pd.Timedelta
+    observed: str
+
+    def figure(self, title: str | None = None) -> go.Figure:
+        """Demand, capacity and utilization against the target (Plotly; a long trace is drawn per period)."""
+        import plotly.graph_objects as go
+
+        from ..plots import CAPACITY_COLOR, CPU_COLOR, TARGET_COLOR, template
+
+        df, note = self.timeline.set_index("time"), ""
+        if len(df) > MAX_POINTS:
+            span = len(df) * self.step_seconds
+            period = next((p for p in PERIODS if span / p.total_seconds() <= MAX_POINTS), PERIODS[-1])
+            df = df.resample(period).agg({"demand": "mean", "capacity": "max", "serving": "min", "utilization": "max"})
+            note = f" (per {_words(period)}: mean demand, max capacity, max utilization)"
+        fig = go.Figure(layout={"template": template()})
+        fig.add_trace(go.Scatter(x=df.index, y=df["demand"], name="demand (instances)", line={"color": "#16a34a", "width": 1.5}))
+        fig.add_trace(
+            go.Scatter(x=df.index, y=df["capacity"], name="capacity", line_shape="hv", line={"color": CAPACITY_COLOR, "width": 2})
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=df.index,
+                y=df["utilization"],
+                name="utilization %",
+                yaxis="y2",
+                line={"color": CPU_COLOR, "width": 1},
+                opacity=0.6,
+            )
+        )
+        target = self.policy.target_cpu_utilization
+        fig.add_trace(
+            go.Scatter(
+                x=[df.index[0], df.index[-1]],
+                y=[target, target],
+                name=f"target {target:g}%",
+                yaxis="y2",
+                mode="lines",
+                line={"color": TARGET_COLOR, "dash": "dash", "width": 1.5},
+            )
+        )
+        label = ENGINES[self.provider].label
+        fig.update_layout(
+            title=title or f"{label}: target {target:g}%, {self.policy.min_capacity}-{self.policy.max_capacity} instances{note}",
+            yaxis={"title": "instances", "rangemode": "tozero"},
+            yaxis2={"title": "utilization %", "overlaying": "y", "side": "right", "range": [0, 105], "showgrid": False},
+        )
+        return fig
+
+    def __repr__(self) -> str:
+        p = self.policy
+        gaps = f"{self.gaps} gap(s), longest {self.longest_gap}" if self.gaps else "no gaps"
+        return (
+            f"<SimulationResult {self.provider}: target {p.target_cpu_utilization:g}%, cooldown {p.cooldown_seconds}s, "
+            f"{p.min_capacity}-{p.max_capacity} instances over {len(self.timeline):,} steps of {self.step_seconds}s; "
+            f"{self.summary}; trace {gaps}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(repr(self))}</pre>"
+
+
+def _words(period: pd.Timedelta) -> str:
+    minutes = period.total_seconds() / 60
+    return f"{minutes / 60:g} h" if minutes >= 60 and minutes % 60 == 0 else f"{minutes:g} min"
+
+
+def simulate(
+    trace: Any,
+    policy: AutoScalingConfig,
+    provider: str = "aws",
+    instance_type: str | None = None,
+    price_per_hour: float | None = None,
+    initial_capacity: int | None = None,
+    step: str | int | pd.Timedelta = "1min",
+    observed_capacity: float | None = None,
+    **extras: Any,
+) -> SimulationResult:
+    """Replay ``policy`` under ``provider``'s autoscaler ("aws", "gcp", "azure", "kubernetes") on ``trace``.
+
+    ``extras`` are the provider's own settings (see ``clusterdb_nb.autoscaling.options``), e.g.
+    ``instance_warmup=120`` (aws), ``mode="ONLY_SCALE_OUT"`` (gcp), ``rules=[AzureRule(...)]`` (azure),
+    ``behavior=HpaBehavior()`` (kubernetes). The price is ``price_per_hour`` or the catalog's
+    on-demand price of ``instance_type``; without either ``cost_usd`` is NaN.
+    """
+    name = provider_name(provider)
+    options = options_for(name, extras)
+    config = as_policy(policy)
+    price = hourly_price(instance_type, price_per_hour)
+    data = trace if isinstance(trace, Trace) else load_trace(trace, step, observed_capacity)
+    initial = int(Policies.of([config], initial_capacity).initial[0])
+    engine = ENGINES[name].reference(config, options)
+    capacity, serving, changes = run_reference(engine, data.demand, data.step, initial)
+    figures = summarize(
+        capacity[:, None],
+        serving[:, None],
+        np.array([len(changes)]),
+        data.demand,
+        np.array([config.target_cpu_utilization]),
+        data.step,
+        price,
+    )
+    summary = Summary.of(figures, 0)
+    util = utilization(data.demand, serving)
+    timeline = frames.frame(
+        frames.SIMULATION,
+        {
+            "time": data.time,
+            "demand": data.demand,
+            "capacity": capacity,
+            "serving": serving,
+            "utilization": util,
+            "saturated": util >= 100.0,
+        },
+    )
+    step_delta = pd.Timedelta(seconds=data.step)
+    activities = frames.frame(
+        frames.SCALING_ACTIVITIES,
+        [
+            (data.time[t] + step_delta, "simulated", name, old, new, f"{ENGINES[name].label}: {reason}")
+            for t, old, new, reason in changes
+        ],
+    )
+    return SimulationResult(
+        provider=name,
+        policy=config,
+        options=options,
+        timeline=timeline,
+        activities=activities,
+        summary=summary,
+        price_per_hour=price,
+        step_seconds=data.step,
+        gaps=data.gaps,
+        longest_gap=data.longest_gap,
+        observed=data.observed,
+    )

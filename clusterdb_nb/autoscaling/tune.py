@@ -1,0 +1,268 @@
+"""Try a grid of policies on a trace and pick one.
+
+    >>> result = tune(example_trace(), targets=[50, 60, 70, 80], cooldowns=[60, 300, 600],
+    ...               min_capacity=2, max_capacity=12, provider="aws", instance_type="m5.large", observed_capacity=8)
+    >>> result.table            # every policy: cost and SLO figures
+    >>> result.pareto           # the cost / saturated-minutes front
+    >>> result.recommended, result.reason
+    >>> result.figure()
+
+Every policy of the grid runs at once in the provider's vectorized engine (the
+same decisions as the reference engine ``simulate`` uses, as the property tests
+show). The recommendation is the cheapest policy whose saturated minutes stay
+within ``max_saturated_minutes`` (default: 0.1 % of the trace, i.e. demand served
+in 99.9 % of minutes); if none does, the one that saturates least.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .. import frames
+from ..errors import ValidationError
+from ..models import AutoScalingConfig
+from .engines import ENGINES
+from .fleet import Policies
+from .options import Options, options_for, provider_name
+from .simulate import hourly_price
+from .summary import summarize
+from .traces import Trace, load_trace
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+BATCH = 1024  # policies per engine run: bounds memory (steps x batch x 2 timelines of small ints)
+DEFAULT_SLO = 0.001  # saturated share of the trace the default recommendation accepts
+
+
+def _grid(values: Any, field: str) -> list[Any]:
+    items = list(values) if isinstance(values, Iterable) and not isinstance(values, (str, bytes)) else [values]
+    if not items:
+        raise ValidationError(f"{field}: give at least one value", field=field, rule="non-empty")
+    return items
+
+
+def pareto_front(cost: np.ndarray, saturated: np.ndarray) -> np.ndarray:
+    """True for the policies no other beats on both cost and saturated minutes (ties are all kept)."""
+    order = np.lexsort((saturated, cost))
+    front = np.zeros(len(cost), dtype=bool)
+    best, best_cost = math.inf, math.nan
+    for i in order:
+        if saturated[i] < best or (saturated[i] == best and cost[i] == best_cost):
+            front[i] = True
+            best, best_cost = saturated[i], cost[i]
+    return front
+
+
+@dataclass(frozen=True)
+class TuningResult:
+    """Every policy of the grid on one trace, the cost / saturation front, and a recommendation."""
+
+    provider: str
+    options: Options
+    table: pd.DataFrame
+    recommended: AutoScalingConfig
+    reason: str
+    cost_column: str
+    gaps: int
+    longest_gap: pd.Timedelta
+
+    @property
+    def pareto(self) -> pd.DataFrame:
+        """The policies on the front, cheapest first."""
+        return self.table[self.table["pareto"]].sort_values([self.cost_column, "minutes_saturated"]).reset_index(drop=True)
+
+    def figure(self, title: str | None = None) -> go.Figure:
+        """Cost against saturated minutes for every policy, the front highlighted, the recommendation starred."""
+        import plotly.graph_objects as go
+
+        from ..plots import COLORS, TARGET_COLOR, template
+
+        t, x = self.table, self.cost_column
+        hover = (
+            "target %{customdata[0]:g}%, cooldown %{customdata[1]}s, %{customdata[2]}-%{customdata[3]} instances"
+            "<br>%{x:,.2f} " + ("USD" if x == "cost_usd" else "instance-hours") + ", %{y:,.0f} saturated min<extra></extra>"
+        )
+        data = ["target_cpu_utilization", "cooldown_seconds", "min_capacity", "max_capacity"]
+        front = self.pareto
+        fig = go.Figure(layout={"template": template()})
+        fig.add_trace(
+            go.Scatter(
+                x=t[x],
+                y=t["minutes_saturated"],
+                mode="markers",
+                name="policies",
+                marker={"color": "#94a3b8", "size": 7},
+                customdata=t[data].to_numpy(),
+                hovertemplate=hover,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=front[x],
+                y=front["minutes_saturated"],
+                mode="lines+markers",
+                name="Pareto front",
+                line_shape="hv",
+                marker={"color": COLORS[0], "size": 9},
+                customdata=front[data].to_numpy(),
+                hovertemplate=hover,
+            )
+        )
+        best = t[t["recommended"]]
+        fig.add_trace(
+            go.Scatter(
+                x=best[x],
+                y=best["minutes_saturated"],
+                mode="markers",
+                name="recommended",
+                marker={"color": TARGET_COLOR, "size": 16, "symbol": "star"},
+                customdata=best[data].to_numpy(),
+                hovertemplate=hover,
+            )
+        )
+        fig.update_layout(
+            title=title or f"{ENGINES[self.provider].label}: {len(t)} policies",
+            xaxis={"title": "cost over the trace (USD)" if x == "cost_usd" else "instance-hours over the trace"},
+            yaxis={"title": "minutes saturated", "rangemode": "tozero"},
+        )
+        return fig
+
+    def __repr__(self) -> str:
+        front = int(self.table["pareto"].sum())
+        return f"<TuningResult {self.provider}: {len(self.table)} policies, {front} on the front; {self.reason}>"
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(repr(self))}</pre>"
+
+
+def _policy_words(row: pd.Series) -> str:
+    return (
+        f"target {row['target_cpu_utilization']:g}%, cooldown {int(row['cooldown_seconds'])} s, "
+        f"{int(row['min_capacity'])}-{int(row['max_capacity'])} instances"
+    )
+
+
+def _cost_words(row: pd.Series, column: str) -> str:
+    return f"${row[column]:,.2f}" if column == "cost_usd" else f"{row[column]:,.1f} instance-hours"
+
+
+def recommend(table: pd.DataFrame, cost: str, allowed: float, trace_minutes: float) -> tuple[int, str]:
+    """Index of the recommended row of ``table`` and the reason, in words."""
+    share = 100.0 * (1 - allowed / trace_minutes) if trace_minutes else 100.0
+    ok = table[table["minutes_saturated"] <= allowed]
+    keys = [cost, "minutes_saturated", "scaling_actions"]
+    if len(ok):
+        i = ok.sort_values(keys, kind="stable").index[0]
+        row = table.loc[i]
+        reason = (
+            f"cheapest policy that keeps demand served in {share:.4g}% of minutes (at most {allowed:,.0f} saturated): "
+            f"{_policy_words(row)} costs {_cost_words(row, cost)}, saturates {row['minutes_saturated']:,.0f} min, "
+            f"takes {int(row['scaling_actions'])} scaling actions"
+        )
+        cheapest = table.sort_values(keys, kind="stable").iloc[0]
+        if cheapest[cost] < row[cost]:
+            reason += (
+                f"; the cheapest policy ({_policy_words(cheapest)}) costs {_cost_words(cheapest, cost)} "
+                f"but saturates {cheapest['minutes_saturated']:,.0f} min"
+            )
+        return int(i), reason
+    i = table.sort_values(["minutes_saturated", cost, "scaling_actions"], kind="stable").index[0]
+    row = table.loc[i]
+    reason = (
+        f"no policy keeps saturation within {allowed:,.0f} min; this one saturates least: {_policy_words(row)}, "
+        f"{row['minutes_saturated']:,.0f} min saturated for {_cost_words(row, cost)} (raise max_capacity?)"
+    )
+    return int(i), reason
+
+
+def tune(
+    trace: Any,
+    targets: Iterable[float] = (50.0, 60.0, 70.0, 80.0),
+    cooldowns: Iterable[int] = (60, 180, 300, 600),
+    min_capacity: int | Iterable[int] = 1,
+    max_capacity: int | Iterable[int] = 10,
+    provider: str = "aws",
+    instance_type: str | None = None,
+    price_per_hour: float | None = None,
+    initial_capacity: int | None = None,
+    step: str | int | pd.Timedelta = "1min",
+    observed_capacity: float | None = None,
+    max_saturated_minutes: float | None = None,
+    progress: bool | None = None,
+    **extras: Any,
+) -> TuningResult:
+    """Simulate every policy of targets x cooldowns x min_capacity x max_capacity and recommend one.
+
+    ``progress``: a tqdm bar over batches of policies (default: when the grid is larger than one batch).
+    Other arguments as in :func:`~clusterdb_nb.autoscaling.simulate`.
+    """
+    from tqdm.auto import tqdm
+
+    name = provider_name(provider)
+    options = options_for(name, extras)
+    price = hourly_price(instance_type, price_per_hour)
+    lows, highs = _grid(min_capacity, "min_capacity"), _grid(max_capacity, "max_capacity")
+    bounds = [(lo, hi) for lo, hi in itertools.product(lows, highs) if len(lows) == len(highs) == 1 or lo <= hi]
+    if not bounds:
+        raise ValidationError(
+            f"min_capacity: every min_capacity {lows} is above every max_capacity {highs}",
+            field="min_capacity",
+            rule="min <= max",
+        )
+    configs = [
+        AutoScalingConfig(target_cpu_utilization=t, cooldown_seconds=c, min_capacity=lo, max_capacity=hi)
+        for t, c, (lo, hi) in itertools.product(_grid(targets, "targets"), _grid(cooldowns, "cooldowns"), bounds)
+    ]
+    data = trace if isinstance(trace, Trace) else load_trace(trace, step, observed_capacity)
+    policies = Policies.of(configs, initial_capacity)
+    if max_saturated_minutes is not None and not max_saturated_minutes >= 0:
+        raise ValidationError("max_saturated_minutes: must be >= 0", field="max_saturated_minutes", rule=">= 0")
+    trace_minutes = len(data) * data.step / 60.0
+    allowed = DEFAULT_SLO * trace_minutes if max_saturated_minutes is None else float(max_saturated_minutes)
+
+    parts = []
+    batches = range(0, len(configs), BATCH)
+    show = len(configs) > BATCH if progress is None else progress
+    for start in tqdm(batches, desc=f"tuning {len(configs)} policies", unit="batch", disable=not show):
+        chosen = slice(start, min(start + BATCH, len(configs)))
+        batch = Policies(
+            *(getattr(policies, f)[chosen] for f in ("min_capacity", "max_capacity", "target", "cooldown", "initial"))
+        )
+        run = ENGINES[name].simulate_many(batch, options, data.demand, data.step)
+        parts.append(summarize(run.capacity, run.serving, run.actions, data.demand, batch.target, data.step, price))
+    figures = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    cost = "cost_usd" if price is not None else "instance_hours"
+    front = pareto_front(figures[cost], figures["minutes_saturated"])
+    table = frames.frame(
+        frames.TUNING,
+        {
+            "target_cpu_utilization": policies.target,
+            "cooldown_seconds": policies.cooldown.astype(np.int64),
+            "min_capacity": policies.min_capacity.astype(np.int64),
+            "max_capacity": policies.max_capacity.astype(np.int64),
+            **figures,
+            "pareto": front,
+            "recommended": np.zeros(len(configs), dtype=bool),
+        },
+    )
+    best, reason = recommend(table, cost, allowed, trace_minutes)
+    table.loc[best, "recommended"] = True
+    return TuningResult(
+        provider=name,
+        options=options,
+        table=table,
+        recommended=configs[best],
+        reason=reason,
+        cost_column=cost,
+        gaps=data.gaps,
+        longest_gap=data.longest_gap,
+    )

@@ -1,0 +1,134 @@
+"""tune(): the whole grid in the vectorized engine, the Pareto front, a recommendation in words."""
+
+import sys
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+import clusterdb_nb as cdb
+from clusterdb_nb import frames
+from clusterdb_nb.autoscaling import example_trace, load_trace, simulate, tune
+from clusterdb_nb.autoscaling.tune import pareto_front
+
+TRACE = load_trace(example_trace("ec2_cpu_utilization_5f5533"), observed_capacity=6)
+
+
+@pytest.fixture(scope="module")
+def aws():
+    return tune(
+        TRACE, targets=[40, 55, 70, 85], cooldowns=[0, 300, 900], min_capacity=1, max_capacity=[4, 8], instance_type="m5.large"
+    )
+
+
+def test_table_lists_every_policy_of_the_grid(aws):
+    t = aws.table
+    assert list(t.columns) == list(frames.TUNING) and len(t) == 4 * 3 * 2
+    assert set(t["target_cpu_utilization"]) == {40.0, 55.0, 70.0, 85.0} and set(t["max_capacity"]) == {4, 8}
+    assert (t["cost_usd"] == t["instance_hours"] * cdb.catalog.lookup("m5.large").on_demand_usd).all()
+    assert t["minutes_saturated"].nunique() > 3  # the grid really spans cheap-and-saturated to costly-and-served
+
+
+def test_figures_match_simulate_policy_by_policy(aws):
+    for _, row in aws.table.sample(4, random_state=1).iterrows():
+        policy = cdb.AutoScalingConfig(
+            min_capacity=int(row["min_capacity"]),
+            max_capacity=int(row["max_capacity"]),
+            target_cpu_utilization=row["target_cpu_utilization"],
+            cooldown_seconds=int(row["cooldown_seconds"]),
+        )
+        summary = simulate(TRACE, policy, instance_type="m5.large").summary
+        assert summary.as_dict() == {k: row[k] for k in summary.as_dict()}
+
+
+def test_pareto_front_is_the_non_dominated_set(aws):
+    t = aws.table
+    cost, sat = t["cost_usd"].to_numpy(), t["minutes_saturated"].to_numpy()
+    for i in range(len(t)):
+        dominated = ((cost <= cost[i]) & (sat <= sat[i]) & ((cost < cost[i]) | (sat < sat[i]))).any()
+        assert t["pareto"].iloc[i] == (not dominated)
+    front = aws.pareto
+    assert front["cost_usd"].is_monotonic_increasing and front["minutes_saturated"].is_monotonic_decreasing
+
+
+def test_pareto_front_keeps_ties():
+    assert pareto_front(np.array([1.0, 1.0, 2.0, 0.5]), np.array([5.0, 5.0, 1.0, 9.0])).tolist() == [True, True, True, True]
+    assert pareto_front(np.array([1.0, 2.0, 2.0]), np.array([5.0, 5.0, 1.0])).tolist() == [True, False, True]
+
+
+def test_recommendation_is_the_cheapest_within_the_saturation_budget(aws):
+    t = aws.table
+    allowed = 0.001 * len(TRACE)  # 0.1 % of the trace's minutes by default
+    ok = t[t["minutes_saturated"] <= allowed]
+    best = t[t["recommended"]]
+    assert len(best) == 1 and best["cost_usd"].iloc[0] == ok["cost_usd"].min() and best["pareto"].iloc[0]
+    row = best.iloc[0]
+    assert aws.recommended == cdb.AutoScalingConfig(
+        min_capacity=int(row["min_capacity"]),
+        max_capacity=int(row["max_capacity"]),
+        target_cpu_utilization=row["target_cpu_utilization"],
+        cooldown_seconds=int(row["cooldown_seconds"]),
+    )
+    assert aws.reason.startswith("cheapest policy that keeps demand served in 99.9% of minutes")
+    assert f"target {row['target_cpu_utilization']:g}%" in aws.reason and "the cheapest policy (" in aws.reason
+
+
+def test_when_no_policy_meets_the_budget_the_least_saturated_is_recommended():
+    result = tune(TRACE, targets=[70, 90], cooldowns=[300], max_capacity=2, max_saturated_minutes=0)
+    assert result.reason.startswith("no policy keeps saturation within 0 min")
+    assert result.cost_column == "instance_hours" and result.table["cost_usd"].isna().all()
+    best = result.table[result.table["recommended"]].iloc[0]
+    assert best["minutes_saturated"] == result.table["minutes_saturated"].min()
+
+
+@pytest.mark.parametrize("provider", ["gcp", "azure", "kubernetes"])
+def test_every_cloud_tunes(provider):
+    short = load_trace(example_trace("ec2_cpu_utilization_5f5533"), observed_capacity=6)
+    result = tune(short, targets=[40, 80], cooldowns=[60, 600], max_capacity=8, provider=provider, price_per_hour=0.1)
+    t = result.table
+    assert len(t) == 4 and t["recommended"].sum() == 1
+    assert (
+        t.loc[t["target_cpu_utilization"] == 40, "instance_hours"].min()
+        > t.loc[t["target_cpu_utilization"] == 80, "instance_hours"].max()
+    )
+
+
+def test_figure_highlights_the_front_and_the_recommendation(aws):
+    fig = aws.figure()
+    assert isinstance(fig, go.Figure)
+    assert [t.name for t in fig.data] == ["policies", "Pareto front", "recommended"]
+    assert (
+        len(fig.data[0].x) == len(aws.table) and len(fig.data[1].x) == int(aws.table["pareto"].sum()) and len(fig.data[2].x) == 1
+    )
+
+
+def test_large_grids_show_progress(monkeypatch, capsys):
+    monkeypatch.setattr(sys.modules["clusterdb_nb.autoscaling.tune"], "BATCH", 2)  # the module, not the function
+    short = load_trace(example_trace("ec2_cpu_utilization_5f5533"), observed_capacity=6)
+    result = tune(short, targets=[40, 60, 80], cooldowns=[60], max_capacity=8)
+    assert "tuning 3 policies" in capsys.readouterr().err and len(result.table) == 3
+    tune(short, targets=[40, 60, 80], cooldowns=[60], max_capacity=8, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"targets": []}, "targets"),
+        ({"targets": [0]}, "target_cpu_utilization"),
+        ({"cooldowns": [-5]}, "cooldown_seconds"),
+        ({"min_capacity": 5, "max_capacity": 2}, "min_capacity"),
+        ({"min_capacity": [5, 6], "max_capacity": [2, 3]}, "min_capacity"),
+        ({"max_saturated_minutes": -1}, "max_saturated_minutes"),
+        ({"provider": "gcp", "instance_warmup": 60}, "instance_warmup"),
+    ],
+)
+def test_bad_grids_raise_validation_error(kwargs, field):
+    with pytest.raises(cdb.ValidationError) as err:
+        tune(TRACE, **kwargs)
+    assert err.value.field == field
+
+
+def test_exported_from_the_package(aws):
+    assert cdb.tune is tune and isinstance(aws, cdb.TuningResult) and "TuningResult" in cdb.__all__
+    assert "policies" in repr(aws)
