@@ -112,7 +112,7 @@ def costs_figure(df: pd.DataFrame, by: str, period: str, title: str | None = Non
     """Stacked cost bars, one per ``period``, one colour per ``by`` group (``df`` from ``s.costs_over_time``)."""
     import plotly.graph_objects as go
 
-    step = pd.Timedelta(pd.tseries.frequencies.to_offset(period))
+    step = pd.Timedelta(period)
     fig = go.Figure(layout={"template": template()})
     for name, part in df.groupby(by, dropna=False, sort=True):
         label = "(none)" if pd.isna(name) else str(name)

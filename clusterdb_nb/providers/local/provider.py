@@ -216,7 +216,7 @@ class LocalProvider(LocalFunctions, ComputeProvider):
                     config.name,
                     config.description,
                     config.instance_type,
-                    int(config.spot),
+                    int(bool(config.spot)),
                     config.min_capacity,
                     config.max_capacity,
                     json.dumps(config.tags),
