@@ -129,7 +129,16 @@ class SimulationResult:
         fig.update_layout(
             title=title or f"{label}: target {target:g}%, {self.policy.min_capacity}-{self.policy.max_capacity} instances{note}",
             yaxis={"title": "instances", "rangemode": "tozero"},
-            yaxis2={"title": "utilization %", "overlaying": "y", "side": "right", "range": [0, 105], "showgrid": False},
+            yaxis2={
+                "title": "utilization %",
+                "overlaying": "y",
+                "side": "right",
+                "range": [0, 105],
+                "tickmode": "linear",
+                "tick0": 0,
+                "dtick": 20,
+                "showgrid": False,
+            },
         )
         return fig
 
