@@ -188,6 +188,24 @@ def _all_numbers(col: Any) -> bool:
     return all(v is None or isinstance(v, (int, float)) for v in col)
 
 
+def instance_utilization(parts: list[pd.DataFrame], fleet: str, provider: str) -> pd.DataFrame:
+    """``INSTANCE_UTILIZATION`` from per-instance pieces with columns time, instance_id, cpu_percent."""
+    if not parts:
+        return frame(INSTANCE_UTILIZATION, [])
+    df = pd.concat(parts, ignore_index=True)
+    n = len(df)
+    return frame(
+        INSTANCE_UTILIZATION,
+        {
+            "time": df["time"],
+            "fleet": [fleet] * n,
+            "provider": [provider] * n,
+            "instance_id": df["instance_id"].to_numpy(),
+            "cpu_percent": df["cpu_percent"].to_numpy(),
+        },
+    )
+
+
 def concat(schema: Schema, frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate provider frames, keeping the schema when there are none."""
     filled = [f for f in frames if len(f)]

@@ -111,16 +111,4 @@ def instance_frame(results: list[dict[str, Any]], instance_ids: list[str], fleet
         for n, iid in sorted(enumerate(instance_ids), key=lambda p: p[1])
         if len(s := series.get(f"i{n}", pd.Series(dtype=float)))
     ]
-    if not parts:
-        return frames.frame(frames.INSTANCE_UTILIZATION, [])
-    df = pd.concat(parts, ignore_index=True)
-    return frames.frame(
-        frames.INSTANCE_UTILIZATION,
-        {
-            "time": df["time"],
-            "fleet": [fleet] * len(df),
-            "provider": [provider] * len(df),
-            "instance_id": df["instance_id"].to_numpy(),
-            "cpu_percent": df["cpu_percent"].to_numpy(),
-        },
-    )
+    return frames.instance_utilization(parts, fleet, provider)

@@ -459,19 +459,7 @@ class LocalProvider(LocalFunctions, ComputeProvider):
             values = np.clip(cpu[mask] * model.instance_spread(stable_key(iid), t[mask]), 0.0, 100.0)
             series = pd.Series(values, index=frames.utc(t[mask])).resample(period).mean().dropna()
             parts.append(pd.DataFrame({"time": series.index, "instance_id": iid, "cpu_percent": series.round(3).to_numpy()}))
-        if not parts:
-            return frames.frame(frames.INSTANCE_UTILIZATION, [])
-        df = pd.concat(parts, ignore_index=True)
-        return frames.frame(
-            frames.INSTANCE_UTILIZATION,
-            {
-                "time": df["time"],
-                "fleet": [fleet] * len(df),
-                "provider": [self.name] * len(df),
-                "instance_id": df["instance_id"].to_numpy(),
-                "cpu_percent": df["cpu_percent"].to_numpy(),
-            },
-        )
+        return frames.instance_utilization(parts, fleet, self.name)
 
     async def costs(self, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
         with self.store.transaction() as db:
@@ -553,8 +541,14 @@ class LocalProvider(LocalFunctions, ComputeProvider):
         at, fleets, old, new, cause = zip(*rows)
         return frames.frame(
             frames.SCALING_ACTIVITIES,
-            {"time": np.asarray(at, dtype=float), "fleet": fleets, "provider": [self.name] * len(rows),
-             "from_capacity": old, "to_capacity": new, "reason": cause},
+            {
+                "time": np.asarray(at, dtype=float),
+                "fleet": fleets,
+                "provider": [self.name] * len(rows),
+                "from_capacity": old,
+                "to_capacity": new,
+                "reason": cause,
+            },
         )
 
     async def close(self) -> None:

@@ -30,7 +30,6 @@ CREATE INDEX IF NOT EXISTS instances_due ON instances(next_at) WHERE next_at IS 
 CREATE TABLE IF NOT EXISTS transitions(
     seq INTEGER PRIMARY KEY, instance_id TEXT NOT NULL, fleet TEXT, at REAL NOT NULL,
     state TEXT NOT NULL, cause TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS transitions_instance ON transitions(instance_id, at);
 CREATE INDEX IF NOT EXISTS transitions_fleet ON transitions(fleet, at);
 CREATE TABLE IF NOT EXISTS fleet_events(
     seq INTEGER PRIMARY KEY, fleet TEXT NOT NULL, at REAL NOT NULL,
