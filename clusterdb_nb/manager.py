@@ -38,7 +38,6 @@ from .providers.base import ComputeProvider, ProviderStatus
 
 log = logging.getLogger("clusterdb_nb")
 T = TypeVar("T")
-R = TypeVar("R")
 
 
 class Listing(list[T], Generic[T]):
