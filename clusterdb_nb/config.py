@@ -89,8 +89,12 @@ class LocalConfig(Section):
 
     def state_path(self) -> str:
         """Where the state lives: ``path``, else ``$CLUSTERDB_HOME``, else the user data dir."""
-        if self.path:
+        if self.path == ":memory:":
             return self.path
+        if self.path:
+            path = Path(self.path).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return str(path)
         home = os.environ.get("CLUSTERDB_HOME")
         if not home:
             import platformdirs

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import clusterdb_nb as cdb
-from clusterdb_nb.config import load_config
+from clusterdb_nb.config import LocalConfig, load_config
 
 # Both YAML blocks of the seed's "Configuration" section, verbatim.
 SEED_YAML = """\
@@ -382,3 +382,10 @@ def test_connect_without_config_puts_state_in_clusterdb_home(tmp_path, monkeypat
         assert (home / "local.db").is_file()
     finally:
         s.close()
+
+
+def test_local_state_path_expands_home_and_creates_its_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    path = LocalConfig(path="~/clusterdb/local.db").state_path()
+    assert path == str(tmp_path / "clusterdb" / "local.db") and (tmp_path / "clusterdb").is_dir()
+    assert LocalConfig(path=":memory:").state_path() == ":memory:"
