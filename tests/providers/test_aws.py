@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from aws_moto import (
+    ACCOUNT,
     AMI_ARM,
     AMI_X86,
     REGION,
@@ -372,3 +373,16 @@ def test_ec2_states_map_to_ours_including_shutting_down():
     inst = to_instance(item, "aws", REGION)
     assert (inst.state, inst.fleet, inst.spot, inst.tags) == (cdb.InstanceState.TERMINATING, "web", True, {"env": "dev"})
     assert inst.state_since == pd.Timestamp("2026-01-05T11:30Z")
+
+
+def test_cli_status_for_aws_names_the_account_and_region(mocked, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from clusterdb_nb.cli import main
+
+    config = tmp_path / "clusterdb.yaml"
+    config.write_text("compute:\n  default_provider: aws\n  providers:\n    aws:\n      region: us-east-1\n")
+    monkeypatch.setenv("CLUSTERDB_CONFIG", str(config))
+    result = CliRunner().invoke(main, ["compute", "status", "--provider", "aws"])
+    assert result.exit_code == 0, result.output
+    assert "aws" in result.output and "us-east-1" in result.output and ACCOUNT in result.output
