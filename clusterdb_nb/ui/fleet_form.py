@@ -135,6 +135,10 @@ class FleetForm(widgets.VBox):
         return config
 
     def _validate(self) -> FleetConfig | None:
+        if not self.name.value.strip():  # a fresh form is not an error yet
+            self.validation.value = "<span style='color:#64748b'>Name the fleet to begin</span>"
+            self.create.disabled = self.preview.disabled = True
+            return None
         try:
             config = self.config()
         except ValidationError as err:

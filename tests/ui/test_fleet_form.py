@@ -20,6 +20,7 @@ def test_form_offers_configured_providers_and_priced_types(form):
 
 
 def test_live_validation_uses_the_model_rules(form):
+    assert "Name the fleet" in form.validation.value and form.create.disabled  # a fresh form is no error
     form.name.value = "Web_Fleet"
     assert "name" in form.validation.value and "lowercase" in form.validation.value
     assert form.create.disabled and form.preview.disabled
