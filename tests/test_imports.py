@@ -20,6 +20,7 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,7 +56,7 @@ def ui_modules(modules: Iterable[str]) -> list[str]:
     return sorted(m for m in modules if any(m == ui or m.startswith(ui + ".") for ui in UI_MODULES))
 
 
-def probe(inject: str = "pass") -> dict[str, object]:
+def probe(inject: str = "pass") -> dict[str, Any]:
     """Run PROBE in a fresh interpreter on this checkout; its module lists and row count."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLUSTERDB_")}  # no user config, no state dir
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
@@ -73,16 +74,16 @@ def clean() -> dict[str, object]:
 
 def test_probe_really_ran_a_local_session(clean: dict[str, object]) -> None:
     assert clean["rows"] == 3
-    assert "clusterdb_nb" in clean["after_import"]  # type: ignore[operator]
-    assert "sqlite3" in clean["after_session"]  # type: ignore[operator]
+    assert "clusterdb_nb" in clean["after_import"]
+    assert "sqlite3" in clean["after_session"]
 
 
 def test_import_and_local_session_load_no_cloud_sdk(clean: dict[str, object]) -> None:
-    assert cloud_sdks(clean["after_session"]) == []  # type: ignore[arg-type]
+    assert cloud_sdks(clean["after_session"]) == []
 
 
 def test_import_loads_no_notebook_ui(clean: dict[str, object]) -> None:
-    assert ui_modules(clean["after_import"]) == []  # type: ignore[arg-type]
+    assert ui_modules(clean["after_import"]) == []
 
 
 # -- the detection itself ------------------------------------------------------------
@@ -99,7 +100,7 @@ def test_detectors_match_the_sdk_and_ui_namespaces_only() -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("boto3") is None, reason="boto3 is not installed")
 def test_a_stray_boto3_import_would_be_caught() -> None:
-    found = cloud_sdks(probe("import boto3")["after_session"])  # type: ignore[arg-type]
+    found = cloud_sdks(probe("import boto3")["after_session"])
     assert "boto3" in found and "botocore" in found
 
 
@@ -107,4 +108,4 @@ def test_a_stray_boto3_import_would_be_caught() -> None:
 def test_a_stray_ui_import_would_be_caught(module: str) -> None:
     if importlib.util.find_spec(module.partition(".")[0]) is None:
         pytest.skip(f"{module} is not installed")
-    assert module in ui_modules(probe(f"import {module}")["after_import"])  # type: ignore[arg-type]
+    assert module in ui_modules(probe(f"import {module}")["after_import"])

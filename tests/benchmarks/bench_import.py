@@ -37,6 +37,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from report import print_table  # tests/benchmarks/report.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[2]
 
 TIMED_IMPORT = "import time; t0 = time.perf_counter(); import {mod}; print(time.perf_counter() - t0)"
@@ -93,14 +95,7 @@ def own_modules(env: dict[str, str], top: int = 6) -> list[tuple[float, float, s
     return sorted(rows, reverse=True)[:top]
 
 
-def print_table(rows: list[tuple[str, ...]]) -> None:
-    header = ("what", "ours (ms)", "baseline (ms)", "ratio", "target")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
-    print(line.format(*header))
-    print("  ".join("-" * w for w in widths))
-    for r in rows:
-        print(line.format(*r))
+HEADER = ("what", "ours (ms)", "baseline (ms)", "ratio", "target")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -142,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
 
     bytecode = "inherited environment" if args.inherit_env else "cached bytecode (private PYTHONPYCACHEPREFIX)"
     print(f"Python {sys.version.split()[0]}; median of {args.repeat} fresh interpreters; {bytecode}")
-    print_table(rows)
+    print_table(HEADER, rows)
     print("\nclusterdb_nb's own modules by import self time (one -X importtime run; ms self / cumulative):")
     for self_ms, cum_ms, name in own:
         print(f"  {self_ms:7.1f} {cum_ms:8.1f}  {name}")

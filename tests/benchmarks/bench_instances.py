@@ -41,6 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout without installing
 
 import pandas as pd  # noqa: E402
+from report import print_table  # noqa: E402 - tests/benchmarks/report.py, beside this script
 
 import clusterdb_nb as cdb  # noqa: E402
 
@@ -169,14 +170,7 @@ def row(what: str, ours: float, base: float, best: float, target: str) -> tuple[
     return what, f"{ours:.2f}", f"{base:.2f}", f"{ours / base:.2f}x", target, f"{best:.2f}x"
 
 
-def print_table(rows: list[tuple[str, ...]]) -> None:
-    header = ("what", "ours (ms)", "baseline (ms)", "ratio", "target", "ratio of mins")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
-    print(line.format(*header))
-    print("  ".join("-" * w for w in widths))
-    for r in rows:
-        print(line.format(*r))
+HEADER = ("what", "ours (ms)", "baseline (ms)", "ratio", "target", "ratio of mins")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -217,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"clusterdb_nb {cdb.__version__}, pandas {pd.__version__}, sqlite {sqlite3.sqlite_version}, "
           f"Python {sys.version.split()[0]}; median of {args.repeat} runs")
-    print_table(rows)
+    print_table(HEADER, rows)
 
 
 if __name__ == "__main__":
