@@ -440,3 +440,11 @@ def test_fuzz_function_config_raises_only_validation_error(kwargs, extra):
 @given(data=ANYTHING)
 def test_fuzz_model_validate_raises_only_validation_error(data):
     _only_validation_error(lambda: FleetConfig.model_validate(data))
+
+
+def test_with_bounds_validates_against_the_capacity() -> None:
+    cfg = cdb.FleetConfig("web", capacity=4).with_bounds(2, 8)
+    assert (cfg.min_capacity, cfg.capacity, cfg.max_capacity) == (2, 4, 8)
+    with pytest.raises(cdb.ValidationError) as err:
+        cfg.with_bounds(5, 8)
+    assert err.value.field == "capacity"
