@@ -159,6 +159,8 @@ class ComputeManager:
             name, resource = next(iter(found.items()))
             return self.providers[name], resource
         unreachable = {n: e for n, e in failed.items() if n not in missing}
+        if len(unreachable) == 1 and not missing:  # the only answer was a failure: it is the error
+            raise next(iter(unreachable.values()))
         if unreachable:
             detail = "; ".join(f"{n}: {e.message}" for n, e in unreachable.items())
             raise NotFoundError(
@@ -212,12 +214,12 @@ class ComputeManager:
     # -- fleets ------------------------------------------------------------
     async def create_fleet(self, config: FleetConfig, dry_run: bool = False) -> Fleet | Plan:
         """Create a fleet (``dry_run`` returns the plan and its hourly cost)."""
-        config = self.resolve_fleet_config(config)
         p = self.provider(config.provider)
+        self._check_fleet_config(p, config, "create_fleet")  # before the defaults are merged in
+        config = self.resolve_fleet_config(config)
         if not p.supports("create_fleet"):
             raise p.unsupported("create_fleet")
         assert config.instance_type is not None and config.capacity is not None
-        self._check_fleet_config(p, config, "create_fleet")
         if dry_run:
             after = self._fleet_cost(p, config.instance_type, bool(config.spot), config.capacity)
             return self._plan(p, "create_fleet", config.name, (config.name, config.instance_type, config.capacity), 0.0, after)

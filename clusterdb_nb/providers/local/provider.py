@@ -515,6 +515,16 @@ class LocalProvider(LocalFunctions, ComputeProvider):
 
     def attach_trace(self, fleet: str, cpu_percent: pd.Series) -> None:
         """Replay ``cpu_percent`` (a Series on a DatetimeIndex) as the fleet's load, starting now."""
+        if not isinstance(cpu_percent, pd.Series) or not isinstance(cpu_percent.index, pd.DatetimeIndex):
+            raise ValidationError(
+                f"trace: needs a pandas Series of CPU % on a DatetimeIndex (got {type(cpu_percent).__name__}"
+                + (f" on a {type(cpu_percent.index).__name__}" if isinstance(cpu_percent, pd.Series) else "")
+                + ")",
+                field="trace",
+                rule="pd.Series with a DatetimeIndex",
+                solution="Index the values by time, e.g. pd.Series(values, index=pd.date_range('2026-01-05', periods=n, "
+                "freq='5min')), or load a trace with clusterdb_nb.autoscaling.traces",
+            )
         values = pd.to_numeric(cpu_percent, errors="coerce")
         if values.empty or values.isna().any() or (values < 0).any() or (values > 100).any():
             raise ValidationError("trace: needs numeric CPU % values in [0, 100]", field="trace", rule="0 <= value <= 100")
