@@ -17,9 +17,7 @@ WEB = cdb.FleetConfig("web", capacity=1, max_capacity=4, instance_type="t3.micro
 @pytest.fixture
 def both(raw, role) -> Iterator[cdb.ComputeSession]:
     """One session that created a fleet 'web' on AWS and another 'web' on the local cloud."""
-    session = cdb.connect(
-        aws={"region": REGION, "function_role_arn": role}, local={"clock": "virtual", "path": ":memory:"}
-    )
+    session = cdb.connect(aws={"region": REGION, "function_role_arn": role}, local={"clock": "virtual", "path": ":memory:"})
     session.create_fleet(WEB.with_provider("aws"))
     session.create_fleet(WEB.with_provider("local"))
     yield session
@@ -66,7 +64,8 @@ def test_every_fleet_method_of_the_session_takes_provider(both, raw):
     policy = cdb.AutoScalingConfig(min_capacity=1, max_capacity=4)
     assert both.configure_auto_scaling("web", policy, provider="local").auto_scaling is not None
     assert set(both.instances(fleet="web", provider="local")["provider"]) == {"local"}
-    assert len(both.instances(fleet="web", provider="aws")) == len(live_instances(raw, **{"tag:aws:autoscaling:groupName": "web"}))
+    members = live_instances(raw, **{"tag:aws:autoscaling:groupName": "web"})
+    assert len(both.instances(fleet="web", provider="aws")) == len(members)
     assert len(both.scaling_activities("web", provider="local")) >= 2
     both.local.advance("10min")
     assert len(both.utilization("web", provider="local")) > 0
