@@ -193,7 +193,12 @@ class LocalProvider(LocalFunctions, ComputeProvider):
             region=self.config.region,
             account="local",
             detail=f"local cloud, {'virtual' if self.clock.virtual else 'wall'} clock at {now:%Y-%m-%d %H:%M:%S} UTC",
-            facts={"state": self.store.path, "clock": "virtual" if self.clock.virtual else "wall", "now": now.isoformat()},
+            facts={
+                "state": self.store.path,
+                "clock": "virtual" if self.clock.virtual else "wall",
+                "now": now.isoformat(),
+                **self.function_runtime_facts(),
+            },
         )
 
     # -- fleets ------------------------------------------------------------
