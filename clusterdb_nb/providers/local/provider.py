@@ -192,12 +192,13 @@ class LocalProvider(LocalFunctions, ComputeProvider):
             ok=True,
             region=self.config.region,
             account="local",
-            detail=f"local cloud, {'virtual' if self.clock.virtual else 'wall'} clock at {now:%Y-%m-%d %H:%M:%S} UTC",
+            detail=f"local cloud, {'virtual' if self.clock.virtual else 'wall'} clock at {now:%Y-%m-%d %H:%M:%S} UTC; "
+            f"functions run {self.function_runtime()}",
             facts={
                 "state": self.store.path,
                 "clock": "virtual" if self.clock.virtual else "wall",
                 "now": now.isoformat(),
-                **self.function_runtime_facts(),
+                "function_runtime": self.function_runtime(),
             },
         )
 

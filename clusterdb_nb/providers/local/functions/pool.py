@@ -120,8 +120,21 @@ def runtime_environment(spec: WorkerSpec, code_dir: str, runtime_dir: str, log_s
     }
 
 
+def _proportional_kb(pid: int) -> int:
+    """The process's proportional resident memory (shared pages split between their users), in kB."""
+    for name, key in (("smaps_rollup", b"Pss:"), ("status", b"VmRSS:")):
+        try:
+            with open(f"/proc/{pid}/{name}", "rb") as f:
+                for line in f:
+                    if line.startswith(key):
+                        return int(line.split()[1])
+        except FileNotFoundError:
+            continue
+    return 0
+
+
 def process_tree(pid: int, skip_depth: int = 0) -> tuple[int, int]:
-    """(processes plus threads, resident kB) of ``pid`` and every process below it, not counting the
+    """(processes plus threads, proportional resident kB) of ``pid`` and every process below it, not counting the
     first ``skip_depth`` levels (the sandbox's own processes); (0, 0) once it is gone."""
     tasks = rss_kb = 0
     stack = [(pid, 0)]
@@ -129,17 +142,13 @@ def process_tree(pid: int, skip_depth: int = 0) -> tuple[int, int]:
         p, depth = stack.pop()
         try:
             tids = os.listdir(f"/proc/{p}/task")
-            children: list[str] = []
+            children: list[bytes] = []
             for tid in tids:
                 with open(f"/proc/{p}/task/{tid}/children", "rb") as f:
                     children += f.read().split()
             if depth >= skip_depth:
                 tasks += len(tids)
-                with open(f"/proc/{p}/status", "rb") as status:
-                    for line in status:
-                        if line.startswith(b"VmRSS:"):
-                            rss_kb += int(line.split()[1])
-                            break
+                rss_kb += _proportional_kb(p)
         except (OSError, ValueError):
             continue  # it ended while we looked
         stack.extend((int(c), depth + 1) for c in children)
@@ -288,7 +297,11 @@ class Worker:
                 view = view[os.write(self._requests, view) :]
         except BrokenPipeError:
             raise _Died from None
-        return self._read_frame(deadline, {"id": request_id, "nonce": nonce})
+        reply, body = self._read_frame(deadline, {"id": request_id, "nonce": nonce})
+        kinds = {"status": str, "duration_ms": (int, float), "memory_used_mb": int, "error": (dict, type(None))}
+        if not all(isinstance(reply.get(key), kind) for key, kind in kinds.items()):
+            raise _BadFrame("a reply without its status, duration and memory")
+        return reply, body
 
     def take_logs(self) -> str:
         """The log's tail since the last call (a marker says how much was cut), then forget it."""
@@ -552,12 +565,12 @@ class WorkerPool:
             return self._end(worker, "timeout", error, init_ms, spec.timeout_sec * 1000.0, cold, used)
         except (_Died, _OutOfMemory, _TooManyTasks, _BadFrame) as exc:
             return self._failed(worker, exc, request_id, init_ms, (time.monotonic() - started) * 1000, cold)
-        status, error = reply.get("status"), reply.get("error")
-        used = max(int(reply.get("memory_used_mb", 0)), worker.peak_tree_mb)
+        status: str = reply["status"]
+        used = max(int(reply["memory_used_mb"]), worker.peak_tree_mb)
         if status == "out_of_memory" or used > spec.memory_mb:
-            error = self._oom(request_id, used, spec.memory_mb)
-            return self._end(worker, "out_of_memory", error, init_ms, float(reply.get("duration_ms", 0.0)), cold, used)
-        outcome = Outcome(status, body, error, worker.take_logs(), float(reply["duration_ms"]), init_ms, used, cold)
+            oom = self._oom(request_id, used, spec.memory_mb)
+            return self._end(worker, "out_of_memory", oom, init_ms, float(reply["duration_ms"]), cold, used)
+        outcome = Outcome(status, body, reply["error"], worker.take_logs(), float(reply["duration_ms"]), init_ms, used, cold)
         self._put_back(worker, keep=True)
         return outcome
 

@@ -81,11 +81,10 @@ class LocalFunctions:
                 )
             return self._function_pool
 
-    def function_runtime_facts(self) -> dict[str, str]:
-        """How handlers run here, for ``s.status()``: sandboxed by bubblewrap, or plain processes and why."""
+    def function_runtime(self) -> str:
+        """How handlers run here, for ``s.status()``: in the bubblewrap sandbox, or as plain processes and why."""
         box = sandbox.probe()
-        how = f"sandboxed ({box.reason})" if box.available else f"plain processes, not sandboxed: {box.reason}"
-        return {"function_runtime": how}
+        return f"sandboxed ({box.reason})" if box.available else f"as plain processes, not sandboxed: {box.reason}"
 
     @property
     def function_billing(self) -> FunctionBilling:
