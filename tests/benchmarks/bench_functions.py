@@ -42,10 +42,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout without installing
 
+from report import print_table  # noqa: E402 - tests/benchmarks/report.py, beside this script
+
 import clusterdb_nb as cdb  # noqa: E402
 from clusterdb_nb.providers.local.functions import sandbox  # noqa: E402
 from clusterdb_nb.providers.local.functions.pool import WorkerPool  # noqa: E402
-from report import print_table  # noqa: E402 - tests/benchmarks/report.py, beside this script
 
 ECHO = "def handler(event, context):\n    return event\n"
 PAYLOAD = b'{"x": 1}'
@@ -115,7 +116,14 @@ with tempfile.TemporaryDirectory() as tmp, cdb.connect(local={{"clock": "virtual
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, inv.status, inv.error and inv.error["errorType"])
 """
 RESPONSE = "def handler(event, context):\n    return b'x' * event['n']\n"
-PRINTS = "import sys\ndef handler(event, context):\n    line = 'x' * 1023 + '\\n'\n    for _ in range(event['n'] // 1024):\n        sys.stdout.write(line)\n    return 'ok'\n"
+PRINTS = """
+import sys
+def handler(event, context):
+    line = "x" * 1023 + "\\n"
+    for _ in range(event["n"] // 1024):
+        sys.stdout.write(line)
+    return "ok"
+"""
 
 
 def peak_rss_mb(source: str, n: int) -> float:
@@ -157,7 +165,7 @@ def main() -> None:
         rows += [
             (f"warm invoke p50 ({mode})", ms(warm), "pipe round trip", ms(pipe), "<= 5 ms"),
             (f"cold start p50 ({mode})", ms(cold), "python -c pass", ms(spawn), "<= 150 ms"),
-            (f"  of which init_ms p50", ms(init), "python -I -S -c pass", ms(spawn_no_site), ""),
+            ("  of which init_ms p50", ms(init), "python -I -S -c pass", ms(spawn_no_site), ""),
         ]
     if "sandbox" in samples:
         rows += [
