@@ -317,6 +317,28 @@ def test_nothing_a_handler_started_outlives_its_worker(tmp_path, how):
         s.close()
 
 
+def test_without_the_sandbox_a_child_in_its_own_session_still_dies_with_the_worker(tmp_path):
+    marker = f"clusterdb-daemon-{uuid.uuid4().hex}"
+    with cdb.connect(local={"clock": "virtual", "path": ":memory:"}) as s:
+        provider = s.manager.providers["local"]
+        provider._function_pool = pool_module.WorkerPool(provider.clock.now, 300, sandboxed=False)
+        create(
+            s,
+            tmp_path,
+            """
+            import subprocess, sys
+            def handler(event, context):
+                sleeper = [sys.executable, "-c", "import time; time.sleep(120)", event["marker"]]
+                subprocess.Popen(sleeper, start_new_session=True)
+                return "started"
+            """,
+        )
+        assert s.invoke_function("fn", {"marker": marker}).result == "started"
+        assert wait_until(lambda: len(marked_processes(marker)) == 1)
+        s.delete_function("fn")
+        assert wait_until(lambda: not marked_processes(marker))
+
+
 @needs_sandbox
 def test_nothing_outlives_an_interpreter_that_exits_without_close(tmp_path):
     marker = f"clusterdb-daemon-{uuid.uuid4().hex}"

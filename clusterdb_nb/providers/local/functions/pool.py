@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,14 +129,14 @@ def _proportional_kb(pid: int) -> int:
                     if line.startswith(key):
                         return int(line.split()[1])
         except FileNotFoundError:
-            continue
+            continue  # no smaps_rollup before Linux 4.14
+        except OSError:
+            return 0  # it ended while we looked
     return 0
 
 
-def process_tree(pid: int, skip_depth: int = 0) -> tuple[int, int]:
-    """(processes plus threads, proportional resident kB) of ``pid`` and every process below it, not counting the
-    first ``skip_depth`` levels (the sandbox's own processes); (0, 0) once it is gone."""
-    tasks = rss_kb = 0
+def _walk(pid: int) -> Iterator[tuple[int, int, int]]:
+    """(pid, depth, threads) of ``pid`` and every process below it (none once it is gone)."""
     stack = [(pid, 0)]
     while stack:
         p, depth = stack.pop()
@@ -146,12 +146,20 @@ def process_tree(pid: int, skip_depth: int = 0) -> tuple[int, int]:
             for tid in tids:
                 with open(f"/proc/{p}/task/{tid}/children", "rb") as f:
                     children += f.read().split()
-            if depth >= skip_depth:
-                tasks += len(tids)
-                rss_kb += _proportional_kb(p)
         except (OSError, ValueError):
             continue  # it ended while we looked
+        yield p, depth, len(tids)
         stack.extend((int(c), depth + 1) for c in children)
+
+
+def process_tree(pid: int, skip_depth: int = 0) -> tuple[int, int]:
+    """(processes plus threads, proportional resident kB) of ``pid`` and every process below it, not counting the
+    first ``skip_depth`` levels (the sandbox's own processes); (0, 0) once it is gone."""
+    tasks = rss_kb = 0
+    for p, depth, threads in _walk(pid):
+        if depth >= skip_depth:
+            tasks += threads
+            rss_kb += _proportional_kb(p)
     return tasks, rss_kb
 
 
@@ -298,7 +306,12 @@ class Worker:
         except BrokenPipeError:
             raise _Died from None
         reply, body = self._read_frame(deadline, {"id": request_id, "nonce": nonce})
-        kinds = {"status": str, "duration_ms": (int, float), "memory_used_mb": int, "error": (dict, type(None))}
+        kinds: dict[str, type | tuple[type, ...]] = {
+            "status": str,
+            "duration_ms": (int, float),
+            "memory_used_mb": int,
+            "error": (dict, type(None)),
+        }
         if not all(isinstance(reply.get(key), kind) for key, kind in kinds.items()):
             raise _BadFrame("a reply without its status, duration and memory")
         return reply, body
@@ -325,10 +338,13 @@ class Worker:
     def stop(self) -> None:
         """Kill the worker and everything it started (its process group; in the sandbox, its PID namespace)."""
         if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            # outside the sandbox, children that left the process group are still in the tree
+            below = [] if self.sandboxed else [p for p, depth, _ in _walk(self.pid) if depth > 0]
+            for pgid_or_pid, kill in [(self.pid, os.killpg)] + [(p, os.kill) for p in below]:
+                try:
+                    kill(pgid_or_pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
         self.process.wait()
 
     def kill(self) -> None:
