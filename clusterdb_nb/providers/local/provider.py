@@ -192,8 +192,8 @@ class LocalProvider(LocalFunctions, ComputeProvider):
             ok=True,
             region=self.config.region,
             account="local",
-            detail=f"local cloud, {'virtual' if self.clock.virtual else 'wall'} clock at {now:%Y-%m-%d %H:%M:%S} UTC; "
-            f"functions run {self.function_runtime()}",
+            detail=f"local cloud, {'virtual' if self.clock.virtual else 'wall'} clock at {now:%Y-%m-%d %H:%M:%S} UTC"
+            + ("" if self.function_sandboxed() else f"; functions run {self.function_runtime()}"),
             facts={
                 "state": self.store.path,
                 "clock": "virtual" if self.clock.virtual else "wall",

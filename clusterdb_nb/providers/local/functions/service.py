@@ -81,6 +81,10 @@ class LocalFunctions:
                 )
             return self._function_pool
 
+    def function_sandboxed(self) -> bool:
+        """True where handlers run in the bubblewrap sandbox."""
+        return sandbox.probe().available
+
     def function_runtime(self) -> str:
         """How handlers run here, for ``s.status()``: in the bubblewrap sandbox, or as plain processes and why."""
         box = sandbox.probe()
