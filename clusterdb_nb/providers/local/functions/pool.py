@@ -120,6 +120,13 @@ def runtime_environment(spec: WorkerSpec, code_dir: str, runtime_dir: str, log_s
     }
 
 
+def _readable(fd: int) -> bool:
+    """Whether ``fd`` has bytes to read right now (a closed, empty pipe has none)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return any(events & select.POLLIN for _, events in poller.poll(0))
+
+
 def _proportional_kb(pid: int) -> int:
     """The process's proportional resident memory (shared pages split between their users), in kB."""
     for name, key in (("smaps_rollup", b"Pss:"), ("status", b"VmRSS:")):
@@ -217,7 +224,7 @@ class Worker:
 
     def idle_clean(self) -> bool:
         """Alive, and nothing was written to its response pipe since its last answer."""
-        return self.alive() and not select.select([self._responses], [], [], 0)[0]
+        return self.alive() and not _readable(self._responses)
 
     def check_tree(self) -> None:
         """Raise _TooManyTasks or _OutOfMemory when the process tree is past its limits."""
@@ -287,7 +294,7 @@ class Worker:
             header = None
         if not isinstance(header, dict) or any(header.get(k) != v for k, v in expect.items()):
             raise _BadFrame("a frame that answers no request it was sent")
-        if select.select([self._responses], [], [], 0)[0]:
+        if _readable(self._responses):
             raise _BadFrame("more than one frame for one request")
         return header, bytes(buf[start + header_len : need])
 
