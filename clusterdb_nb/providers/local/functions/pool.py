@@ -4,7 +4,10 @@ One worker serves one function version at a time, one invocation at a time.
 An invocation takes the most recently used idle worker of its version (warm)
 or starts a new one (cold); a worker idle longer than ``idle_seconds`` on the
 local clock is stopped, and so is every worker of a version that is no longer
-current. A timeout or running out of memory kills the worker::
+current. Workers run in the bubblewrap sandbox where it works (``sandbox.py``).
+A timeout, a process tree over its memory or over MAX_TASKS processes plus
+threads, or a bad frame on the response pipe kills the worker and all it
+started. The host reads at most a response's 6 MB and a log's last 4 KB::
 
     >>> pool = WorkerPool(clock=time.time, idle_seconds=300)
     >>> outcome = pool.invoke(spec, "req-1", b'{"x": 1}', code=lambda: zip_bytes)

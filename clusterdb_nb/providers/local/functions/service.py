@@ -208,7 +208,7 @@ class LocalFunctions:
             self._insert_version(db, new, config.code, now)
             db.execute("UPDATE functions SET version = ? WHERE name = ?", (new["version"], config.name))
             function = self._function(self._current(db, config.name, "update_function"))
-        self.function_pool.retire(config.name)
+        self._retire(config.name)
         return function
 
     async def delete_function(self, function: str) -> None:
@@ -219,7 +219,7 @@ class LocalFunctions:
             db.execute("DELETE FROM functions WHERE name = ?", (function,))
             db.execute("DELETE FROM function_versions WHERE name = ?", (function,))
             db.execute("DELETE FROM function_code WHERE sha256 NOT IN (SELECT code_sha256 FROM function_versions)")
-        self.function_pool.retire(function)
+        self._retire(function)
 
     async def get_function(self, function: str) -> Function:
         with self.store.reading() as db:
@@ -410,6 +410,12 @@ class LocalFunctions:
                 "source": ["exact"] * n,
             },
         )
+
+    def _retire(self, name: str) -> None:
+        """Stop ``name``'s idle workers, if any ever started."""
+        pool = self._function_pool
+        if pool is not None:
+            pool.retire(name)
 
     def _close_functions(self) -> None:
         """Stop every worker process."""
