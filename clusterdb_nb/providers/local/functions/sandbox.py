@@ -1,6 +1,6 @@
 """The sandbox function workers run in: bubblewrap (``bwrap``) where the machine offers it.
 
-A sandboxed worker gets new user, PID, mount, IPC and UTS namespaces and dies
+A sandboxed worker gets new user, PID, mount, IPC and cgroup namespaces and dies
 with its parent; it sees the interpreter and system libraries read-only, its
 code read-only at ``/var/task``, the runtime at ``/var/runtime``, a private
 ``/tmp`` of ``EPHEMERAL_BYTES`` and its own ``/proc``, and nothing of the
@@ -63,8 +63,8 @@ def _python_dirs() -> list[str]:
 def command(sandbox: Sandbox, code_dir: str, runtime_dir: str, argv: list[str], tmp_bytes: int = EPHEMERAL_BYTES) -> list[str]:
     """``argv`` wrapped in bwrap: code at TASK_ROOT, ``runtime_dir`` at RUNTIME_DIR, both read-only."""
     assert sandbox.bwrap is not None
-    args = [sandbox.bwrap, "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
-    args += ["--die-with-parent", "--new-session", "--hostname", "localhost"]
+    # no --new-session: the pool starts bwrap in a session of its own already, without a terminal
+    args = [sandbox.bwrap, "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-cgroup-try", "--die-with-parent"]
     for d in _SYSTEM_DIRS:
         if os.path.islink(d):
             args += ["--symlink", os.readlink(d), d]
