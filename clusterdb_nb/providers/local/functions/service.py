@@ -256,9 +256,8 @@ class LocalFunctions:
             name, version, runtime, handler, memory, timeout, tuple(sorted(json.loads(env).items())), sha, self.config.region
         )
         try:
-            pool = self.function_pool
-            pool.reap(now)
-            future = pool.submit(self._run_invocation, pool, spec, request_id, payload, now)
+            self.function_pool.reap(now)
+            future = self.function_pool.submit(self._run_invocation, spec, request_id, payload, now)
         except BaseException:
             self._release_slot(request_id)
             raise
@@ -294,9 +293,12 @@ class LocalFunctions:
         with self.store.transaction() as db:
             db.execute("DELETE FROM function_slots WHERE request_id = ?", (request_id,))
 
-    def _run_invocation(self, pool: WorkerPool, spec: WorkerSpec, request_id: str, payload: bytes, now: float) -> Invocation:
+    def _run_invocation(self, spec: WorkerSpec, request_id: str, payload: bytes, now: float) -> Invocation:
         """Run, record and bill one invocation, then free its slot (on a pool thread)."""
         try:
+            pool = self._function_pool
+            if pool is None:
+                raise RuntimeError("the function runtime is closed")
             outcome = pool.invoke(spec, request_id, payload, lambda: self._code(spec.code_sha256))
             return self._record_invocation(spec, request_id, payload, now, outcome)
         finally:
