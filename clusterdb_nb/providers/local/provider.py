@@ -204,8 +204,14 @@ class LocalProvider(LocalFunctions, ComputeProvider):
             ok=True,
             region=self.config.region,
             account="local",
-            detail=f"local cloud, {'virtual' if self.clock.virtual else 'wall'} clock at {now:%Y-%m-%d %H:%M:%S} UTC",
-            facts={"state": self.store.path, "clock": "virtual" if self.clock.virtual else "wall", "now": now.isoformat()},
+            detail=f"local cloud, {'virtual' if self.clock.virtual else 'wall'} clock at {now:%Y-%m-%d %H:%M:%S} UTC"
+            + ("" if self.function_sandboxed() else f"; functions run {self.function_runtime()}"),
+            facts={
+                "state": self.store.path,
+                "clock": "virtual" if self.clock.virtual else "wall",
+                "now": now.isoformat(),
+                "function_runtime": self.function_runtime(),
+            },
         )
 
     # -- fleets ------------------------------------------------------------
