@@ -31,7 +31,6 @@ from .errors import ValidationError
 from .models import Count, Identifier, Model, Seconds, StrictInt, cross_field, is_secret_key
 
 
-
 class Section(Model):
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 

@@ -135,7 +135,10 @@ def _raise_ours(exc: pydantic.ValidationError, hide_input: bool) -> None:
         detail = rule + (f" (got {got if len(got) <= 80 else got[:77] + '...'})" if shown else "")
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     raise ValidationError(
-        f"{field}: {detail}{more}", field=field, rule=rule, solution=solution or f"Correct the value ({rule[:1].lower()}{rule[1:]})"
+        f"{field}: {detail}{more}",
+        field=field,
+        rule=rule,
+        solution=solution or f"Correct the value ({rule[:1].lower()}{rule[1:]})",
     ) from None
 
 
@@ -210,6 +213,24 @@ class AutoScalingConfig(Model):
     max_capacity: Count = 10
     target_cpu_utilization: Annotated[float, BeforeValidator(_real_number)] = Field(70.0, gt=0, le=100)
     cooldown_seconds: StrictInt = Field(300, ge=0, le=HORIZON_SECONDS)
+
+    @classmethod
+    def coerce(cls, value: Any) -> AutoScalingConfig:
+        """``value`` itself, or a policy validated from a dict of its fields.
+
+        >>> AutoScalingConfig.coerce({"min_capacity": 2, "max_capacity": 8}).max_capacity
+        8
+        """
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, dict):
+            return cls.model_validate(value)
+        raise ValidationError(
+            f"config: expected an AutoScalingConfig or a dict of its fields (got {type(value).__name__})",
+            field="config",
+            rule="AutoScalingConfig or dict",
+            solution="pass cdb.AutoScalingConfig(min_capacity=..., max_capacity=...) or a dict with those keys",
+        )
 
     @model_validator(mode="after")
     def _bounds(self) -> Self:

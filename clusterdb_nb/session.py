@@ -155,7 +155,9 @@ class ComputeSession:
         """Every desired-capacity change of ``fleet``: time, from_capacity, to_capacity, reason."""
         return self._run(self.manager.scaling_activities(fleet))
 
-    def configure_auto_scaling(self, fleet: str, config: AutoScalingConfig, dry_run: bool = False) -> Fleet | Plan:
+    def configure_auto_scaling(
+        self, fleet: str, config: AutoScalingConfig | dict[str, Any], dry_run: bool = False
+    ) -> Fleet | Plan:
         return self._run(self.manager.configure_auto_scaling(fleet, config, dry_run=dry_run))
 
     # -- instances -----------------------------------------------------------
@@ -300,8 +302,9 @@ class ComputeSession:
         try:
             edges = pd.date_range(lo.floor(period), hi, freq=period).append(pd.DatetimeIndex([hi]))
         except ValueError:
-            raise ValidationError(f"period: {period!r} is not a pandas frequency such as '1h' or '1D'", field="period",
-                                  rule="pandas frequency") from None
+            raise ValidationError(
+                f"period: {period!r} is not a pandas frequency such as '1h' or '1D'", field="period", rule="pandas frequency"
+            ) from None
 
         async def per_period() -> list[pd.DataFrame]:
             return list(await asyncio.gather(*(self.manager.costs(a, b) for a, b in zip(edges[:-1], edges[1:]) if a < b)))
