@@ -3,14 +3,12 @@ import warnings
 
 import pydantic
 import pytest
+from secret_sentinel import SENTINEL
 
 import clusterdb_nb as cdb
 from clusterdb_nb.errors import ComputeError
 
 VIRTUAL = {"clock": "virtual", "seed": 7, "path": ":memory:"}
-
-SENTINEL = "cdb-sentinel-Secret-7Kq2XwZ9"
-"""A secret the sweep puts in configs; it must never show anywhere (tests/test_secret_sweep.py)."""
 
 
 @pytest.fixture

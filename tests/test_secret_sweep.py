@@ -15,9 +15,9 @@ import warnings
 
 import pandas as pd
 import pytest
-from conftest import SENTINEL
 from moto import mock_aws
 from pydantic import SecretStr
+from secret_sentinel import SENTINEL
 
 import clusterdb_nb as cdb
 from clusterdb_nb.config import hide_secrets, load_config, reveal_secrets
