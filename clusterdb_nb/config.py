@@ -105,7 +105,9 @@ class LocalConfig(Section):
                 solution="remove `path` to use the default state file, or give a file path or ':memory:'",
             )
         if value is not None and "\0" in value:
-            raise ValidationError("must not contain a NUL byte", rule="a file path or ':memory:'")
+            raise ValidationError(
+                "must not contain a NUL byte", rule="a file path or ':memory:'", solution="give a file path without NUL bytes"
+            )
         return value
 
     def state_path(self) -> str:
@@ -294,9 +296,8 @@ def interpolate(value: Any, where: str = "") -> Any:
         out = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                at = f"{where}[{key!r}]" if where else repr(key)
                 raise ValidationError(
-                    f"{at}: keys must be strings (got {type(key).__name__})",
+                    f"{where or 'config'}: keys must be strings (got {type(key).__name__} {key!r})",
                     field=where or "config",
                     rule="string keys",
                     solution=f"quote the key in the YAML: '{key}':",
@@ -425,12 +426,20 @@ def load_config(source: str | os.PathLike[str] | dict[str, Any] | ClusterConfig 
         raw = source
     elif not isinstance(source, (str, os.PathLike)):
         raise ValidationError(
-            f"config: expected a YAML path or a dict (got {type(source).__name__})", field="config", rule="path or dict"
+            f"config: expected a YAML path or a dict (got {type(source).__name__})",
+            field="config",
+            rule="path or dict",
+            solution="pass the path of a YAML file, a dict shaped like it, or nothing for the local cloud alone",
         )
     else:
         raw = _read_yaml(source)
     if not isinstance(raw, dict):
-        raise ValidationError("config: the top level must be a mapping", field="config", rule="mapping")
+        raise ValidationError(
+            "config: the top level must be a mapping",
+            field="config",
+            rule="mapping",
+            solution="start the file with `compute:` and/or `fleet:` sections",
+        )
     raw = interpolate(raw)
     compute = raw.get("compute", {})
     if isinstance(compute, dict) and isinstance(compute.get("providers", {}), dict):

@@ -644,3 +644,31 @@ def test_config_counts_are_strict(raw, field):
     with pytest.raises(cdb.ValidationError) as info:
         load_config(raw)
     assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        42,
+        "missing.yaml",
+        {"compute": {"providers": {"local": {"path": "a\0b"}}}},
+        {"compute": {"providers": {"local": {"boot_seconds": float("inf")}}}},
+        {"compute": {"default_provider": "gcp", "providers": {"local": {}}}},
+        {1: "x"},
+        {"region": "${CDB_NEVER_SET_9}"},
+    ],
+    ids=["not-a-source", "missing-file", "nul-path", "inf-seconds", "unconfigured-default", "int-key", "unset-var"],
+)
+def test_every_config_error_names_its_field_and_a_fix(tmp_path, monkeypatch, source):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(source)
+    err = info.value
+    assert err.field and str(err).startswith(f"{err.field}: ")
+    assert err.solution and err.solution != cdb.ValidationError.default_solution
+
+
+def test_top_level_list_error_says_how_to_start_the_file(tmp_path):
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(write(tmp_path, "- compute\n"))
+    assert "compute:" in info.value.solution
