@@ -286,29 +286,47 @@ def _reference(text: str, i: int, where: str, evaluate: bool, depth: int) -> tup
     )
 
 
+MAX_VALUES = 100_000
+"""The most values (mappings, lists and scalars) a config may hold, shared references counted per use."""
+
+
 def interpolate(value: Any, where: str = "") -> Any:
     """Replace ``${VAR}`` / ``${VAR:-default}`` in every string of ``value``; keys must be strings.
 
     >>> interpolate({"region": "${CDB_REGION:-${AWS_REGION:-us-east-1}}"})  # neither variable set
     {'region': 'us-east-1'}
     """
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ValidationError(
-                    f"{where or 'config'}: keys must be strings (got {type(key).__name__} {key!r})",
-                    field=where or "config",
-                    rule="string keys",
-                    solution=f"quote the key in the YAML: '{key}':",
-                )
-            out[key] = interpolate(item, f"{where}.{key}" if where else key)
-        return out
-    if isinstance(value, list):
-        return [interpolate(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if not isinstance(value, str):
-        return value
-    return _expand(value, 0, where, True, 0)[0]
+    visited = 0
+
+    def walk(value: Any, where: str) -> Any:
+        nonlocal visited
+        visited += 1
+        if visited > MAX_VALUES:
+            raise ValidationError(
+                f"config: holds more than {MAX_VALUES} values (shared references counted per use)",
+                field="config",
+                rule=f"at most {MAX_VALUES} values",
+                solution="a config needs a few dozen values: pass a smaller one, without deeply shared sub-dicts",
+            )
+        if isinstance(value, dict):
+            out = {}
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise ValidationError(
+                        f"{where or 'config'}: keys must be strings (got {type(key).__name__} {key!r})",
+                        field=where or "config",
+                        rule="string keys",
+                        solution=f"quote the key in the YAML: '{key}':",
+                    )
+                out[key] = walk(item, f"{where}.{key}" if where else key)
+            return out
+        if isinstance(value, list):
+            return [walk(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if not isinstance(value, str):
+            return value
+        return _expand(value, 0, where, True, 0)[0]
+
+    return walk(value, where)
 
 
 def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

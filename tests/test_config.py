@@ -672,3 +672,13 @@ def test_top_level_list_error_says_how_to_start_the_file(tmp_path):
     with pytest.raises(cdb.ValidationError) as info:
         load_config(write(tmp_path, "- compute\n"))
     assert "compute:" in info.value.solution
+
+
+def test_a_dict_with_deeply_shared_references_is_refused_fast():
+    # The same bomb built in Python (say by yaml.safe_load before load_config): 9**8 values once expanded.
+    level: object = ["x"] * 9
+    for _ in range(7):
+        level = [level] * 9
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config({"fleet": {"networking": {"subnet_ids": level}}})
+    assert info.value.field == "config" and "100000 values" in str(info.value)
