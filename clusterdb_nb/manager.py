@@ -300,9 +300,10 @@ class ComputeManager:
         return Listing([f for fleets in ok.values() for f in fleets], failed)
 
     async def configure_auto_scaling(
-        self, fleet: str, config: AutoScalingConfig, dry_run: bool = False, provider: str | None = None
+        self, fleet: str, config: AutoScalingConfig | dict[str, Any], dry_run: bool = False, provider: str | None = None
     ) -> Fleet | Plan:
-        """Attach the seed's auto-scaling policy to a fleet."""
+        """Attach the seed's auto-scaling policy (an ``AutoScalingConfig`` or its fields as a dict) to a fleet."""
+        config = AutoScalingConfig.coerce(config)
         p, current = await self._locate("fleet", fleet, provider)
         _check_size(p, "configure_auto_scaling", min_capacity=config.min_capacity, max_capacity=config.max_capacity)
         if dry_run:
