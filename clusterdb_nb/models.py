@@ -383,7 +383,14 @@ class FunctionConfig(Model):
     @classmethod
     def _code_source(cls, value: Any) -> Any:
         if isinstance(value, (str, os.PathLike)):
-            return function_code.read_code(value)
+            try:
+                return function_code.read_code(value)
+            except RuntimeError as exc:  # pathlib: "~user" of an unknown user
+                raise ValidationError(
+                    f"cannot read {os.fspath(value)!r}: {exc}",
+                    rule="a readable zip file or directory",
+                    solution="give zip bytes, or the path of a zip file or a directory you can read",
+                ) from None
         if isinstance(value, (bytearray, memoryview)):
             return bytes(value)
         return value

@@ -597,3 +597,10 @@ def test_every_model_error_names_its_field_and_a_fix(build):
     err = info.value
     assert err.field and str(err).startswith(f"{err.field}: ")
     assert err.solution and err.solution != cdb.ValidationError.default_solution
+
+
+@pytest.mark.parametrize("code", ["~no-such-user-cdb/handlers", "~0"])
+def test_code_path_of_an_unknown_user_is_a_validation_error(code):
+    # pathlib raises RuntimeError for "~user" of an unknown user (found by the fuzz test)
+    with raises_validation("code", "readable"):
+        FunctionConfig(name="fn", code=code)
