@@ -363,19 +363,10 @@ class ComputeSession:
             raise ValidationError(f"by: must be one of {rule} (got {by!r})", field="by", rule=rule)
         hi = _timestamp(end, "end") or self._now()
         lo = _timestamp(start, "start") or hi - pd.Timedelta("1D")
-<<<<<<< HEAD
         if lo > hi:
             raise ValidationError(f"start: {lo} is after end ({hi})", field="start", rule="start <= end", solution="Swap them")
         frames.check_periods(lo, hi, period, limit=MAX_COST_PERIODS)
         edges = pd.date_range(lo.floor(period), hi, freq=period).append(pd.DatetimeIndex([hi]))
-=======
-        try:
-            edges = pd.date_range(lo.floor(period), hi, freq=period).append(pd.DatetimeIndex([hi]))
-        except ValueError:
-            raise ValidationError(
-                f"period: {period!r} is not a pandas frequency such as '1h' or '1D'", field="period", rule="pandas frequency"
-            ) from None
->>>>>>> core
 
         async def per_period() -> list[pd.DataFrame]:
             return list(await asyncio.gather(*(self.manager.costs(a, b) for a, b in zip(edges[:-1], edges[1:]) if a < b)))
