@@ -10,7 +10,7 @@ has no price), any other state costs nothing::
     >>> rows.add("123", "web", "e2-medium", InstanceState.RUNNING, spot=False, launched_at=1.7e9,
     ...          state_since=1.7e9, private_ip="10.0.0.2", tags={"team": "ml"})
     >>> rows.frame()["hourly_cost_usd"].tolist()
-    [0.0335]
+    [0.033503]
 """
 
 from __future__ import annotations
