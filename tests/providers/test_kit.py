@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import math
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -553,3 +556,17 @@ def test_a_local_dry_run_plan_shows_the_generic_call(s):
     plan = s.create_fleet(cdb.FleetConfig("web", capacity=2, instance_type="t3.medium"), dry_run=True)
     assert (plan.operation, plan.target) == ("create_fleet", "web")
     assert [c.call for c in plan.calls] == ["create_fleet('web', 't3.medium', 2)"]
+
+
+def test_the_kit_imports_no_cloud_sdk():
+    """Every adapter imports the kit, and a local session imports its plans: it must stay SDK-free."""
+    code = (
+        "import sys, pkgutil, importlib, clusterdb_nb.providers.kit as kit\n"
+        "for m in pkgutil.iter_modules(kit.__path__): importlib.import_module(f'clusterdb_nb.providers.kit.{m.name}')\n"
+        "print(sorted(n for n in sys.modules if n.partition('.')[0] in ('boto3', 'botocore', 'google', 'azure')))\n"
+        "print(sorted(n for n in sys.modules if n.startswith('clusterdb_nb.providers.kit.')))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout.split("\n")
+    assert out[0] == "[]"
+    assert "clusterdb_nb.providers.kit.sdk_calls" in out[1] and "clusterdb_nb.providers.kit.error_codes" in out[1]
