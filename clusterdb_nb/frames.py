@@ -249,6 +249,44 @@ def instance_utilization(parts: list[pd.DataFrame], fleet: str, provider: str) -
     )
 
 
+def costs(
+    *,
+    provider: Any,
+    kind: Any,
+    resource: Any,
+    region: Any,
+    running_seconds: Any,
+    cost_usd: Any,
+    source: Any,
+    fleet: Any = None,
+    instance_type: Any = None,
+    spot: Any = False,
+    requests: Any = 0,
+) -> pd.DataFrame:
+    """``COSTS`` from columns; each argument is one value for every row or a sequence of one per ``resource``.
+
+    >>> costs(provider="local", kind="function", resource=["echo"], region="local", running_seconds=[0.25],
+    ...       requests=[3], cost_usd=[4.2e-06], source="exact")[["resource", "fleet", "requests", "cost_usd"]]
+      resource fleet  requests  cost_usd
+    0     echo   NaN         3  0.000004
+    """
+    n = len(resource)
+    given = {
+        "provider": provider,
+        "kind": kind,
+        "resource": resource,
+        "fleet": fleet,
+        "instance_type": instance_type,
+        "region": region,
+        "spot": spot,
+        "running_seconds": running_seconds,
+        "requests": requests,
+        "cost_usd": cost_usd,
+        "source": source,
+    }
+    return frame(COSTS, {k: [v] * n if v is None or np.isscalar(v) else v for k, v in given.items()})
+
+
 def concat(schema: Schema, frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate provider frames, keeping the schema when there are none."""
     filled = [f for f in frames if len(f)]

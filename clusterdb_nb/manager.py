@@ -36,6 +36,7 @@ from .models import (
 )
 from .providers import registry
 from .providers.base import ComputeProvider, ProviderStatus
+from .providers.kit import plans
 
 log = logging.getLogger("clusterdb_nb")
 T = TypeVar("T")
@@ -173,19 +174,17 @@ class ComputeManager:
     def _plan(
         self,
         provider: ComputeProvider,
-        operation: str,
-        target: str,
-        args: tuple[Any, ...],
+        request: plans.PlanRequest,
         before: float,
         after: float,
         note: str | None = None,
     ) -> Plan:
-        calls = [PlannedCall(provider=provider.name, call=provider.describe_call(operation, *args))]
+        calls = [PlannedCall(provider=provider.name, call=provider.describe_call(request))]
         if note:
             calls.append(PlannedCall(provider=provider.name, call=note))
         return Plan(
-            operation=operation,
-            target=target,
+            operation=request.operation,
+            target=request.target,
             provider=provider.name,
             calls=calls,
             hourly_cost_before_usd=round(before, 6),
@@ -222,7 +221,7 @@ class ComputeManager:
         assert config.instance_type is not None and config.capacity is not None
         if dry_run:
             after = self._fleet_cost(p, config.instance_type, bool(config.spot), config.capacity)
-            return self._plan(p, "create_fleet", config.name, (config.name, config.instance_type, config.capacity), 0.0, after)
+            return self._plan(p, plans.CreateFleet(config.name, config.instance_type, config.capacity), 0.0, after)
         return await self._call(p, "create_fleet", config)
 
     def _check_fleet_config(self, p: ComputeProvider, config: FleetConfig, operation: str) -> None:
@@ -257,7 +256,7 @@ class ComputeManager:
             before = self._fleet_cost(p, fleet.instance_type, fleet.spot, fleet.capacity)
             spot = fleet.spot if config.spot is None else config.spot
             after = self._fleet_cost(p, itype, spot, min(max(capacity, lo), hi))
-            return self._plan(p, "update_fleet", fleet.name, (fleet.name,), before, after)
+            return self._plan(p, plans.UpdateFleet(fleet.name), before, after)
         return await self._call(p, "update_fleet", config)
 
     async def update_fleet_capacity(
@@ -279,7 +278,7 @@ class ComputeManager:
         if dry_run:
             before = self._fleet_cost(p, current.instance_type, current.spot, current.capacity)
             after = self._fleet_cost(p, current.instance_type, current.spot, capacity)
-            return self._plan(p, "update_fleet_capacity", fleet, (fleet, capacity), before, after)
+            return self._plan(p, plans.UpdateFleetCapacity(fleet, capacity), before, after)
         return await self._call(p, "update_fleet_capacity", fleet, capacity)
 
     async def delete_fleet(self, fleet: str, dry_run: bool = False, provider: str | None = None) -> None | Plan:
@@ -287,7 +286,7 @@ class ComputeManager:
         p, current = await self._locate("fleet", fleet, provider)
         if dry_run:
             before = self._fleet_cost(p, current.instance_type, current.spot, current.capacity)
-            return self._plan(p, "delete_fleet", fleet, (fleet,), before, 0.0, note=f"terminate {current.capacity} instance(s)")
+            return self._plan(p, plans.DeleteFleet(fleet), before, 0.0, note=f"terminate {current.capacity} instance(s)")
         await self._call(p, "delete_fleet", fleet)
         return None
 
@@ -310,7 +309,7 @@ class ComputeManager:
             clamped = min(max(current.capacity, config.min_capacity), config.max_capacity)
             before = self._fleet_cost(p, current.instance_type, current.spot, current.capacity)
             after = self._fleet_cost(p, current.instance_type, current.spot, clamped)
-            return self._plan(p, "configure_auto_scaling", fleet, (fleet, config.model_dump()), before, after)
+            return self._plan(p, plans.ConfigureAutoScaling(fleet, config), before, after)
         return await self._call(p, "configure_auto_scaling", fleet, config)
 
     async def scaling_activities(self, fleet: str, provider: str | None = None) -> pd.DataFrame:
@@ -348,7 +347,7 @@ class ComputeManager:
             "stop_instance": (0.0, None),
             "terminate_instance": (price, f"fleet {inst.fleet} launches a replacement") if inst.fleet else (0.0, None),
         }[operation]
-        return self._plan(p, operation, instance_id, (instance_id,), before, after, note)
+        return self._plan(p, plans.INSTANCE_REQUESTS[operation](instance_id), before, after, note)
 
     async def start_instance(self, instance_id: str, dry_run: bool = False, provider: str | None = None) -> Instance | Plan:
         return await self._instance_op("start_instance", instance_id, dry_run, provider)
@@ -365,19 +364,19 @@ class ComputeManager:
         if not p.supports("create_function"):
             raise p.unsupported("create_function")
         if dry_run:
-            return self._plan(p, "create_function", config.name, (config.name, config.runtime), 0.0, 0.0)
+            return self._plan(p, plans.CreateFunction(config.name, config.runtime), 0.0, 0.0)
         return await self._call(p, "create_function", config)
 
     async def update_function(self, config: FunctionConfig, dry_run: bool = False) -> Function | Plan:
         p, _ = await self._locate("function", config.name, config.provider)
         if dry_run:
-            return self._plan(p, "update_function", config.name, (config.name,), 0.0, 0.0)
+            return self._plan(p, plans.UpdateFunction(config.name), 0.0, 0.0)
         return await self._call(p, "update_function", config)
 
     async def delete_function(self, function: str, dry_run: bool = False, provider: str | None = None) -> None | Plan:
         p, _ = await self._locate("function", function, provider)
         if dry_run:
-            return self._plan(p, "delete_function", function, (function,), 0.0, 0.0)
+            return self._plan(p, plans.DeleteFunction(function), 0.0, 0.0)
         await self._call(p, "delete_function", function)
         return None
 

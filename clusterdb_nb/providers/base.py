@@ -30,6 +30,7 @@ from ..models import (
     Invocation,
     Model,
 )
+from .kit.plans import PlanRequest
 
 OPERATIONS = (
     "create_fleet",
@@ -101,9 +102,9 @@ class ComputeProvider(abc.ABC):
 
         return catalog.lookup(instance_type, region=self.region or None).price(spot)
 
-    def describe_call(self, operation: str, *args: Any) -> str:
-        """How a plan names the call ``operation(*args)`` would make."""
-        return f"{operation}({', '.join(repr(a) for a in args)})"
+    def describe_call(self, request: PlanRequest) -> str:
+        """How a plan names the call(s) ``request`` would make; by default ``update_fleet_capacity('web', 20)``."""
+        return request.as_call()
 
     async def close(self) -> None:
         """Release clients and connections."""

@@ -146,6 +146,20 @@ def test_bad_input_is_rejected_before_anything_is_created(aws, raw, change, fiel
     assert raw.ec2.describe_launch_templates()["LaunchTemplates"] == []
 
 
+def test_a_tag_aws_reserves_is_rejected_before_anything_is_created(aws, raw):
+    with pytest.raises(cdb.ValidationError) as err:
+        aws.create_fleet(WEB.with_tags({"aws:team": "web"}).with_provider("aws"))
+    assert err.value.field == "tags.aws:team" and "aws:" in err.value.rule
+    assert raw.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"] == []
+    assert raw.ec2.describe_launch_templates()["LaunchTemplates"] == []
+
+
+def test_the_launch_template_carries_the_ownership_tag(aws, raw):
+    aws.create_fleet(WEB.with_provider("aws"))
+    template = raw.ec2.describe_launch_templates(LaunchTemplateNames=["clusterdb-web"])["LaunchTemplates"][0]
+    assert {"Key": "clusterdb:fleet", "Value": "web"} in template["Tags"]
+
+
 def test_a_fleet_name_that_exists_is_a_conflict_and_leaves_it_alone(aws, raw):
     aws.create_fleet(WEB.with_provider("aws"))
     with pytest.raises(cdb.ConflictError, match="already exists"):
@@ -232,6 +246,23 @@ def test_dry_run_names_the_aws_call_and_its_cost_and_changes_nothing(aws, raw):
         "ec2:DeleteLaunchTemplate(LaunchTemplateName='clusterdb-web')"
     )
     assert group(raw, "web")["DesiredCapacity"] == 3
+
+
+def test_dry_runs_of_create_update_and_instance_calls_name_the_aws_calls(aws, raw):
+    plan = aws.create_fleet(WEB.with_provider("aws"), dry_run=True)
+    assert [c.call for c in plan.calls] == [
+        "ec2:CreateLaunchTemplate(LaunchTemplateName='clusterdb-web', InstanceType='t3.medium'); "
+        "autoscaling:CreateAutoScalingGroup(AutoScalingGroupName='web', DesiredCapacity=3)"
+    ]
+    assert raw.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"] == []
+    aws.create_fleet(WEB.with_provider("aws"))
+    assert aws.update_fleet(cdb.FleetConfig("web", max_capacity=6), dry_run=True).calls[0].call == (
+        "ec2:CreateLaunchTemplateVersion(LaunchTemplateName='clusterdb-web'); "
+        "autoscaling:UpdateAutoScalingGroup(AutoScalingGroupName='web')"
+    )
+    iid = aws.instances(fleet="web")["id"].iloc[0]
+    assert aws.stop_instance(iid, dry_run=True).calls[0].call == f"ec2:StopInstances(InstanceIds=['{iid}'])"
+    assert aws.start_instance(iid, dry_run=True).calls[0].call == f"ec2:StartInstances(InstanceIds=['{iid}'])"
 
 
 def test_update_fleet_publishes_a_template_version_and_merges_tags(aws, raw):

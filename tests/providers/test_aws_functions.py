@@ -67,6 +67,14 @@ def test_update_function_publishes_code_and_configuration_as_a_new_version(aws, 
     assert raw.lambda_.get_function(FunctionName="echo")["Configuration"]["Timeout"] == 30
 
 
+def test_dry_runs_of_create_and_delete_name_the_lambda_calls(aws, raw):
+    assert aws.create_function(ECHO, dry_run=True).calls[0].call == "lambda:CreateFunction(FunctionName='echo')"
+    assert raw.lambda_.list_functions()["Functions"] == []
+    aws.create_function(ECHO)
+    assert aws.delete_function("echo", dry_run=True).calls[0].call == "lambda:DeleteFunction(FunctionName='echo')"
+    assert [f["FunctionName"] for f in raw.lambda_.list_functions()["Functions"]] == ["echo"]
+
+
 def test_functions_frame_lists_each_functions_newest_version(aws):
     aws.create_function(ECHO)
     aws.create_function(ECHO.model_copy(update={"name": "resize"}))

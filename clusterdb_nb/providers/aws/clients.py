@@ -1,4 +1,4 @@
-"""boto3 clients built from the ``aws:`` config section, and calls run off the event loop.
+"""boto3 clients built from the ``aws:`` config section, called through the kit's ``SdkCalls``.
 
 Credentials come from the config (``credentials.access_key``/``secret_key``,
 read from their ``SecretStr`` only here), else the named ``profile``, else
@@ -12,7 +12,6 @@ Retries are botocore's own: ``retry_mode`` "standard" or "adaptive", and
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from typing import Any
 
@@ -20,6 +19,7 @@ import boto3
 from botocore.config import Config
 
 from ...config import AwsConfig
+from ..kit.sdk_calls import SdkCalls
 from .errors import translate
 
 
@@ -29,6 +29,7 @@ class Clients:
     def __init__(self, config: AwsConfig, provider: str = "aws") -> None:
         self.config = config
         self.provider = provider
+        self.calls = SdkCalls(provider, translate)
         self._session: boto3.Session | None = None
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()  # boto3 Sessions are not thread-safe; clients are
@@ -60,23 +61,13 @@ class Clients:
 
     async def call(self, service: str, method: str, operation: str, **params: Any) -> Any:
         """``client(service).method(**params)`` in a worker thread; botocore errors become ours."""
-        return await self.run(operation, lambda: getattr(self.client(service), method)(**params))
+        return await self.calls.run(operation, lambda: getattr(self.client(service), method)(**params))
 
     async def pages(self, service: str, method: str, operation: str, **params: Any) -> Any:
         """Every page of ``method`` merged by botocore's paginator (``build_full_result``)."""
-        return await self.run(
+        return await self.calls.run(
             operation, lambda: self.client(service).get_paginator(method).paginate(**params).build_full_result()
         )
-
-    async def run(self, operation: str, fn: Any) -> Any:
-        """Run the blocking ``fn()`` in a worker thread, translating botocore errors for ``operation``."""
-        try:
-            return await asyncio.to_thread(fn)
-        except Exception as exc:
-            err = translate(exc, self.provider, operation)
-            if err is exc:
-                raise
-            raise err from exc
 
     def close(self) -> None:
         with self._lock:

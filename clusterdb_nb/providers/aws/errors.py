@@ -1,4 +1,4 @@
-"""botocore errors as clusterdb_nb errors.
+"""AWS's error table: botocore error codes and exceptions, by kind (see ``kit.error_codes``).
 
     >>> exc = ClientError({"Error": {"Code": "ExpiredToken", "Message": "..."}}, "DescribeInstances")
     >>> translate(exc, "aws", "list_instances")
@@ -30,16 +30,9 @@ from botocore.exceptions import (
     WaiterError,
 )
 
-from ...errors import (
-    AuthenticationError,
-    ComputeError,
-    ConflictError,
-    NetworkError,
-    NotFoundError,
-    ProviderError,
-    QuotaExceededError,
-    ValidationError,
-)
+from ..kit.error_codes import Coded, ErrorTable, Kind, Rule, Wording
+
+__all__ = ["TABLE", "translate"]
 
 AUTH_CODES = frozenset(
     {
@@ -57,11 +50,12 @@ AUTH_CODES = frozenset(
     }
 )
 DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "OptInRequired"})
+THROTTLE_CODES = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"})
+QUOTA_CODES = frozenset({"ServiceQuotaExceededException", "InsufficientInstanceCapacity"})
 NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "NoSuchResourceException", "NoSuchEntity"})
 CONFLICT_CODES = frozenset(
     {"AlreadyExists", "ResourceConflictException", "ResourceInUse", "IncorrectInstanceState", "ScalingActivityInProgress"}
 )
-THROTTLE_CODES = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"})
 INVALID_CODES = frozenset({"ValidationError", "ValidationException", "InvalidParameterCombination", "MissingParameter"})
 CREDENTIAL_ERRORS = (
     NoCredentialsError,
@@ -75,71 +69,61 @@ CREDENTIAL_ERRORS = (
 NETWORK_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
 
 
-def _client_error(exc: ClientError, where: dict[str, str]) -> ComputeError:
+def _coded(exc: BaseException) -> Coded | None:
+    if not isinstance(exc, ClientError):
+        return None
     error = exc.response.get("Error", {})
-    code = str(error.get("Code", "Unknown"))
-    text = f"{code}: {error.get('Message', '')}".rstrip(": ")
-    call = exc.operation_name
-    if code in AUTH_CODES:
-        return AuthenticationError(f"Failed to authenticate with provider: {text}", **where)
-    if code in DENIED_CODES:
-        return AuthenticationError(
-            f"Not allowed to call {call}: {text}",
-            cause="The credentials are valid but lack the permission for this call",
-            solution=f"Grant the IAM permission for {call} to this identity (see `clusterdb compute status --provider aws`)",
-            **where,
-        )
-    if code in THROTTLE_CODES:
-        return ProviderError(
-            f"{call} was still throttled after botocore's retries: {text}",
+    return Coded(str(error.get("Code", "Unknown")), str(error.get("Message", "")), exc.operation_name)
+
+
+TABLE = ErrorTable(
+    cloud="AWS",
+    coded=_coded,
+    rules=(
+        Rule(Kind.AUTH, codes=AUTH_CODES),
+        Rule(Kind.DENIED, codes=DENIED_CODES),
+        Rule(Kind.THROTTLED, codes=THROTTLE_CODES),
+        Rule(Kind.QUOTA, codes=QUOTA_CODES, contains=("LimitExceeded",)),
+        Rule(Kind.NOT_FOUND, codes=NOT_FOUND_CODES, suffixes=("NotFound", "NotFoundException", ".Malformed")),
+        Rule(Kind.NOT_FOUND, codes=frozenset({"ValidationError"}), message_has="not found"),  # Auto Scaling's unknown group
+        Rule(Kind.CONFLICT, codes=CONFLICT_CODES, contains=("AlreadyExists",)),
+        Rule(
+            Kind.INVALID,
+            codes=INVALID_CODES,
+            prefixes=("InvalidParameter", "InvalidRequest"),
+            wording=Wording(solution="Correct the named value and try again"),
+        ),
+        Rule(
+            Kind.AUTH,
+            types=CREDENTIAL_ERRORS,
+            wording=Wording(
+                solution="Set credentials in the aws config section, AWS_PROFILE, or the environment (aws configure)"
+            ),
+        ),
+        Rule(Kind.NETWORK, types=NETWORK_ERRORS),
+        Rule(
+            Kind.INVALID,
+            types=(NoRegionError,),
+            wording=Wording("region: no AWS region configured", field="region", rule="an AWS region"),
+        ),
+        Rule(
+            Kind.INVALID,
+            types=(ParamValidationError,),
+            wording=Wording("request: {text}", rule="botocore parameter validation"),
+        ),
+        Rule(Kind.TIMEOUT, types=(WaiterError,)),
+        Rule(Kind.OTHER, types=(BotoCoreError,), wording=Wording("{text}")),
+    ),
+    wording={
+        Kind.DENIED: Wording(
+            solution="Grant the IAM permission for {call} to this identity (see `clusterdb compute status --provider aws`)"
+        ),
+        Kind.THROTTLED: Wording(
+            "{call} was still throttled after botocore's retries: {text}",
             cause="Too many requests to the AWS API",
             solution="Retry later, or raise max_attempts / use retry_mode 'adaptive' in the aws config",
-            **where,
-        )
-    if "LimitExceeded" in code or code in ("ServiceQuotaExceededException", "InsufficientInstanceCapacity"):
-        return QuotaExceededError(f"Failed to create resources: {text}", **where)
-    if (
-        code in NOT_FOUND_CODES
-        or code.endswith(("NotFound", "NotFoundException", ".Malformed"))
-        or (code == "ValidationError" and "not found" in text)
-    ):
-        return NotFoundError(text, **where)
-    if code in CONFLICT_CODES or "AlreadyExists" in code:
-        return ConflictError(text, **where)
-    if code in INVALID_CODES or code.startswith(("InvalidParameter", "InvalidRequest")):
-        return ValidationError(
-            f"AWS rejected {call}: {text}",
-            field="request",
-            rule=code,
-            solution="Correct the named value and try again",
-            **where,
-        )
-    return ProviderError(f"{call} failed: {text}", **where)
-
-
-def translate(exc: BaseException, provider: str, operation: str) -> BaseException:
-    """The clusterdb_nb error for a botocore ``exc``; anything else is returned unchanged."""
-    where = {"provider": provider, "operation": operation}
-    if isinstance(exc, ClientError):
-        return _client_error(exc, where)
-    if isinstance(exc, CREDENTIAL_ERRORS):
-        return AuthenticationError(
-            f"Failed to authenticate with provider: {exc}",
-            solution="Set credentials in the aws config section, AWS_PROFILE, or the environment (aws configure)",
-            **where,
-        )
-    if isinstance(exc, NETWORK_ERRORS):
-        return NetworkError(
-            f"Cannot reach AWS: {exc}",
-            cause="No route to the AWS endpoint (network, proxy, firewall or a wrong endpoint_url)",
-            **where,
-        )
-    if isinstance(exc, NoRegionError):
-        return ValidationError("region: no AWS region configured", field="region", rule="an AWS region", **where)
-    if isinstance(exc, ParamValidationError):
-        return ValidationError(f"request: {exc}", field="request", rule="botocore parameter validation", **where)
-    if isinstance(exc, WaiterError):
-        return ProviderError(f"Gave up waiting: {exc}", cause="The resource did not settle in time", **where)
-    if isinstance(exc, BotoCoreError):
-        return ProviderError(str(exc), **where)
-    return exc
+        ),
+        Kind.NETWORK: Wording(cause="No route to the AWS endpoint (network, proxy, firewall or a wrong endpoint_url)"),
+    },
+)
+translate = TABLE.translate

@@ -1,10 +1,11 @@
 """Fleet <-> Auto Scaling group + launch template.
 
 A fleet ``web`` is the Auto Scaling group ``web`` launching from the launch
-template ``clusterdb-web``: the template holds the instance type, image,
-security groups and the description (as its version description); the group
-holds capacity, bounds, subnets and tags (propagated to instances). Spot is a
-MixedInstancesPolicy with no on-demand share::
+template ``clusterdb-web`` (``kit.naming``, tagged ``clusterdb:fleet = web``):
+the template holds the instance type, image, security groups and the
+description (as its version description); the group holds capacity, bounds,
+subnets and tags (propagated to instances). Spot is a MixedInstancesPolicy
+with no on-demand share::
 
     >>> group_params(cfg, template_id="lt-0abc", version=1, subnets=["subnet-1"])["MixedInstancesPolicy"]
 """
@@ -17,15 +18,11 @@ from typing import Any
 from ... import catalog
 from ...errors import ValidationError
 from ...models import AutoScalingConfig, Fleet, FleetConfig
+from .instances import TAGS
 
 AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
 POLICY_NAME = "clusterdb-target-cpu"
 GROUP_METRICS = ["GroupInServiceInstances", "GroupDesiredCapacity"]
-
-
-def template_name(fleet: str) -> str:
-    """The launch template a fleet launches from, e.g. ``clusterdb-web``."""
-    return f"clusterdb-{fleet}"
 
 
 def default_image_parameter(instance_type: str) -> str:
@@ -184,7 +181,7 @@ def to_fleet(
         running=running,
         description=(template or {}).get("VersionDescription", ""),
         spot=is_spot(group),
-        tags={t["Key"]: t["Value"] for t in group.get("Tags", []) if not t["Key"].startswith("aws:")},
+        tags=TAGS.user_tags({t["Key"]: t["Value"] for t in group.get("Tags", [])}),
         auto_scaling=scaling_of(group, policies),
         created_at=created.astimezone(timezone.utc) if isinstance(created, datetime) else None,
         hourly_cost_usd=round(running * price, 6),

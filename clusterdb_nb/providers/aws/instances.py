@@ -11,16 +11,25 @@ which is our ``terminating``::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
 import pandas as pd
 
-from ... import frames
 from ...models import Instance, InstanceState
+from ..kit.instance_rows import InstanceRows
+from ..kit.naming import OWNER_TAG, TagRules
+from ..kit.pricing import Price
 
 GROUP_TAG = "aws:autoscaling:groupName"
+# EC2 and Auto Scaling tags: keys of 1-128 and values of up to 256 characters; "aws:" is AWS's own
+TAGS = TagRules(
+    owner_key=OWNER_TAG,
+    max_key=128,
+    max_value=256,
+    reserved_prefixes=("aws:",),
+    rule="keys of 1-128 characters, values of up to 256, keys not starting with 'aws:'",
+)
 STATES = {
     "pending": InstanceState.PENDING,
     "running": InstanceState.RUNNING,
@@ -74,30 +83,25 @@ def to_instance(inst: dict[str, Any], provider: str, region: str) -> Instance:
         launched_at=_utc(inst["LaunchTime"]),
         state_since=state_since(inst),
         private_ip=inst.get("PrivateIpAddress"),
-        tags={k: v for k, v in tags.items() if not k.startswith("aws:")},
+        tags=TAGS.user_tags(tags),
     )
 
 
-def to_frame(reservations: list[dict[str, Any]], provider: str, region: str, price: Callable[[str, bool], float]) -> pd.DataFrame:
+def to_frame(reservations: list[dict[str, Any]], provider: str, region: str, hourly_price: Price) -> pd.DataFrame:
     """DescribeInstances' reservations as a ``frames.INSTANCES`` DataFrame (one pass, column-wise)."""
-    cols: dict[str, list[Any]] = {name: [] for name in frames.INSTANCES}
+    rows = InstanceRows(provider, region, hourly_price)
     for reservation in reservations:
         for inst in reservation["Instances"]:
             tags = _tags(inst)
-            state = STATES[inst["State"]["Name"]].value
-            spot = inst.get("InstanceLifecycle") == "spot"
-            cols["id"].append(inst["InstanceId"])
-            cols["fleet"].append(tags.get(GROUP_TAG))
-            cols["instance_type"].append(inst["InstanceType"])
-            cols["state"].append(state)
-            cols["spot"].append(spot)
-            cols["hourly_cost_usd"].append(price(inst["InstanceType"], spot) if state == "running" else 0.0)
-            cols["launched_at"].append(inst["LaunchTime"].timestamp())  # epoch seconds: one vectorised UTC conversion
-            cols["state_since"].append(state_since(inst).timestamp())
-            cols["private_ip"].append(inst.get("PrivateIpAddress"))
-            cols["tags"].append({k: v for k, v in tags.items() if not k.startswith("aws:")})
-    n = len(cols["id"])
-    cols["provider"] = [provider] * n
-    cols["region"] = [region] * n
-    order = sorted(range(n), key=lambda i: (cols["launched_at"][i], cols["id"][i]))  # oldest first, as the local cloud
-    return frames.frame(frames.INSTANCES, {k: [v[i] for i in order] for k, v in cols.items()})
+            rows.add(
+                inst["InstanceId"],
+                tags.get(GROUP_TAG),
+                inst["InstanceType"],
+                STATES[inst["State"]["Name"]],
+                spot=inst.get("InstanceLifecycle") == "spot",
+                launched_at=inst["LaunchTime"].timestamp(),
+                state_since=state_since(inst).timestamp(),
+                private_ip=inst.get("PrivateIpAddress"),
+                tags=TAGS.user_tags(tags),
+            )
+    return rows.frame()

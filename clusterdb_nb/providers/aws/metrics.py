@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ... import frames
 from ...errors import ValidationError
+from ..kit import utilization
 
 MAX_QUERIES = 500  # GetMetricData's limit per request
 
@@ -79,36 +79,17 @@ def _series(results: list[dict[str, Any]]) -> dict[str, pd.Series]:
 
 
 def fleet_frame(results: list[dict[str, Any]], fleet: str, provider: str) -> pd.DataFrame:
-    """``frames.UTILIZATION`` from fleet_queries' results.
-
-    Capacities are carried forward between datapoints; periods before the
-    first in-service datapoint are left out; without GroupDesiredCapacity
-    datapoints the desired capacity is taken to be the in-service count.
-    """
+    """``frames.UTILIZATION`` from fleet_queries' results (capacities carried forward, see ``kit.utilization``)."""
     series = _series(results)
-    df = pd.DataFrame({qid: series.get(qid, pd.Series(dtype=float)) for qid in ("cpu", "running", "desired")}).sort_index()
-    df[["running", "desired"]] = df[["running", "desired"]].ffill()
-    df = df.dropna(subset=["running"])
-    desired = df["desired"].fillna(df["running"])
-    return frames.frame(
-        frames.UTILIZATION,
-        {
-            "time": df.index,
-            "fleet": [fleet] * len(df),
-            "provider": [provider] * len(df),
-            "cpu_percent": df["cpu"].round(3).to_numpy(),
-            "running": np.rint(df["running"].to_numpy()).astype("int64"),
-            "desired_capacity": np.rint(desired.to_numpy()).astype("int64"),
-        },
+    empty = pd.Series(dtype=float)
+    return utilization.fleet_frame(
+        series.get("cpu", empty), series.get("running", empty), series.get("desired", empty), fleet, provider
     )
 
 
 def instance_frame(results: list[dict[str, Any]], instance_ids: list[str], fleet: str, provider: str) -> pd.DataFrame:
     """``frames.INSTANCE_UTILIZATION`` from instance_queries' results, by instance then time."""
     series = _series(results)
-    parts = [
-        pd.DataFrame({"time": s.index, "instance_id": iid, "cpu_percent": s.round(3).to_numpy()})
-        for n, iid in sorted(enumerate(instance_ids), key=lambda p: p[1])
-        if len(s := series.get(f"i{n}", pd.Series(dtype=float)))
-    ]
-    return frames.instance_utilization(parts, fleet, provider)
+    return utilization.instance_frame(
+        {iid: series[f"i{n}"] for n, iid in enumerate(instance_ids) if f"i{n}" in series}, fleet, provider
+    )

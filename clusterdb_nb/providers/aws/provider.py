@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -26,6 +24,11 @@ from ...config import AwsConfig
 from ...errors import ComputeError, ConflictError, NetworkError, NotFoundError, ValidationError
 from ...models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation
 from ..base import ComputeProvider, ProviderStatus
+from ..kit import plans
+from ..kit.cost_estimate import billed_else_estimated, cost_window, require_order
+from ..kit.naming import resource_name
+from ..kit.plans import call_text
+from ..kit.pricing import price_or_nan
 from . import costs, fleets, functions, instances, metrics
 from .clients import Clients
 
@@ -41,10 +44,6 @@ FUNCTION_CALLS = {
     "update_function": ("UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion"),
     "delete_function": ("DeleteFunction",),
 }
-
-
-def _call_text(api: str, **params: Any) -> str:
-    return f"{api}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
 
 
 class AwsProvider(ComputeProvider):
@@ -64,21 +63,6 @@ class AwsProvider(ComputeProvider):
         self._versions: dict[tuple[str, str, str], dict[str, Any]] = {}  # numbered template versions never change
 
     # -- helpers -----------------------------------------------------------
-    def _price_or_nan(self) -> Callable[[str, bool], float]:
-        """hourly_price, memoised for one listing, NaN where the catalog has no price."""
-        memo: dict[tuple[str, bool], float] = {}
-
-        def price(instance_type: str, spot: bool) -> float:
-            key = (instance_type, spot)
-            if key not in memo:
-                try:
-                    memo[key] = self.hourly_price(instance_type, spot)
-                except ValidationError:
-                    memo[key] = math.nan
-            return memo[key]
-
-        return price
-
     async def _groups(self, operation: str, names: list[str] | None = None) -> list[dict[str, Any]]:
         params = {"AutoScalingGroupNames": names} if names else {}
         result = await self.clients.pages("autoscaling", "describe_auto_scaling_groups", operation, **params)
@@ -138,7 +122,7 @@ class AwsProvider(ComputeProvider):
         for p in policies.get("ScalingPolicies", []):
             by_group.setdefault(p["AutoScalingGroupName"], []).append(p)
         templates = dict(zip(first_of, found))
-        price = self._price_or_nan()
+        price = price_or_nan(self.hourly_price)
         out = []
         for group in groups:
             key = self._template_key(group)
@@ -205,6 +189,7 @@ class AwsProvider(ComputeProvider):
         catalog.lookup(config.instance_type, provider="aws").price(bool(config.spot))  # unknown type / no spot -> ValidationError
         subnets = fleets.subnet_ids(config)
         fleets.security_group_ids(config)
+        instances.TAGS.check(config.tags)
         if await self._groups(op, [config.name]):
             raise ConflictError(
                 f"fleet {config.name!r} already exists in {self.region}",
@@ -219,12 +204,15 @@ class AwsProvider(ComputeProvider):
                 "ec2",
                 "create_launch_template",
                 op,
-                LaunchTemplateName=fleets.template_name(config.name),
+                LaunchTemplateName=resource_name(config.name),
                 ClientToken=uuid.uuid4().hex,  # botocore's retries resend it, so a retried call creates one template
                 VersionDescription=config.description[:255],
                 LaunchTemplateData=fleets.template_data(config, image),
                 TagSpecifications=[
-                    {"ResourceType": "launch-template", "Tags": [{"Key": "clusterdb:fleet", "Value": config.name}]}
+                    {
+                        "ResourceType": "launch-template",
+                        "Tags": [{"Key": k, "Value": v} for k, v in instances.TAGS.owner(config.name).items()],
+                    }
                 ],
             )
         )["LaunchTemplate"]
@@ -271,6 +259,7 @@ class AwsProvider(ComputeProvider):
             catalog.lookup(config.instance_type, provider="aws")
         subnets = fleets.subnet_ids(config)
         fleets.security_group_ids(config)
+        instances.TAGS.check(config.tags)
         group = await self._group(config.name, op)
         current = await self._template(group, op)
         spec = fleets.template_of(group)
@@ -336,7 +325,7 @@ class AwsProvider(ComputeProvider):
         op = "delete_fleet"
         spec = fleets.template_of(await self._group(fleet, op))
         await self.clients.call("autoscaling", "delete_auto_scaling_group", op, AutoScalingGroupName=fleet, ForceDelete=True)
-        if spec and spec.get("LaunchTemplateName") == fleets.template_name(fleet):
+        if spec and spec.get("LaunchTemplateName") == resource_name(fleet):
             await self._delete_template(spec["LaunchTemplateId"], op)
 
     async def get_fleet(self, fleet: str) -> Fleet:
@@ -366,7 +355,7 @@ class AwsProvider(ComputeProvider):
         filters = instances.state_filters(fleet, states)
         params = {"Filters": filters} if filters else {}
         found = await self.clients.pages("ec2", "describe_instances", "list_instances", **params)
-        return instances.to_frame(found.get("Reservations", []), self.name, self.region, self._price_or_nan())
+        return instances.to_frame(found.get("Reservations", []), self.name, self.region, self.hourly_price)
 
     async def get_instance(self, instance_id: str, operation: str = "get_instance") -> Instance:
         found = await self.clients.call("ec2", "describe_instances", operation, InstanceIds=[instance_id])
@@ -391,7 +380,9 @@ class AwsProvider(ComputeProvider):
 
     # -- functions -------------------------------------------------------------
     async def _wait(self, waiter: str, function: str, operation: str) -> None:
-        await self.clients.run(operation, lambda: self.clients.client("lambda").get_waiter(waiter).wait(FunctionName=function))
+        await self.clients.calls.run(
+            operation, lambda: self.clients.client("lambda").get_waiter(waiter).wait(FunctionName=function)
+        )
 
     async def create_function(self, config: FunctionConfig) -> Function:
         op = "create_function"
@@ -482,7 +473,7 @@ class AwsProvider(ComputeProvider):
             return {**out, "Payload": out["Payload"].read()}
 
         started = datetime.now(timezone.utc)
-        current, out = await asyncio.gather(self.get_function(function), self.clients.run("invoke_function", invoke))
+        current, out = await asyncio.gather(self.get_function(function), self.clients.calls.run("invoke_function", invoke))
         return functions.to_invocation(out, current, started)
 
     # -- metrics -------------------------------------------------------------
@@ -494,8 +485,7 @@ class AwsProvider(ComputeProvider):
         group = await self._group(fleet, op)
         hi = (end if end is not None else pd.Timestamp.now(tz="UTC")).ceil("min")
         lo = (start if start is not None else pd.Timestamp(group["CreatedTime"]).tz_convert("UTC")).floor("min")
-        if lo >= hi:
-            raise ValidationError(f"start ({lo}) is not before end ({hi})", field="start", rule="start < end")
+        require_order(lo, hi)
         window = {"StartTime": lo.to_pydatetime(), "EndTime": hi.to_pydatetime(), "ScanBy": "TimestampAscending"}
         if by == "instance":
             found = await self.clients.pages("ec2", "describe_instances", op, Filters=instances.state_filters(fleet, None))
@@ -512,80 +502,71 @@ class AwsProvider(ComputeProvider):
         return metrics.fleet_frame(found["MetricDataResults"], fleet, self.name)
 
     async def costs(self, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
-        """Billed EC2 compute per fleet from Cost Explorer, else an estimate per running instance (see costs.py)."""
-        lo, hi = costs.window(start, end)
+        """Billed EC2 compute per fleet from Cost Explorer, else the catalog estimate per running instance (see costs.py)."""
+        lo, hi = cost_window(start, end)
         request = costs.request(self.region, lo, hi)
 
-        def cost_and_usage() -> list[dict[str, Any]]:
-            client, results, token = self.clients.client("ce"), [], None
-            while True:  # GetCostAndUsage has no botocore paginator: follow NextPageToken
-                page = client.get_cost_and_usage(**request, **({"NextPageToken": token} if token else {}))
-                results.extend(page.get("ResultsByTime", []))
-                token = page.get("NextPageToken")
-                if not token:
-                    return results
+        def page(token: str | None) -> dict[str, Any]:  # GetCostAndUsage has no botocore paginator
+            return dict(self.clients.client("ce").get_cost_and_usage(**request, **({"NextPageToken": token} if token else {})))
 
-        try:
-            results = await self.clients.run("costs", cost_and_usage)
-        except NetworkError:
-            raise
-        except ComputeError as err:
-            log.info("Cost Explorer unavailable (%s); estimating from the catalog", err)
-            results = []
-        if results:
+        async def billed() -> pd.DataFrame | None:
+            pages = await self.clients.calls.follow("costs", page, lambda p: p.get("NextPageToken"))
+            results = [r for p in pages for r in p.get("ResultsByTime", [])]
+            if not results:
+                return None
             spot_fleets = {f.name for f in await self.list_fleets() if f.spot}
-            billed = costs.billing_frame(results, self.name, self.region, spot_fleets)
-            if billed is not None:
-                return billed
-        running = await self.list_instances(None, {InstanceState.RUNNING})
-        return costs.estimate_frame(running, lo, hi)
+            return costs.billing_frame(results, self.name, self.region, spot_fleets)
+
+        return await billed_else_estimated(billed, lambda: self.list_instances(None, {InstanceState.RUNNING}), lo, hi)
 
     # -- plans and lifecycle ---------------------------------------------------
-    def describe_call(self, operation: str, *args: Any) -> str:
-        """The AWS API calls ``operation`` makes, as a plan shows them.
+    def describe_call(self, request: plans.PlanRequest) -> str:
+        """The AWS API calls ``request`` makes, as a plan shows them.
 
-        >>> provider.describe_call("update_fleet_capacity", "web", 20)
+        >>> provider.describe_call(plans.UpdateFleetCapacity("web", 20))
         "autoscaling:SetDesiredCapacity(AutoScalingGroupName='web', DesiredCapacity=20)"
         """
-        name = str(args[0]) if args else ""
-        group = {"AutoScalingGroupName": name}
-        template = {"LaunchTemplateName": fleets.template_name(name)}
-        if operation == "create_fleet" and len(args) == 3:
-            calls = [
-                _call_text("ec2:CreateLaunchTemplate", **template, InstanceType=args[1]),
-                _call_text("autoscaling:CreateAutoScalingGroup", **group, DesiredCapacity=args[2]),
-            ]
-        elif operation == "update_fleet":
-            calls = [
-                _call_text("ec2:CreateLaunchTemplateVersion", **template),
-                _call_text("autoscaling:UpdateAutoScalingGroup", **group),
-            ]
-        elif operation == "update_fleet_capacity" and len(args) == 2:
-            calls = [_call_text("autoscaling:SetDesiredCapacity", **group, DesiredCapacity=args[1])]
-        elif operation == "delete_fleet":
-            calls = [
-                _call_text("autoscaling:DeleteAutoScalingGroup", **group, ForceDelete=True),
-                _call_text("ec2:DeleteLaunchTemplate", **template),
-            ]
-        elif operation == "configure_auto_scaling" and len(args) == 2:
-            cfg = AutoScalingConfig(**args[1])
-            calls = [
-                _call_text("autoscaling:UpdateAutoScalingGroup", **group, MinSize=cfg.min_capacity, MaxSize=cfg.max_capacity),
-                _call_text(
-                    "autoscaling:PutScalingPolicy",
-                    **group,
-                    PolicyName=fleets.POLICY_NAME,
-                    PolicyType="TargetTrackingScaling",
-                    TargetValue=cfg.target_cpu_utilization,
-                    EstimatedInstanceWarmup=cfg.cooldown_seconds,
-                ),
-            ]
-        elif operation in INSTANCE_CALLS:
-            calls = [_call_text(f"ec2:{INSTANCE_CALLS[operation]}", InstanceIds=[name])]
-        elif operation in FUNCTION_CALLS:
-            calls = [_call_text(f"lambda:{api}", FunctionName=name) for api in FUNCTION_CALLS[operation]]
-        else:
-            return super().describe_call(operation, *args)
+        match request:
+            case plans.CreateFleet(fleet, instance_type, capacity):
+                calls = [
+                    call_text("ec2:CreateLaunchTemplate", LaunchTemplateName=resource_name(fleet), InstanceType=instance_type),
+                    call_text("autoscaling:CreateAutoScalingGroup", AutoScalingGroupName=fleet, DesiredCapacity=capacity),
+                ]
+            case plans.UpdateFleet(fleet):
+                calls = [
+                    call_text("ec2:CreateLaunchTemplateVersion", LaunchTemplateName=resource_name(fleet)),
+                    call_text("autoscaling:UpdateAutoScalingGroup", AutoScalingGroupName=fleet),
+                ]
+            case plans.UpdateFleetCapacity(fleet, capacity):
+                calls = [call_text("autoscaling:SetDesiredCapacity", AutoScalingGroupName=fleet, DesiredCapacity=capacity)]
+            case plans.DeleteFleet(fleet):
+                calls = [
+                    call_text("autoscaling:DeleteAutoScalingGroup", AutoScalingGroupName=fleet, ForceDelete=True),
+                    call_text("ec2:DeleteLaunchTemplate", LaunchTemplateName=resource_name(fleet)),
+                ]
+            case plans.ConfigureAutoScaling(fleet, config):
+                calls = [
+                    call_text(
+                        "autoscaling:UpdateAutoScalingGroup",
+                        AutoScalingGroupName=fleet,
+                        MinSize=config.min_capacity,
+                        MaxSize=config.max_capacity,
+                    ),
+                    call_text(
+                        "autoscaling:PutScalingPolicy",
+                        AutoScalingGroupName=fleet,
+                        PolicyName=fleets.POLICY_NAME,
+                        PolicyType="TargetTrackingScaling",
+                        TargetValue=config.target_cpu_utilization,
+                        EstimatedInstanceWarmup=config.cooldown_seconds,
+                    ),
+                ]
+            case plans.InstanceRequest(instance_id):
+                calls = [call_text(f"ec2:{INSTANCE_CALLS[request.operation]}", InstanceIds=[instance_id])]
+            case plans.CreateFunction(function) | plans.UpdateFunction(function) | plans.DeleteFunction(function):
+                calls = [call_text(f"lambda:{api}", FunctionName=function) for api in FUNCTION_CALLS[request.operation]]
+            case _:
+                return super().describe_call(request)
         return "; ".join(calls)
 
     async def close(self) -> None:
