@@ -123,3 +123,54 @@ def test_reconfiguring_and_deleting(tmp_path):
     s.local.advance("10min")
     assert s.fleets().empty
     s.close()
+
+
+def count_decisions(monkeypatch):
+    """Count the AWS engine's evaluations (one decide call each)."""
+    from clusterdb_nb.autoscaling.engines.aws import AwsTargetTracking
+
+    calls, original = [0], AwsTargetTracking.decide
+
+    def counted(self, *args):
+        calls[0] += 1
+        return original(self, *args)
+
+    monkeypatch.setattr(AwsTargetTracking, "decide", counted)
+    return calls
+
+
+def test_a_ten_year_advance_after_a_replayed_trace_stops_evaluating(monkeypatch):
+    """Issue 9: ``advance("3650d")`` with autoscaling on never returned (one evaluation per minute, each
+    with its queries). Once the trace has ended, nothing is pending and the policy has been quiet for an
+    hour, the remaining minutes decide nothing and are skipped: the decisions are those of the trace."""
+    calls = count_decisions(monkeypatch)
+    s = session()
+    start(s)
+    s.local.advance(f"{len(CPU) + 120}min")
+    expected, evaluated = autoscaled(s), calls[0]
+    s.close()
+
+    calls[0] = 0
+    s = session()
+    start(s)
+    s.local.advance("3650d")
+    pd.testing.assert_frame_equal(autoscaled(s), expected)
+    assert calls[0] <= evaluated  # not 5,256,000
+    s.local.advance("1d")  # memory saved at the end of the jump: still nothing to do
+    pd.testing.assert_frame_equal(autoscaled(s), expected)
+    s.close()
+
+
+def test_a_ten_year_advance_under_a_moving_load_is_bounded(monkeypatch):
+    """Issue 9: under the daily load the catch-up evaluates at most 31 days at each end of the span
+    and says so, instead of holding the write lock for hours."""
+    calls = count_decisions(monkeypatch)
+    s = session()
+    s.create_fleet(cdb.FleetConfig("web", capacity=4, instance_type="t3.medium"))
+    s.configure_auto_scaling("web", POLICY)
+    with pytest.warns(UserWarning, match="days of minutes were not evaluated"):
+        s.local.advance("3650d")
+    assert calls[0] <= 2 * 32 * 1440
+    acts = autoscaled(s)
+    assert len(acts) > 10 and acts["time"].iloc[-1] > s.local.now - pd.Timedelta("31D")
+    s.close()
