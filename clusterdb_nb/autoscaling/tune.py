@@ -29,9 +29,9 @@ import pandas as pd
 from .. import frames
 from ..errors import ValidationError
 from ..models import AutoScalingConfig
-from .engines import ENGINES
+from .engines import ENGINES, for_trace
 from .fleet import Policies
-from .options import Options, options_for, provider_name
+from .options import Options, boot_seconds_of, options_for, provider_name
 from .simulate import hourly_price
 from .summary import summarize
 from .traces import Trace, load_trace
@@ -194,8 +194,9 @@ def tune(
     instance_type: str | None = None,
     price_per_hour: float | None = None,
     initial_capacity: int | None = None,
-    step: str | int | pd.Timedelta = "1min",
+    step: str | int | pd.Timedelta | None = None,
     observed_capacity: float | None = None,
+    boot_seconds: int | str | None = None,
     max_saturated_minutes: float | None = None,
     progress: bool | None = None,
     **extras: Any,
@@ -222,7 +223,9 @@ def tune(
         AutoScalingConfig(target_cpu_utilization=t, cooldown_seconds=c, min_capacity=lo, max_capacity=hi)
         for t, c, (lo, hi) in itertools.product(_grid(targets, "targets"), _grid(cooldowns, "cooldowns"), bounds)
     ]
+    boot = boot_seconds_of(boot_seconds)
     data = trace if isinstance(trace, Trace) else load_trace(trace, step, observed_capacity)
+    options = for_trace(options, data.step, data.sample_seconds)
     policies = Policies.of(configs, initial_capacity)
     if max_saturated_minutes is not None and not max_saturated_minutes >= 0:
         raise ValidationError("max_saturated_minutes: must be >= 0", field="max_saturated_minutes", rule=">= 0")
@@ -237,7 +240,7 @@ def tune(
         batch = Policies(
             *(getattr(policies, f)[chosen] for f in ("min_capacity", "max_capacity", "target", "cooldown", "initial"))
         )
-        run = ENGINES[name].simulate_many(batch, options, data.demand, data.step)
+        run = ENGINES[name].simulate_many(batch, options, data.demand, data.step, boot)
         parts.append(summarize(run.capacity, run.serving, run.actions, data.demand, batch.target, data.step, price))
     figures = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     cost = "cost_usd" if price is not None else "instance_hours"

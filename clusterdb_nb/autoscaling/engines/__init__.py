@@ -1,7 +1,7 @@
 """One engine per cloud: a readable reference (per step) and a vectorized twin (many policies at once).
 
->>> engine = reference("aws", AutoScalingConfig(), AwsOptions())
->>> run = ENGINES["aws"].simulate_many(Policies.of([AutoScalingConfig()]), AwsOptions(), demand, step=60)
+>>> engine = reference("aws", AutoScalingConfig(), AwsOptions(), step=60)
+>>> run = ENGINES["aws"].simulate_many(Policies.of([AutoScalingConfig()]), AwsOptions(), demand, 60, 60)
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 
 from ...models import AutoScalingConfig
 from ..fleet import Policies, Run
+from ..options import AwsOptions
 from . import aws, azure, gcp, kubernetes
 
 
@@ -22,8 +23,8 @@ class Engine:
     """A cloud's autoscaler: its name in words, reference class and vectorized function."""
 
     label: str
-    reference: Callable[[AutoScalingConfig, Any], Any]
-    simulate_many: Callable[[Policies, Any, np.ndarray, int], Run]
+    reference: Callable[[AutoScalingConfig, Any, int], Any]
+    simulate_many: Callable[[Policies, Any, np.ndarray, int, float], Run]
 
 
 ENGINES: dict[str, Engine] = {
@@ -34,6 +35,14 @@ ENGINES: dict[str, Engine] = {
 }
 
 
-def reference(provider: str, policy: AutoScalingConfig, options: Any) -> Any:
-    """The reference engine of ``provider`` for one policy."""
-    return ENGINES[provider].reference(policy, options)
+def reference(provider: str, policy: AutoScalingConfig, options: Any, step: int = 60) -> Any:
+    """The reference engine of ``provider`` for one policy, evaluated every ``step`` seconds."""
+    return ENGINES[provider].reference(policy, options, step)
+
+
+def for_trace(options: Any, step: int, sample_seconds: int) -> Any:
+    """``options`` with what the trace decides filled in: AWS's metric period, when not given, is the
+    trace's sampling period (a datapoint is never shorter than the step)."""
+    if isinstance(options, AwsOptions) and options.metric_period is None:
+        return options.model_copy(update={"metric_period": max(step, sample_seconds)})
+    return options

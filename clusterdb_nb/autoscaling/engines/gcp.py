@@ -5,14 +5,16 @@ decisions", "Scale-in controls"): ``utilizationTarget`` is the seed's target;
 ``coolDownPeriodSec`` (the initialization period; the seed's
 ``cooldown_seconds``) is how long metrics of new VMs are ignored; before scaling
 in, the autoscaler keeps the highest recommendation of the last 10 minutes
-(stabilization); scale-in controls cap how far below the peak recommendation of
+(stabilization), and a group starts with its current size as that history, so
+it holds its initial size for 10 minutes; scale-in controls cap how far below the peak recommendation of
 their window the group may drop; ``mode`` ON, ONLY_SCALE_OUT or OFF.
 
 Inferred:
 
-* recommended size = ceil(N_serving * U / target), clamped to [min, max];
-* a VM serves once its initialization period is over;
-* with no serving VM there is no metric and the recommendation is the current size;
+* recommended size = ceil(N * U / target), N the VMs past their initialization
+  period (from creation) and U their average CPU, clamped to [min, max]; a VM
+  past it that does not serve yet (``boot_seconds``) reports 0 %;
+* with no such VM there is no metric and the recommendation is the current size;
 * a percent scale-in control is rounded down;
 * predictive autoscaling is not modelled.
 
@@ -21,13 +23,25 @@ Inferred:
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import Any
 
 import numpy as np
 
 from ...models import AutoScalingConfig
-from ..fleet import EPS, Policies, Run, VectorFleet, fleet_cpu, sized_for, startup_steps, steps_within
+from ..fleet import (
+    DEFAULT_BOOT_SECONDS,
+    EPS,
+    Launches,
+    Policies,
+    Run,
+    VectorFleet,
+    VectorLaunches,
+    counted_load,
+    startup_steps,
+    steps_within,
+)
 from ..options import GcpOptions
 
 STABILIZATION_SECONDS = 600
@@ -36,7 +50,7 @@ STABILIZATION_SECONDS = 600
 class GceAutoscaler:
     """Reference engine: one MIG autoscaler, one evaluation per call."""
 
-    def __init__(self, policy: AutoScalingConfig, options: GcpOptions) -> None:
+    def __init__(self, policy: AutoScalingConfig, options: GcpOptions, step: int = 60) -> None:
         self.policy = policy
         self.options = options
         period = options.initialization_period
@@ -44,33 +58,39 @@ class GceAutoscaler:
         control = options.scale_in_control
         self.memory_seconds = max(STABILIZATION_SECONDS, control.time_window_seconds if control else 0)
         self.recommendations: deque[tuple[float, int]] = deque()
-
-    @property
-    def startup_seconds(self) -> float:
-        return self.initialization
+        self.started = False
+        self.launches = Launches(self.initialization)
 
     def state(self) -> dict[str, Any]:
-        return {"recommendations": [list(r) for r in self.recommendations]}
+        return {"recommendations": [list(r) for r in self.recommendations], "launches": self.launches.recent, "started": True}
 
     def restore(self, state: dict[str, Any]) -> None:
         self.recommendations = deque((float(t), int(r)) for t, r in state["recommendations"])
+        self.launches.recent = [list(x) for x in state.get("launches", [])]
+        self.started = bool(state.get("started", True))
 
     def _peak(self, now: float, window: float) -> int:
         return max(r for t, r in self.recommendations if t > now - window)
 
     def decide(self, now: float, demand: float, capacity: int, serving: int) -> tuple[int, str]:
         p, mode = self.policy, self.options.mode
-        cpu = fleet_cpu(demand, serving)
-        if cpu is None:
+        if not self.started:  # the group's size so far is its history: stabilization holds it
+            self.recommendations.append((now, capacity))
+            self.started = True
+        counted = max(capacity - self.launches.new(now), 0)
+        load = counted_load(demand, serving, counted)
+        if load is None:
             recommended = capacity
         else:
-            recommended = min(max(sized_for(serving, demand, p.target_cpu_utilization), p.min_capacity), p.max_capacity)
+            recommended = min(max(math.ceil(load / p.target_cpu_utilization - EPS), p.min_capacity), p.max_capacity)
         self.recommendations.append((now, recommended))
         while self.recommendations[0][0] <= now - self.memory_seconds:
             self.recommendations.popleft()
         if mode == "OFF":
             return capacity, ""
         if recommended > capacity:
+            self.launches.resized(now, capacity, recommended)
+            cpu = (load or 0.0) / counted
             return recommended, f"cpu {cpu:.1f}% over target {p.target_cpu_utilization:g}%: recommended size {recommended}"
         if mode != "ON":
             return capacity, ""
@@ -86,50 +106,67 @@ class GceAutoscaler:
                 new, why = floor, f"scale-in control: at most {control.allowed(peak)} below the peak {peak}"
         if new >= capacity:
             return capacity, ""
+        self.launches.resized(now, capacity, new)
         return new, why
 
 
-def simulate_many(policies: Policies, options: GcpOptions, demand: np.ndarray, step: int) -> Run:
+def simulate_many(
+    policies: Policies, options: GcpOptions, demand: np.ndarray, step: int, boot_seconds: float = DEFAULT_BOOT_SECONDS
+) -> Run:
     """The reference engine's decisions for every policy at once (numpy across policies)."""
     n, count = len(demand), len(policies)
     period = options.initialization_period
     init = policies.cooldown if period is None else np.full(count, float(period))
-    fleet = VectorFleet(policies.initial, np.array([startup_steps(s, step) for s in init]), n, float(policies.max_capacity.max()))
+    fleet = VectorFleet(policies.initial, startup_steps(boot_seconds, step), n, float(policies.max_capacity.max()))
+    launches = VectorLaunches(init, step, count, n)
     control = options.scale_in_control
     stab_n = steps_within(STABILIZATION_SECONDS, step)
     ctrl_n = steps_within(control.time_window_seconds, step) if control else 0
     ring = max(stab_n, ctrl_n)
     history = np.full((ring, count), -1.0)  # recommendations, row t % ring; -1 = none yet
+    seed = policies.initial.copy()  # the initial size, a recommendation at step 0
     target, lo, hi = policies.target, policies.min_capacity, policies.max_capacity
     demand100 = 100.0 * np.asarray(demand, dtype=np.float64)
+
+    def peak(t: int, within: int, idx: np.ndarray) -> np.ndarray:
+        rows = np.array([(t - j) % ring for j in range(min(within, t + 1))])
+        best = history[np.ix_(rows, idx)].max(axis=0)
+        return np.maximum(best, seed[idx]) if t < within else best
+
     for t in range(n):
         fleet.begin(t)
+        launches.begin(t)
         if options.mode == "OFF":
             continue
         serving, capacity = fleet.serving, fleet.capacity
-        recommended = np.minimum(np.maximum(np.ceil(np.minimum(demand100[t], 100.0 * serving) / target - EPS), lo), hi)
-        recommended = np.where(serving > 0, recommended, capacity)
+        counted = np.maximum(capacity - launches.recent, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            load = np.minimum(demand100[t] / serving, 100.0) * np.minimum(serving, counted)
+        load[serving <= 0] = 0.0
+        recommended = np.minimum(np.maximum(np.ceil(load / target - EPS), lo), hi)
+        recommended = np.where(counted > 0, recommended, capacity)
         history[t % ring] = recommended
         grow = recommended > capacity
         if grow.any():
             idx = np.flatnonzero(grow)
-            fleet.resize(t, idx, recommended[idx])
+            launches.grew(t, idx, recommended[idx] - capacity[idx])
+            fleet.grow(t, idx, recommended[idx])
         if options.mode != "ON":
             continue
         idx = np.flatnonzero(~grow & (recommended < fleet.capacity))
         if not idx.size:
             continue
-        rows = np.array([(t - j) % ring for j in range(min(stab_n, t + 1))])
-        new = history[np.ix_(rows, idx)].max(axis=0)
+        new = peak(t, stab_n, idx)
         if control is not None:
-            rows = np.array([(t - j) % ring for j in range(min(ctrl_n, t + 1))])
-            peak = history[np.ix_(rows, idx)].max(axis=0)
+            top = peak(t, ctrl_n, idx)
             if control.max_scaled_in_replicas is not None:
                 allowed = np.full(idx.size, float(control.max_scaled_in_replicas))
             else:
-                allowed = (peak * int(control.max_scaled_in_percent or 0)) // 100
-            new = np.maximum(new, peak - allowed)
+                allowed = (top * int(control.max_scaled_in_percent or 0)) // 100
+            new = np.maximum(new, top - allowed)
         shrink = new < fleet.capacity[idx]
         if shrink.any():
-            fleet.resize(t, idx[shrink], new[shrink])
+            idx, new = idx[shrink], new[shrink]
+            launches.shrank(t, idx, fleet.capacity[idx] - new)
+            fleet.shrink(t, idx, new)
     return fleet.run()

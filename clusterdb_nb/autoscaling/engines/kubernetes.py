@@ -8,12 +8,16 @@ scaling up with unready pods those count as 0 % and the direction may not flip)
 and horizontal.go: ``normalizeDesiredReplicas`` without ``behavior`` (the highest
 recommendation of the last 300 s, a scale-up limit of max(2 * current, 4)) and
 ``normalizeDesiredReplicasWithBehaviors`` with it (stabilization windows, then
-rate policies over their periods); at zero replicas the HPA does nothing; with
-no metrics for a ready pod it does nothing and records no recommendation.
+rate policies over their periods); on its first sync the controller records the
+current replica count as a recommendation (``recordInitialRecommendation``), so a
+fleet does not scale in before a stabilization window has passed; at zero
+replicas the HPA does nothing; with no metrics for a ready pod it does nothing
+and records no recommendation.
 
 Inferred (modelling choices, see ``KubernetesOptions``): CPU limits equal
-requests, so utilization is at most 100 %; a pod is unready (serves nothing,
-counts as unready) for ``ready_seconds`` after it is created; one sync per step;
+requests, so utilization is at most 100 %; a pod is unready while it boots
+(``boot_seconds``, serving nothing) and until ``initial_readiness_delay`` after
+its creation; one sync per step;
 the seed's ``cooldown_seconds`` is the controller's downscale stabilization
 window (``--horizontal-pod-autoscaler-downscale-stabilization``, 300 s by
 default, as the seed's cooldown is) when the HPA has no ``behavior``.
@@ -30,7 +34,17 @@ from typing import Any
 import numpy as np
 
 from ...models import AutoScalingConfig
-from ..fleet import Policies, Run, VectorFleet, fleet_cpu, startup_steps, steps_within
+from ..fleet import (
+    DEFAULT_BOOT_SECONDS,
+    Launches,
+    Policies,
+    Run,
+    VectorFleet,
+    VectorLaunches,
+    fleet_cpu,
+    startup_steps,
+    steps_within,
+)
 from ..options import HpaScalingRules, KubernetesOptions
 
 SCALE_UP_LIMIT_FACTOR, SCALE_UP_LIMIT_MINIMUM = 2.0, 4.0
@@ -39,27 +53,29 @@ SCALE_UP_LIMIT_FACTOR, SCALE_UP_LIMIT_MINIMUM = 2.0, 4.0
 class HorizontalPodAutoscaler:
     """Reference engine: one HPA, one sync per call."""
 
-    def __init__(self, policy: AutoScalingConfig, options: KubernetesOptions) -> None:
+    def __init__(self, policy: AutoScalingConfig, options: KubernetesOptions, step: int = 60) -> None:
         self.policy = policy
         self.options = options
         self.recommendations: deque[tuple[float, int]] = deque()
         self.scale_up_events: deque[tuple[float, int]] = deque()
         self.scale_down_events: deque[tuple[float, int]] = deque()
-
-    @property
-    def startup_seconds(self) -> float:
-        return float(self.options.ready_seconds)
+        self.started = False
+        self.launches = Launches(float(options.initial_readiness_delay))
 
     def state(self) -> dict[str, Any]:
         return {
             "recommendations": [list(r) for r in self.recommendations],
             "scale_up_events": [list(e) for e in self.scale_up_events],
             "scale_down_events": [list(e) for e in self.scale_down_events],
+            "launches": self.launches.recent,
+            "started": True,
         }
 
     def restore(self, state: dict[str, Any]) -> None:
         for name in ("recommendations", "scale_up_events", "scale_down_events"):
             setattr(self, name, deque((float(t), int(v)) for t, v in state[name]))
+        self.launches.recent = [list(x) for x in state.get("launches", [])]
+        self.started = bool(state.get("started", True))
 
     def replicas_for_metrics(self, cpu: float, capacity: int, ready: int) -> int:
         """``GetResourceReplicas``: the count the metric asks for."""
@@ -77,16 +93,21 @@ class HorizontalPodAutoscaler:
         return capacity if new < capacity else new
 
     def decide(self, now: float, demand: float, capacity: int, serving: int) -> tuple[int, str]:
+        if not self.started:  # recordInitialRecommendation
+            self.recommendations.append((now, capacity))
+            self.started = True
+        ready = min(serving, max(capacity - self.launches.new(now), 0))
         cpu = fleet_cpu(demand, serving)
-        if capacity == 0 or cpu is None:
+        if capacity == 0 or cpu is None or ready == 0:
             return capacity, ""
-        proposed = self.replicas_for_metrics(cpu, capacity, serving)
+        proposed = self.replicas_for_metrics(cpu, capacity, ready)
         if self.options.behavior is None:
             desired = self._normalize(now, capacity, proposed)
         else:
             desired = self._normalize_with_behavior(now, capacity, proposed)
         if desired == capacity:
             return capacity, ""
+        self.launches.resized(now, capacity, desired)
         if self.options.behavior is not None:
             events = self.scale_up_events if desired > capacity else self.scale_down_events
             events.append((now, abs(desired - capacity)))
@@ -96,7 +117,7 @@ class HorizontalPodAutoscaler:
                 while events and events[0][0] <= now - longest:
                     events.popleft()
         target = self.policy.target_cpu_utilization
-        return desired, f"cpu {int(cpu)}% vs target {target:g}% ({serving} ready of {capacity}): proposed {proposed}"
+        return desired, f"cpu {int(cpu)}% vs target {target:g}% ({ready} ready of {capacity}): proposed {proposed}"
 
     def _normalize(self, now: float, capacity: int, proposed: int) -> int:
         """``normalizeDesiredReplicas``: downscale stabilization, then min/max and the scale-up limit."""
@@ -154,12 +175,14 @@ class HorizontalPodAutoscaler:
         return max(proposals) if widest else min(proposals)
 
 
-def simulate_many(policies: Policies, options: KubernetesOptions, demand: np.ndarray, step: int) -> Run:
+def simulate_many(
+    policies: Policies, options: KubernetesOptions, demand: np.ndarray, step: int, boot_seconds: float = DEFAULT_BOOT_SECONDS
+) -> Run:
     """The reference engine's decisions for every policy at once (numpy across policies)."""
     n, count = len(demand), len(policies)
-    fleet = VectorFleet(
-        policies.initial, np.full(count, startup_steps(options.ready_seconds, step)), n, float(policies.max_capacity.max())
-    )
+    fleet = VectorFleet(policies.initial, startup_steps(boot_seconds, step), n, float(policies.max_capacity.max()))
+    launches = VectorLaunches(np.full(count, float(options.initial_readiness_delay)), step, count, n)
+    seed = policies.initial.copy()  # recordInitialRecommendation: the replica count at the first sync
     target, lo, hi, tolerance = policies.target, policies.min_capacity, policies.max_capacity, options.tolerance
     behavior = options.behavior
     if behavior is None:  # earlier syncs that count, per policy: those at most cooldown_seconds old
@@ -181,9 +204,12 @@ def simulate_many(policies: Policies, options: KubernetesOptions, demand: np.nda
     def earlier(ring: np.ndarray, back: int, t: int) -> np.ndarray:
         return ring[[(t - j) % len(ring) for j in range(1, min(back, t) + 1)]]
 
-    def stabilized(t: int, within: np.ndarray, reduce: np.ufunc, proposed: np.ndarray) -> np.ndarray:
+    def stabilized(t: int, within: np.ndarray, reduce: np.ufunc, proposed: np.ndarray, seeded: np.ndarray) -> np.ndarray:
         past = earlier(recommendations, rec_ring - 1, t)
-        return reduce.reduce(np.vstack([proposed[None], np.where(within[: len(past)], past, np.nan)]), axis=0)
+        rows = [proposed[None], np.where(within[: len(past)], past, np.nan)]
+        if seeded.any():
+            rows.append(np.where(seeded, seed, np.nan)[None])
+        return reduce.reduce(np.vstack(rows), axis=0)
 
     def limit(rules: HpaScalingRules, capacity: np.ndarray, t: int, direction: int) -> np.ndarray:
         if rules.select_policy == "Disabled":
@@ -203,10 +229,13 @@ def simulate_many(policies: Policies, options: KubernetesOptions, demand: np.nda
 
     for t in range(n):
         fleet.begin(t)
-        capacity, ready = fleet.capacity.copy(), fleet.serving
-        valid = (capacity > 0) & (ready > 0)
+        launches.begin(t)
+        now = float(t * step)
+        capacity, serving = fleet.capacity.copy(), fleet.serving
+        ready = np.minimum(serving, np.maximum(capacity - launches.recent, 0.0))
+        valid = (capacity > 0) & (ready > 0) & (serving > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            cpu = np.minimum(demand100[t] / ready, 100.0)
+            cpu = np.minimum(demand100[t] / serving, 100.0)
             ratio = np.floor(cpu) / target
             plain = np.where(np.abs(1.0 - ratio) <= tolerance, capacity, np.ceil(ratio * ready))
             new_ratio = np.floor(cpu * ready / capacity) / target
@@ -215,12 +244,14 @@ def simulate_many(policies: Policies, options: KubernetesOptions, demand: np.nda
         with_unready = (capacity - ready > 0) & (ratio > 1.0)
         proposed = np.where(with_unready, np.where(keep, capacity, grown), plain)
         if behavior is None:
-            highest = stabilized(t, in_down, np.fmax, proposed)
+            highest = stabilized(t, in_down, np.fmax, proposed, now <= policies.cooldown)
             maximum = np.minimum(hi, np.trunc(np.maximum(SCALE_UP_LIMIT_FACTOR * capacity, SCALE_UP_LIMIT_MINIMUM)))
             desired = np.where(highest < lo, lo, np.minimum(highest, maximum))
         else:
-            up = stabilized(t, in_up, np.fmin, proposed)
-            down = stabilized(t, in_down, np.fmax, proposed)
+            up = stabilized(t, in_up, np.fmin, proposed, np.full(count, now < behavior.scale_up.stabilization_window_seconds))
+            down = stabilized(
+                t, in_down, np.fmax, proposed, np.full(count, now < behavior.scale_down.stabilization_window_seconds)
+            )
             desired = np.minimum(np.maximum(capacity, up), down)
             rising, falling = desired > capacity, desired < capacity
             if rising.any():
@@ -235,5 +266,8 @@ def simulate_many(policies: Policies, options: KubernetesOptions, demand: np.nda
         downs[t % event_ring] = np.where(change & (desired < capacity), capacity - desired, 0.0)
         if change.any():
             idx = np.flatnonzero(change)
+            up = desired[idx] > capacity[idx]
+            launches.grew(t, idx[up], desired[idx[up]] - capacity[idx[up]])
+            launches.shrank(t, idx[~up], capacity[idx[~up]] - desired[idx[~up]])
             fleet.resize(t, idx, desired[idx])
     return fleet.run()

@@ -74,7 +74,7 @@ class LocalAutoscaler:
         record = json.loads(self.provider.store.meta(db, self._key(name)) or "null")
         if record is None or record["policy"] != policy.model_dump():  # a policy stored before this state existed
             record = {"policy": policy.model_dump(), "last": now // STEP * STEP, "state": None}
-        engine = ENGINES[self.kind].reference(policy, OPTIONS[self.kind]())
+        engine = ENGINES[self.kind].reference(policy, OPTIONS[self.kind](), int(STEP))
         if record["state"] is not None:
             engine.restore(record["state"])
         return _Fleet(name, engine, LoadModel(**json.loads(load_json)), record["policy"], float(record["last"]))
@@ -143,7 +143,7 @@ class LocalAutoscaler:
             stacklevel=2,
         )
         for f in fleets:
-            f.engine = ENGINES[self.kind].reference(AutoScalingConfig(**f.policy), OPTIONS[self.kind]())
+            f.engine = ENGINES[self.kind].reference(AutoScalingConfig(**f.policy), OPTIONS[self.kind](), int(STEP))
             f.last = max(f.last, resume - STEP)
         return resume
 
