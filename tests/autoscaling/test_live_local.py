@@ -174,3 +174,19 @@ def test_a_ten_year_advance_under_a_moving_load_is_bounded(monkeypatch):
     acts = autoscaled(s)
     assert len(acts) > 10 and acts["time"].iloc[-1] > s.local.now - pd.Timedelta("31D")
     s.close()
+
+
+@pytest.mark.parametrize("kind", ["aws", "gcp", "azure", "kubernetes"])
+def test_live_and_simulated_boot_alike(kind):
+    """Issue 11 (1): the local cloud's ``boot_seconds`` is the live autoscaler's boot time, and
+    ``simulate(boot_seconds=...)`` models the same: at 150 s both make the same decisions."""
+    s = session(boot_seconds=150, autoscaler=kind)
+    configured = start(s)
+    s.local.advance(f"{len(CPU)}min")
+    live = autoscaled(s)
+    trace = pd.Series(np.array(CPU, dtype=float), index=pd.date_range("2014-01-01", periods=len(CPU), freq="1min"))
+    simulated = simulate(trace, POLICY, provider=kind, initial_capacity=4, observed_capacity=4, boot_seconds=150).activities
+    assert len(live) >= 2
+    assert (live["time"] - configured).tolist() == (simulated["time"] - trace.index[0].tz_localize("UTC")).tolist()
+    assert live[["from_capacity", "to_capacity"]].values.tolist() == simulated[["from_capacity", "to_capacity"]].values.tolist()
+    s.close()
