@@ -17,7 +17,7 @@ longer than 1.5 sample periods is a gap, counted and reported.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ class Trace:
     observed: str  # where the instance count came from, in words
     sample_seconds: int = 60  # the trace's own sampling period (median spacing), whole seconds
     step_note: str = ""  # which step, and why, in words
+    cpu_p95: float = float("nan")  # the 95th percentile of the trace's own CPU %, before resampling
 
     def __len__(self) -> int:
         return len(self.demand)
@@ -162,7 +163,8 @@ def load_trace(trace: Any, step: Any = None, observed_capacity: float | None = N
     else:
         note = f"step {_duration(seconds)} (given); the trace is sampled every {_duration(sample)}"
     period = pd.Timedelta(int(np.median(order)), unit="ns") if len(order) else pd.Timedelta(seconds=seconds)
-    return _resample(demand, seconds, period, observed, sample, note)
+    trace = _resample(demand, seconds, period, observed, sample, note)
+    return replace(trace, cpu_p95=float(np.nanpercentile(values.to_numpy(), 95)))
 
 
 def _duration(seconds: int) -> str:
