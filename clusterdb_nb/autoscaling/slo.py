@@ -66,7 +66,13 @@ class Slo:
             if not number or (key == "max_saturated_fraction" and value > 1) or (key == "max_p95_utilization" and value > 100):
                 bound = {"max_saturated_fraction": "0 to 1", "max_p95_utilization": "0 to 100"}.get(key, ">= 0")
                 raise ValidationError(f"slo.{key}: must be a number {bound} (got {value!r})", field=f"slo.{key}", rule=bound)
-        return cls(**{k: float(v) if v is not None else None for k, v in given.items()})
+        default = cls()
+        above = given.get("max_minutes_above_target")
+        return cls(
+            max_saturated_fraction=float(given.get("max_saturated_fraction", default.max_saturated_fraction)),
+            max_minutes_above_target=None if above is None else float(above),
+            max_p95_utilization=float(given.get("max_p95_utilization", default.max_p95_utilization)),
+        )
 
     def limits(self, trace_minutes: float) -> dict[str, float]:
         """Each bounded table column and its limit, for a trace of ``trace_minutes``."""
