@@ -208,6 +208,11 @@ class Run:
     actions: np.ndarray
 
 
+def compact_dtype(ceiling: float) -> type[np.integer]:
+    """The smallest unsigned integer type that holds counts up to ``ceiling``."""
+    return next(d for d in (np.uint8, np.uint16, np.uint32, np.int64) if ceiling <= np.iinfo(d).max)
+
+
 class Pending:
     """Instances of P policies that arrive somewhere at a later step (to serve, or to be counted):
     a ring of amounts per arrival step, newest arrival last."""
@@ -260,7 +265,7 @@ class VectorFleet:
         self.serving = self.capacity.copy()
         self.delay = delay
         self._starting = Pending(delay, count, n_steps)
-        dtype = next(d for d in (np.uint8, np.uint16, np.uint32, np.int64) if ceiling <= np.iinfo(d).max)
+        dtype = compact_dtype(ceiling)
         self._capacity_at = np.empty((n_steps, count), dtype=dtype)
         self._serving_at = np.empty((n_steps, count), dtype=dtype)
         self._actions = np.zeros(count, dtype=np.int64)

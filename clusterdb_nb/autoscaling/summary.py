@@ -81,7 +81,7 @@ def summarize(
     count = capacity.shape[1]
     out = np.zeros((4, count))
     if len(demand):
-        summaries(capacity, serving, 100.0 * np.asarray(demand, dtype=np.float64), np.asarray(target, np.float64), out)
+        summaries(capacity.T, serving.T, 100.0 * np.asarray(demand, dtype=np.float64), np.asarray(target, np.float64), out)
     minutes = step / 60.0
     price = math.nan if price_per_hour is None else price_per_hour
     return {

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ...models import AutoScalingConfig
-from ..fleet import DEFAULT_BOOT_SECONDS, EPS, Launches, Policies, Run, VectorFleet, VectorLaunches, counted_load, startup_steps
+from ..fleet import DEFAULT_BOOT_SECONDS, EPS, Launches, Policies, Run, compact_dtype, counted_load, startup_steps, steps_within
 from ..options import AwsOptions
 
 HIGH_DATAPOINTS = 3
@@ -100,70 +100,30 @@ class AwsTargetTracking:
 def simulate_many(
     policies: Policies, options: AwsOptions, demand: np.ndarray, step: int, boot_seconds: float = DEFAULT_BOOT_SECONDS
 ) -> Run:
-    """The reference engine's decisions for every policy at once (numpy across policies).
+    """The reference engine's decisions for every policy (compiled: ``kernels.aws_target_tracking``)."""
+    from ..kernels import aws_target_tracking
 
-    Per step and for all policies at once: the counted instances (capacity less those launched
-    within the warmup), the load C * M they report, the alarm runs, and z = C * M / T - EPS whose
-    ceiling is the desired capacity (``desired > capacity`` is ``z > capacity``, capacity being a
-    whole number). Only the policies that do change are then resized.
-    """
     n, count = len(demand), len(policies)
-    warmup = policies.cooldown.copy() if options.instance_warmup is None else np.full(count, float(options.instance_warmup))
-    fleet = VectorFleet(policies.initial, startup_steps(boot_seconds, step), n, float(policies.max_capacity.max()))
-    launches = VectorLaunches(warmup, step, count, n)
+    warmup = policies.cooldown if options.instance_warmup is None else np.full(count, float(options.instance_warmup))
+    warm_steps = np.array([max(steps_within(int(w), step) - 1, 0) for w in warmup], dtype=np.int64)
     period = options.metric_period or step
-    high_steps, low_steps = datapoint_steps(HIGH_DATAPOINTS, period, step), datapoint_steps(LOW_DATAPOINTS, period, step)
-    target, lo, hi = policies.target, policies.min_capacity, policies.max_capacity
-    low = LOW_FRACTION * target
-    demand100 = 100.0 * np.asarray(demand, dtype=np.float64)
-    high_run, low_run = np.zeros(count), np.zeros(count)
-    cpu, counted, load, metric, z = (np.empty(count) for _ in range(5))
-    cond, trigger = np.empty(count, dtype=bool), np.empty(count, dtype=bool)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for t in range(n):
-            fleet.begin(t)
-            launches.begin(t)
-            capacity, serving = fleet.capacity, fleet.serving
-            np.subtract(capacity, launches.recent, out=counted)
-            np.maximum(counted, 0.0, out=counted)
-            np.divide(demand100[t], serving, out=cpu)
-            np.minimum(cpu, 100.0, out=cpu)
-            np.minimum(serving, counted, out=load)
-            np.multiply(load, cpu, out=load)
-            load[serving <= 0] = 0.0  # counted instances that do not serve yet report 0 %
-            np.less(serving, counted, out=cond)
-            np.divide(load, counted, out=metric)
-            np.copyto(metric, cpu, where=~cond)
-            seen = counted > 0
-            np.greater(metric, target, out=cond)
-            cond &= seen
-            high_run += 1
-            high_run *= cond
-            np.less(metric, low, out=cond)
-            cond &= seen
-            low_run += 1
-            low_run *= cond
-            np.divide(load, target, out=z)
-            np.subtract(z, EPS, out=z)
-            np.greater(z, capacity, out=trigger)
-            trigger &= capacity < hi
-            trigger &= high_run >= high_steps
-            trigger &= seen
-            idx = trigger.nonzero()[0]
-            if idx.size:
-                new = np.minimum(np.maximum(np.ceil(z[idx]), lo[idx]), hi[idx])
-                launches.grew(t, idx, new - capacity[idx])
-                fleet.grow(t, idx, new)
-            if options.disable_scale_in:
-                continue
-            np.less_equal(z, capacity - 1.0, out=trigger)
-            trigger &= capacity > lo
-            trigger &= low_run >= low_steps
-            trigger &= serving == capacity
-            trigger &= launches.recent == 0
-            trigger &= seen
-            idx = trigger.nonzero()[0]
-            if idx.size:
-                new = np.minimum(np.maximum(np.ceil(z[idx]), lo[idx]), hi[idx])
-                fleet.shrink(t, idx, new)
-    return fleet.run()
+    dtype = compact_dtype(float(policies.max_capacity.max(initial=0)))
+    capacity_at, serving_at = np.empty((count, n), dtype=dtype), np.empty((count, n), dtype=dtype)
+    actions = np.zeros(count, dtype=np.int64)
+    aws_target_tracking(
+        100.0 * np.asarray(demand, dtype=np.float64),
+        policies.initial,
+        policies.min_capacity,
+        policies.max_capacity,
+        policies.target,
+        warm_steps,
+        startup_steps(boot_seconds, step),
+        datapoint_steps(HIGH_DATAPOINTS, period, step),
+        datapoint_steps(LOW_DATAPOINTS, period, step),
+        options.disable_scale_in,
+        EPS,
+        capacity_at,
+        serving_at,
+        actions,
+    )
+    return Run(capacity_at.T, serving_at.T, actions)  # policy-major in memory, (steps, policies) to read
