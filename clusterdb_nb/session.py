@@ -288,6 +288,15 @@ class ComputeSession:
         """CPU % and capacity of ``fleet`` over time (``by="instance"``: one series per instance)."""
         return self._run(self.manager.utilization(fleet, _timestamp(start, "start"), _timestamp(end, "end"), period, by))
 
+    def tune_fleets(
+        self, start: TimeLike = None, end: TimeLike = None, period: str = "5min", executor: Any = None, **tune: Any
+    ) -> pd.DataFrame:
+        """Tune every fleet's autoscaling on its own utilization: one row per fleet, with the savings
+        against its policy today (see ``clusterdb_nb.autoscaling.tune_many``; ``tune``: its arguments)."""
+        from .autoscaling.estate import tune_fleets
+
+        return tune_fleets(self, start, end, period, executor, **tune)
+
     def costs_over_time(
         self, by: str = "fleet", start: TimeLike = None, end: TimeLike = None, period: str = "1h"
     ) -> pd.DataFrame:
@@ -300,8 +309,9 @@ class ComputeSession:
         try:
             edges = pd.date_range(lo.floor(period), hi, freq=period).append(pd.DatetimeIndex([hi]))
         except ValueError:
-            raise ValidationError(f"period: {period!r} is not a pandas frequency such as '1h' or '1D'", field="period",
-                                  rule="pandas frequency") from None
+            raise ValidationError(
+                f"period: {period!r} is not a pandas frequency such as '1h' or '1D'", field="period", rule="pandas frequency"
+            ) from None
 
         async def per_period() -> list[pd.DataFrame]:
             return list(await asyncio.gather(*(self.manager.costs(a, b) for a, b in zip(edges[:-1], edges[1:]) if a < b)))
