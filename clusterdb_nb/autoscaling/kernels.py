@@ -133,3 +133,261 @@ def aws_target_tracking(
                 serving -= capacity - desired
                 capacity = desired
                 actions[p] += 1
+
+
+@numba.njit(cache=True)
+def _take_newest(ring: np.ndarray, t: int, remove: float) -> float:
+    """Take up to ``remove`` instances pending in ``ring`` (row = arrival step % size), newest first; the rest."""
+    size = len(ring)
+    for ahead in range(size - 1, 0, -1):
+        row = (t + ahead) % size
+        take = min(remove, ring[row])
+        ring[row] -= take
+        remove -= take
+    return remove
+
+
+@numba.njit(cache=True)
+def _peak(history: np.ndarray, t: int, within: int, seed: float) -> float:
+    """The highest recommendation of the last ``within`` steps (the initial size too, while it is that recent)."""
+    size = len(history)
+    best = seed if t < within else -1.0
+    for j in range(min(within, t + 1)):
+        best = max(best, history[(t - j) % size])
+    return best
+
+
+@numba.njit(cache=True)
+def gce_autoscaler(
+    demand100: np.ndarray,
+    initial: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    target: np.ndarray,
+    init_steps: np.ndarray,
+    boot_steps: int,
+    mode: int,
+    stab_n: int,
+    ctrl_n: int,
+    ctrl_replicas: float,
+    ctrl_percent: float,
+    eps: float,
+    capacity_at: np.ndarray,
+    serving_at: np.ndarray,
+    actions: np.ndarray,
+) -> None:
+    """``engines.gcp.GceAutoscaler`` for each policy (row of the outputs). ``mode``: 0 ON, 1 ONLY_SCALE_OUT,
+    2 OFF; ``ctrl_n`` 0: no scale-in control, else at most ``ctrl_replicas`` (or, if negative,
+    ``ctrl_percent`` % of the peak) below the peak of the last ``ctrl_n`` steps."""
+    count, n = capacity_at.shape
+    ring = max(stab_n, ctrl_n)
+    for p in range(count):
+        k = init_steps[p]
+        booting = np.zeros(boot_steps + 1)
+        warming = np.zeros(k + 2)
+        history = np.full(ring, -1.0)
+        capacity = initial[p]
+        serving = capacity
+        seed = capacity
+        recent = 0.0
+        goal = target[p]
+        for t in range(n):
+            row = t % (boot_steps + 1)
+            serving += booting[row]
+            booting[row] = 0.0
+            row = t % (k + 2)
+            recent -= warming[row]
+            warming[row] = 0.0
+            capacity_at[p, t] = capacity
+            serving_at[p, t] = serving
+            if mode == 2:
+                continue
+            counted = max(capacity - recent, 0.0)
+            if counted > 0:
+                load = min(demand100[t] / serving, 100.0) * min(serving, counted) if serving > 0 else 0.0
+                recommended = min(max(np.ceil(load / goal - eps), lo[p]), hi[p])
+            else:
+                recommended = capacity
+            history[t % ring] = recommended
+            if recommended > capacity:
+                added = recommended - capacity
+                booting[(t + boot_steps) % (boot_steps + 1)] += added
+                if k > 0:
+                    warming[(t + k + 1) % (k + 2)] += added
+                    recent += added
+                capacity = recommended
+                actions[p] += 1
+            elif mode == 0 and recommended < capacity:
+                new = _peak(history, t, stab_n, seed)
+                if ctrl_n > 0:
+                    top = _peak(history, t, ctrl_n, seed)
+                    allowed = ctrl_replicas if ctrl_replicas >= 0 else (top * ctrl_percent) // 100
+                    new = max(new, top - allowed)
+                if new < capacity:
+                    remove = capacity - new
+                    serving -= _take_newest(booting, t, remove)
+                    recent -= remove - _take_newest(warming, t, remove)
+                    capacity = new
+                    actions[p] += 1
+
+
+@numba.njit(cache=True)
+def _rate_limit(
+    ups: np.ndarray,
+    downs: np.ndarray,
+    t: int,
+    capacity: float,
+    kinds: np.ndarray,
+    values: np.ndarray,
+    backs: np.ndarray,
+    select: int,
+    direction: int,
+) -> float:
+    """``calculateScaleUpLimitWithScalingRules`` (+1) / ``calculateScaleDownLimitWithBehaviors`` (-1)."""
+    if select == 2:  # Disabled
+        return capacity
+    size = len(ups)
+    widest = (select == 0) == (direction > 0)
+    best = 0.0
+    for i in range(len(kinds)):
+        start = capacity
+        for j in range(1, min(backs[i], t) + 1):
+            start = start - ups[(t - j) % size] + downs[(t - j) % size]
+        if kinds[i] == 0:
+            proposal = start + direction * values[i]
+        elif direction > 0:
+            proposal = np.ceil(start * values[i])
+        else:
+            proposal = np.trunc(start * values[i])
+        if i == 0 or (widest and proposal > best) or (not widest and proposal < best):
+            best = proposal
+    return best
+
+
+@numba.njit(cache=True)
+def horizontal_pod_autoscaler(
+    demand100: np.ndarray,
+    initial: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    target: np.ndarray,
+    rec_back: np.ndarray,
+    seed_seconds: np.ndarray,
+    ready_steps: int,
+    boot_steps: int,
+    tolerance: float,
+    behaved: bool,
+    up_back: int,
+    up_seed_seconds: float,
+    down_seed_seconds: float,
+    up_kinds: np.ndarray,
+    up_values: np.ndarray,
+    up_backs: np.ndarray,
+    up_select: int,
+    down_kinds: np.ndarray,
+    down_values: np.ndarray,
+    down_backs: np.ndarray,
+    down_select: int,
+    event_ring: int,
+    step: int,
+    capacity_at: np.ndarray,
+    serving_at: np.ndarray,
+    actions: np.ndarray,
+) -> None:
+    """``engines.kubernetes.HorizontalPodAutoscaler`` for each policy (row of the outputs).
+
+    Without ``behaved``: the downscale window is ``rec_back[p]`` syncs back and the initial
+    recommendation counts while now <= ``seed_seconds[p]``. With it: ``rec_back[p]`` / ``up_back``
+    are the scale-down / scale-up windows, the initial recommendation counts while now is below
+    ``down_seed_seconds`` / ``up_seed_seconds``, and the rate policies are the ``up_*`` / ``down_*``
+    arrays (kind 0 Pods, 1 Percent, whose value is the factor 1 +- v/100; select 0 Max, 1 Min, 2 Disabled).
+    """
+    count, n = capacity_at.shape
+    k = ready_steps
+    for p in range(count):
+        ring = max(rec_back[p], up_back) + 1
+        recs = np.full(ring, np.nan)
+        ups = np.zeros(event_ring)
+        downs = np.zeros(event_ring)
+        booting = np.zeros(boot_steps + 1)
+        warming = np.zeros(k + 2)
+        capacity = initial[p]
+        serving = capacity
+        seed = capacity
+        recent = 0.0
+        goal = target[p]
+        for t in range(n):
+            now = float(t * step)
+            row = t % (boot_steps + 1)
+            serving += booting[row]
+            booting[row] = 0.0
+            row = t % (k + 2)
+            recent -= warming[row]
+            warming[row] = 0.0
+            capacity_at[p, t] = capacity
+            serving_at[p, t] = serving
+            ready = min(serving, max(capacity - recent, 0.0))
+            valid = capacity > 0 and ready > 0 and serving > 0
+            proposed = capacity
+            desired = capacity
+            if valid:
+                cpu = min(demand100[t] / serving, 100.0)
+                ratio = np.floor(cpu) / goal
+                if capacity - ready > 0 and ratio > 1.0:
+                    new_ratio = np.floor(cpu * ready / capacity) / goal
+                    grown = np.ceil(new_ratio * capacity)
+                    if not (abs(1.0 - new_ratio) <= tolerance or new_ratio < 1.0 or grown < capacity):
+                        proposed = grown
+                elif not abs(1.0 - ratio) <= tolerance:
+                    proposed = np.ceil(ratio * ready)
+                if not behaved:
+                    highest = proposed
+                    for j in range(1, min(rec_back[p], t) + 1):
+                        r = recs[(t - j) % ring]
+                        if not np.isnan(r):
+                            highest = max(highest, r)
+                    if now <= seed_seconds[p]:
+                        highest = max(highest, seed)
+                    maximum = min(hi[p], np.trunc(max(2.0 * capacity, 4.0)))
+                    desired = lo[p] if highest < lo[p] else min(highest, maximum)
+                else:
+                    up = proposed
+                    down = proposed
+                    for j in range(1, min(ring - 1, t) + 1):
+                        r = recs[(t - j) % ring]
+                        if not np.isnan(r):
+                            if j <= up_back:
+                                up = min(up, r)
+                            if j <= rec_back[p]:
+                                down = max(down, r)
+                    if now < up_seed_seconds:
+                        up = min(up, seed)
+                    if now < down_seed_seconds:
+                        down = max(down, seed)
+                    desired = min(max(capacity, up), down)
+                    if desired > capacity:
+                        cap_up = max(_rate_limit(ups, downs, t, capacity, up_kinds, up_values, up_backs, up_select, 1), capacity)
+                        desired = min(min(desired, hi[p]), cap_up)
+                    elif desired < capacity:
+                        cap_down = min(
+                            _rate_limit(ups, downs, t, capacity, down_kinds, down_values, down_backs, down_select, -1),
+                            capacity,
+                        )
+                        desired = max(max(desired, lo[p]), cap_down)
+            recs[t % ring] = proposed if valid else np.nan
+            change = valid and desired != capacity
+            ups[t % event_ring] = desired - capacity if change and desired > capacity else 0.0
+            downs[t % event_ring] = capacity - desired if change and desired < capacity else 0.0
+            if change:
+                if desired > capacity:
+                    added = desired - capacity
+                    booting[(t + boot_steps) % (boot_steps + 1)] += added
+                    if k > 0:
+                        warming[(t + k + 1) % (k + 2)] += added
+                        recent += added
+                else:
+                    remove = capacity - desired
+                    serving -= _take_newest(booting, t, remove)
+                    recent -= remove - _take_newest(warming, t, remove)
+                capacity = desired
+                actions[p] += 1

@@ -30,18 +30,7 @@ from typing import Any
 import numpy as np
 
 from ...models import AutoScalingConfig
-from ..fleet import (
-    DEFAULT_BOOT_SECONDS,
-    EPS,
-    Launches,
-    Policies,
-    Run,
-    VectorFleet,
-    VectorLaunches,
-    counted_load,
-    startup_steps,
-    steps_within,
-)
+from ..fleet import DEFAULT_BOOT_SECONDS, EPS, Launches, Policies, Run, compact_dtype, counted_load, startup_steps, steps_within
 from ..options import GcpOptions
 
 STABILIZATION_SECONDS = 600
@@ -113,60 +102,33 @@ class GceAutoscaler:
 def simulate_many(
     policies: Policies, options: GcpOptions, demand: np.ndarray, step: int, boot_seconds: float = DEFAULT_BOOT_SECONDS
 ) -> Run:
-    """The reference engine's decisions for every policy at once (numpy across policies)."""
+    """The reference engine's decisions for every policy (compiled: ``kernels.gce_autoscaler``)."""
+    from ..kernels import gce_autoscaler
+
     n, count = len(demand), len(policies)
     period = options.initialization_period
     init = policies.cooldown if period is None else np.full(count, float(period))
-    fleet = VectorFleet(policies.initial, startup_steps(boot_seconds, step), n, float(policies.max_capacity.max()))
-    launches = VectorLaunches(init, step, count, n)
     control = options.scale_in_control
-    stab_n = steps_within(STABILIZATION_SECONDS, step)
-    ctrl_n = steps_within(control.time_window_seconds, step) if control else 0
-    ring = max(stab_n, ctrl_n)
-    history = np.full((ring, count), -1.0)  # recommendations, row t % ring; -1 = none yet
-    seed = policies.initial.copy()  # the initial size, a recommendation at step 0
-    target, lo, hi = policies.target, policies.min_capacity, policies.max_capacity
-    demand100 = 100.0 * np.asarray(demand, dtype=np.float64)
-
-    def peak(t: int, within: int, idx: np.ndarray) -> np.ndarray:
-        rows = np.array([(t - j) % ring for j in range(min(within, t + 1))])
-        best = history[np.ix_(rows, idx)].max(axis=0)
-        return np.maximum(best, seed[idx]) if t < within else best
-
-    for t in range(n):
-        fleet.begin(t)
-        launches.begin(t)
-        if options.mode == "OFF":
-            continue
-        serving, capacity = fleet.serving, fleet.capacity
-        counted = np.maximum(capacity - launches.recent, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            load = np.minimum(demand100[t] / serving, 100.0) * np.minimum(serving, counted)
-        load[serving <= 0] = 0.0
-        recommended = np.minimum(np.maximum(np.ceil(load / target - EPS), lo), hi)
-        recommended = np.where(counted > 0, recommended, capacity)
-        history[t % ring] = recommended
-        grow = recommended > capacity
-        if grow.any():
-            idx = np.flatnonzero(grow)
-            launches.grew(t, idx, recommended[idx] - capacity[idx])
-            fleet.grow(t, idx, recommended[idx])
-        if options.mode != "ON":
-            continue
-        idx = np.flatnonzero(~grow & (recommended < fleet.capacity))
-        if not idx.size:
-            continue
-        new = peak(t, stab_n, idx)
-        if control is not None:
-            top = peak(t, ctrl_n, idx)
-            if control.max_scaled_in_replicas is not None:
-                allowed = np.full(idx.size, float(control.max_scaled_in_replicas))
-            else:
-                allowed = (top * int(control.max_scaled_in_percent or 0)) // 100
-            new = np.maximum(new, top - allowed)
-        shrink = new < fleet.capacity[idx]
-        if shrink.any():
-            idx, new = idx[shrink], new[shrink]
-            launches.shrank(t, idx, fleet.capacity[idx] - new)
-            fleet.shrink(t, idx, new)
-    return fleet.run()
+    replicas = -1.0 if control is None or control.max_scaled_in_replicas is None else float(control.max_scaled_in_replicas)
+    dtype = compact_dtype(float(policies.max_capacity.max(initial=0)))
+    capacity_at, serving_at = np.empty((count, n), dtype=dtype), np.empty((count, n), dtype=dtype)
+    actions = np.zeros(count, dtype=np.int64)
+    gce_autoscaler(
+        100.0 * np.asarray(demand, dtype=np.float64),
+        policies.initial,
+        policies.min_capacity,
+        policies.max_capacity,
+        policies.target,
+        np.array([max(steps_within(int(s), step) - 1, 0) for s in init], dtype=np.int64),
+        startup_steps(boot_seconds, step),
+        ["ON", "ONLY_SCALE_OUT", "OFF"].index(options.mode),
+        steps_within(STABILIZATION_SECONDS, step),
+        steps_within(control.time_window_seconds, step) if control else 0,
+        replicas,
+        float(control.max_scaled_in_percent or 0) if control else 0.0,
+        EPS,
+        capacity_at,
+        serving_at,
+        actions,
+    )
+    return Run(capacity_at.T, serving_at.T, actions)  # policy-major in memory, (steps, policies) to read
