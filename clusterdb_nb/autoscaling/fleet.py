@@ -18,15 +18,15 @@ the *autoscaler* leaves a new instance out of its metric and its count
 (:class:`Launches`); an instance past that time but still booting reports 0 % CPU.
 
 :func:`run_reference` does this for one reference engine in plain Python (the
-specification); :class:`VectorFleet` does the same for many policies with numpy and
-records capacity and serving per step as small unsigned counts (a :class:`Run`).
+specification); each engine's ``simulate_many`` does the same for many policies in a
+compiled loop (``clusterdb_nb.autoscaling.kernels``) and records capacity and serving
+per step as small unsigned counts (a :class:`Run`).
 
     >>> capacity, serving, activities = run_reference(engine, demand, step=60, initial=2, boot_seconds=60)
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -53,14 +53,6 @@ def cpu_percent(demand: np.ndarray, serving: np.ndarray) -> np.ndarray:
     serving = np.asarray(serving, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(serving > 0, np.minimum(100.0, 100.0 * demand / serving), np.nan)
-
-
-def sized_for(serving: int, demand: float, target: float) -> int:
-    """Instances that bring the CPU of ``serving`` instances carrying ``demand`` to ``target`` %: ceil(C * M / T).
-
-    C * M is computed as min(100 * demand, 100 * C) (M is capped at 100 %), the same number without a division.
-    """
-    return math.ceil(min(100.0 * demand, 100.0 * serving) / target - EPS)
 
 
 def startup_steps(seconds: float, step: int) -> int:
@@ -200,7 +192,7 @@ class Policies:
 
 @dataclass
 class Run:
-    """What a vectorized engine did: capacity and serving instances per step (rows) and policy
+    """What a compiled engine did: capacity and serving instances per step (rows) and policy
     (columns), as compact integers, and the number of scaling actions per policy."""
 
     capacity: np.ndarray
@@ -211,122 +203,3 @@ class Run:
 def compact_dtype(ceiling: float) -> type[np.integer]:
     """The smallest unsigned integer type that holds counts up to ``ceiling``."""
     return next(d for d in (np.uint8, np.uint16, np.uint32, np.int64) if ceiling <= np.iinfo(d).max)
-
-
-class Pending:
-    """Instances of P policies that arrive somewhere at a later step (to serve, or to be counted):
-    a ring of amounts per arrival step, newest arrival last."""
-
-    def __init__(self, longest: int, count: int, n_steps: int) -> None:
-        self.ring = longest + 1
-        self.amount = np.zeros((self.ring, count))  # arriving at step s, in row s % ring
-        self.total = np.zeros(count)
-        self._due = np.zeros(n_steps + self.ring, dtype=bool)
-
-    def add(self, t: int, idx: np.ndarray, amount: np.ndarray, delay: np.ndarray | int) -> None:
-        """Policies ``idx`` (distinct) get ``amount`` arriving ``delay`` (>= 1, < ring) steps after ``t``."""
-        arrival = t + np.asarray(delay)
-        self.amount[arrival % self.ring, idx] += amount
-        self.total[idx] += amount
-        self._due[arrival] = True
-
-    def arrive(self, t: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """The policies whose instances arrive at step ``t`` and how many, or None."""
-        if not self._due[t]:
-            return None
-        row = self.amount[t % self.ring]
-        idx = row.nonzero()[0]
-        amount = row[idx]
-        row[idx] = 0.0
-        self.total[idx] -= amount
-        return idx, amount
-
-    def take_newest(self, t: int, idx: np.ndarray, remove: np.ndarray) -> np.ndarray:
-        """Take up to ``remove`` pending instances of policies ``idx``, newest first; what is left to remove."""
-        for ahead in range(self.ring - 1, 0, -1):
-            row = (t + ahead) % self.ring
-            take = np.minimum(remove, self.amount[row, idx])
-            self.amount[row, idx] -= take
-            self.total[idx] -= take
-            remove = remove - take
-        return remove
-
-
-class VectorFleet:
-    """P simulated fleets stepped together: the physics of :func:`run_reference`, vectorized.
-
-    Each step: :meth:`begin` (arrivals, then the step's capacity and serving are recorded),
-    then the engine's :meth:`grow` / :meth:`shrink` calls for the policies that change.
-    """
-
-    def __init__(self, initial: np.ndarray, delay: int, n_steps: int, ceiling: float) -> None:
-        count = len(initial)
-        self.capacity = np.array(initial, dtype=np.float64)
-        self.serving = self.capacity.copy()
-        self.delay = delay
-        self._starting = Pending(delay, count, n_steps)
-        dtype = compact_dtype(ceiling)
-        self._capacity_at = np.empty((n_steps, count), dtype=dtype)
-        self._serving_at = np.empty((n_steps, count), dtype=dtype)
-        self._actions = np.zeros(count, dtype=np.int64)
-
-    def begin(self, t: int) -> np.ndarray | None:
-        """Start step ``t``: instances whose boot ends now serve; record the step. The policies that got some."""
-        arrived = self._starting.arrive(t)
-        if arrived is not None:
-            self.serving[arrived[0]] += arrived[1]
-        self._capacity_at[t] = self.capacity
-        self._serving_at[t] = self.serving
-        return None if arrived is None else arrived[0]
-
-    def grow(self, t: int, idx: np.ndarray, new: np.ndarray) -> None:
-        """Policies ``idx`` (distinct) launch instances at step ``t`` to reach ``new`` (> capacity)."""
-        self._starting.add(t, idx, new - self.capacity[idx], self.delay)
-        self.capacity[idx] = new
-        self._actions[idx] += 1
-
-    def shrink(self, t: int, idx: np.ndarray, new: np.ndarray) -> None:
-        """Policies ``idx`` (distinct) remove instances at step ``t`` down to ``new`` (< capacity):
-        still-booting ones first, newest first, then serving ones."""
-        remove = self.capacity[idx] - new
-        if (self.serving[idx] < self.capacity[idx]).any():
-            remove = self._starting.take_newest(t, idx, remove)
-        self.serving[idx] -= remove
-        self.capacity[idx] = new
-        self._actions[idx] += 1
-
-    def resize(self, t: int, idx: np.ndarray, new: np.ndarray) -> None:
-        """Policies ``idx`` (distinct) decided at step ``t`` to hold ``new`` instances (each differs from its capacity)."""
-        up = new > self.capacity[idx]
-        if up.any():
-            self.grow(t, idx[up], new[up])
-        if not up.all():
-            self.shrink(t, idx[~up], new[~up])
-
-    def run(self) -> Run:
-        return Run(self._capacity_at, self._serving_at, self._actions)
-
-
-class VectorLaunches:
-    """:class:`Launches` for P policies: the instances launched less than ``seconds`` ago (per policy)."""
-
-    def __init__(self, seconds: np.ndarray, step: int, count: int, n_steps: int) -> None:
-        # a launch at step l is recent at the decisions of steps l+1 .. l+k, k = ceil(seconds / step) - 1
-        self.steps = np.array([max(steps_within(int(s), step) - 1, 0) for s in seconds], dtype=np.int64)
-        self._pending = Pending(int(self.steps.max(initial=0)) + 1, count, n_steps + 1)
-
-    @property
-    def recent(self) -> np.ndarray:
-        return self._pending.total
-
-    def begin(self, t: int) -> None:
-        """Forget the launches that stop being recent at step ``t``."""
-        self._pending.arrive(t)
-
-    def grew(self, t: int, idx: np.ndarray, added: np.ndarray) -> None:
-        keep = self.steps[idx] > 0
-        if keep.any():
-            self._pending.add(t, idx[keep], added[keep], self.steps[idx[keep]] + 1)
-
-    def shrank(self, t: int, idx: np.ndarray, removed: np.ndarray) -> None:
-        self._pending.take_newest(t, idx, removed)

@@ -391,3 +391,139 @@ def horizontal_pod_autoscaler(
                     recent -= remove - _take_newest(warming, t, remove)
                 capacity = desired
                 actions[p] += 1
+
+
+@numba.njit(cache=True)
+def _compare(op: int, value: float, threshold: float) -> bool:
+    """0 GreaterThan, 1 GreaterThanOrEqual, 2 LessThan, 3 LessThanOrEqual (NaN never compares)."""
+    if op == 0:
+        return value > threshold
+    if op == 1:
+        return value >= threshold
+    if op == 2:
+        return value < threshold
+    return value <= threshold
+
+
+@numba.njit(cache=True)
+def _aggregate(values: np.ndarray, seen: np.ndarray, t: int, steps: int, how: int, last: float, last_at: float) -> float:
+    """0 Average, 1 Minimum, 2 Maximum, 3 Last of the datapoints of the last ``steps`` steps (NaN: none)."""
+    size = len(values)
+    if how == 3:
+        return last if last_at > t - steps else np.nan
+    total, found = 0.0, 0
+    best = np.inf if how == 1 else -np.inf
+    for j in range(min(steps, t + 1) - 1, -1, -1):  # oldest first, as the reference adds
+        row = (t - j) % size
+        if seen[row]:
+            found += 1
+            total += values[row]
+            best = min(best, values[row]) if how == 1 else max(best, values[row])
+    if found == 0:
+        return np.nan
+    return total / found if how == 0 else best
+
+
+@numba.njit(cache=True)
+def _apply(kind: int, increase: bool, value: float, capacity: float, lo: float, hi: float) -> float:
+    """``AzureRule.apply`` within the profile's bounds: 0 ChangeCount, 1 PercentChangeCount, 2 ExactCount."""
+    if kind == 2:
+        wanted = value
+    else:
+        change = value if kind == 0 else -((-capacity * value) // 100)
+        wanted = capacity + change if increase else capacity - change
+    return min(max(wanted, lo), hi)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def azure_autoscale(
+    demand100: np.ndarray,
+    initial: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    default: np.ndarray,
+    increase: np.ndarray,
+    ops: np.ndarray,
+    window_steps: np.ndarray,
+    full_after: np.ndarray,
+    how: np.ndarray,
+    kinds: np.ndarray,
+    values: np.ndarray,
+    threshold: np.ndarray,
+    cooldown: np.ndarray,
+    boot_steps: int,
+    step: int,
+    capacity_at: np.ndarray,
+    serving_at: np.ndarray,
+    actions: np.ndarray,
+) -> None:
+    """``engines.azure.AzureAutoscale`` for each policy (row of the outputs). Rules are indexed along
+    the first axis of ``threshold`` / ``cooldown`` (rule, policy); a scale-in rule's window is full once
+    now >= ``full_after`` seconds."""
+    count, n = capacity_at.shape
+    rules = len(ops)
+    ring = int(window_steps.max())
+    aggregated = np.empty(rules)
+    for p in range(count):
+        booting = np.zeros(boot_steps + 1)
+        cpu_ring = np.zeros(ring)
+        seen = np.zeros(ring, dtype=np.bool_)
+        last, last_at = np.nan, -np.inf
+        last_action = -np.inf
+        capacity = initial[p]
+        serving = capacity
+        for t in range(n):
+            now = float(t * step)
+            row = t % (boot_steps + 1)
+            serving += booting[row]
+            booting[row] = 0.0
+            capacity_at[p, t] = capacity
+            serving_at[p, t] = serving
+            row = t % ring
+            if serving > 0:
+                cpu = min(demand100[t] / serving, 100.0)
+                cpu_ring[row], seen[row] = cpu, True
+                last, last_at = cpu, float(t)
+            else:
+                cpu_ring[row], seen[row] = 0.0, False
+            unreadable = False
+            for i in range(rules):
+                aggregated[i] = _aggregate(cpu_ring, seen, t, window_steps[i], how[i], last, last_at)
+                unreadable |= np.isnan(aggregated[i])
+            new = default[p] if unreadable and default[p] > capacity else capacity
+            fired = False
+            if not unreadable:
+                for i in range(rules):
+                    if increase[i] and _compare(ops[i], aggregated[i], threshold[i, p]):
+                        fired = True
+                        candidate = _apply(kinds[i], True, values[i], capacity, lo[p], hi[p])
+                        if now >= last_action + cooldown[i, p] and candidate > new:
+                            new = candidate
+            if not unreadable and not fired:
+                agree, some = True, False
+                planned, in_cooldown = -1.0, 0.0
+                for i in range(rules):
+                    if not increase[i]:
+                        some = True
+                        agree &= _compare(ops[i], aggregated[i], threshold[i, p]) and now >= full_after[i]
+                        candidate = _apply(kinds[i], False, values[i], capacity, lo[p], hi[p])
+                        if candidate > planned:
+                            planned, in_cooldown = candidate, cooldown[i, p]
+                if some and agree and planned < capacity and now >= last_action + in_cooldown:
+                    for k in range(int(capacity - planned)):  # the flapping guard
+                        candidate = planned + k
+                        flaps = False
+                        for i in range(rules):
+                            if increase[i]:
+                                flaps |= _compare(ops[i], aggregated[i] * capacity / candidate, threshold[i, p])
+                        if candidate < capacity and not flaps:
+                            new = candidate
+                            break
+            if new != capacity:
+                last_action = now
+                if new > capacity:
+                    booting[(t + boot_steps) % (boot_steps + 1)] += new - capacity
+                else:
+                    serving -= _take_newest(booting, t, capacity - new)
+                capacity = new
+                actions[p] += 1

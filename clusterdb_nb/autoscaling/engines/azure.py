@@ -33,23 +33,17 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ...models import AutoScalingConfig
-from ..fleet import DEFAULT_BOOT_SECONDS, Policies, Run, VectorFleet, fleet_cpu, startup_steps, steps_within
+from ..fleet import DEFAULT_BOOT_SECONDS, Policies, Run, compact_dtype, fleet_cpu, startup_steps, steps_within
 from ..options import AzureOptions, AzureRule
 
 TIME_GRAIN = 60  # seconds of one datapoint of "Percentage CPU" (PT1M)
 
-_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
-    "GreaterThan": np.greater,
-    "GreaterThanOrEqual": np.greater_equal,
-    "LessThan": np.less,
-    "LessThanOrEqual": np.less_equal,
-}
+OPERATORS = ("GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual")  # in the kernel's order
 
 
 def _projected(value: float, capacity: int, candidate: int) -> float:
@@ -153,108 +147,36 @@ class AzureAutoscale:
 def simulate_many(
     policies: Policies, options: AzureOptions, demand: np.ndarray, step: int, boot_seconds: float = DEFAULT_BOOT_SECONDS
 ) -> Run:
-    """The reference engine's decisions for every policy at once (numpy across policies)."""
+    """The reference engine's decisions for every policy (compiled: ``kernels.azure_autoscale``)."""
+    from ..kernels import azure_autoscale
+
     n, count = len(demand), len(policies)
-    fleet = VectorFleet(policies.initial, startup_steps(boot_seconds, step), n, float(policies.max_capacity.max()))
     profiles = [options.profile(float(t), int(c)) for t, c in zip(policies.target, policies.cooldown)]
     rules = profiles[0]  # the same rules for every policy; thresholds and cooldowns may differ
-    threshold = np.array([[r.threshold for r in prof] for prof in profiles]).T  # (rule, policy)
-    cooldown = np.array([[float(r.cooldown or 60) for r in prof] for prof in profiles]).T
-    outs = [i for i, r in enumerate(rules) if r.direction == "Increase"]
-    ins = [i for i, r in enumerate(rules) if r.direction == "Decrease"]
-    kinds = sorted({(steps_within(r.time_window, step), r.time_aggregation) for r in rules})
-    kind_of = [kinds.index((steps_within(r.time_window, step), r.time_aggregation)) for r in rules]
-    ring = max(w for w, _ in kinds)
-    window = _Window(ring, count)
     lo, hi = policies.min_capacity, policies.max_capacity
     default = lo if options.default_capacity is None else np.clip(float(options.default_capacity), lo, hi)
-    last_action = np.full(count, -np.inf)
-    demand100 = 100.0 * np.asarray(demand, dtype=np.float64)
-
-    def apply(i: int, capacity: np.ndarray) -> np.ndarray:
-        r = rules[i]
-        if r.type == "ExactCount":
-            wanted = np.full(count, float(r.value))
-        else:
-            change = float(r.value) if r.type == "ChangeCount" else -((-capacity * r.value) // 100)
-            wanted = capacity + change if r.direction == "Increase" else capacity - change
-        return np.minimum(np.maximum(wanted, lo), hi)
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for t in range(n):
-            fleet.begin(t)
-            serving, capacity = fleet.serving, fleet.capacity.copy()
-            now = float(t * step)
-            window.add(t, np.minimum(demand100[t] / serving, 100.0), serving > 0)
-            aggregated = [window.aggregate(t, w, how) for w, how in kinds]
-            values = [aggregated[k] for k in kind_of]
-            unreadable = np.zeros(count, dtype=bool)
-            for v in aggregated:
-                unreadable |= np.isnan(v)
-            new = np.where(unreadable & (default > capacity), default, capacity)
-            fired = np.zeros(count, dtype=bool)
-            for i in outs:
-                f = ~unreadable & _COMPARE[rules[i].operator](values[i], threshold[i])
-                fired |= f
-                candidate = apply(i, capacity)
-                new = np.where(f & (now >= last_action + cooldown[i]) & (candidate > new), candidate, new)
-            if ins:
-                agree = ~unreadable & ~fired
-                for i in ins:
-                    agree &= _COMPARE[rules[i].operator](values[i], threshold[i]) & (now >= rules[i].time_window - TIME_GRAIN)
-                if agree.any():
-                    planned = np.full(count, -1.0)
-                    in_cooldown = np.zeros(count)
-                    for i in ins:
-                        candidate = apply(i, capacity)
-                        better = candidate > planned
-                        planned = np.where(better, candidate, planned)
-                        in_cooldown = np.where(better, cooldown[i], in_cooldown)
-                    trying = agree & (planned < capacity) & (now >= last_action + in_cooldown)
-                    chosen = np.full(count, np.nan)
-                    for k in range(int((capacity - planned)[trying].max(initial=0))):  # the flapping guard
-                        candidate = planned + k
-                        flaps = np.zeros(count, dtype=bool)
-                        for i in outs:
-                            flaps |= _COMPARE[rules[i].operator](values[i] * capacity / candidate, threshold[i])
-                        chosen = np.where(trying & np.isnan(chosen) & (candidate < capacity) & ~flaps, candidate, chosen)
-                    take = ~np.isnan(chosen)
-                    new = np.where(take, chosen, new)
-            change = np.flatnonzero(new != capacity)
-            if change.size:
-                last_action[change] = now
-                fleet.resize(t, change, new[change])
-    return fleet.run()
-
-
-class _Window:
-    """The last ``ring`` CPU datapoints of every policy, aggregated the way the reference does."""
-
-    def __init__(self, ring: int, count: int) -> None:
-        self.ring = ring
-        self.values = np.zeros((ring, count))  # CPU, 0 where no data
-        self.seen = np.zeros((ring, count))  # 1 where there was data
-        self.last = np.full(count, np.nan)  # the latest CPU with data, and when
-        self.last_at = np.full(count, -np.inf)
-
-    def add(self, t: int, cpu: np.ndarray, seen: np.ndarray) -> None:
-        row = t % self.ring
-        self.values[row] = np.where(seen, cpu, 0.0)
-        self.seen[row] = seen
-        self.last = np.where(seen, cpu, self.last)
-        self.last_at = np.where(seen, t, self.last_at)
-
-    def aggregate(self, t: int, n: int, how: str) -> np.ndarray:
-        """``how`` over the datapoints of the last ``n`` steps; NaN where there are none."""
-        rows = [(t - j) % self.ring for j in range(min(n, t + 1) - 1, -1, -1)]  # oldest first, as the reference adds
-        count = self.seen[rows].sum(axis=0)
-        if how == "Last":
-            return np.where(self.last_at > t - n, self.last, np.nan)
-        if how == "Average":
-            total = self.values[rows[0]].copy()
-            for row in rows[1:]:
-                total += self.values[row]
-            return np.where(count > 0, total / count, np.nan)
-        picked = np.where(self.seen[rows] > 0, self.values[rows], np.inf if how == "Minimum" else -np.inf)
-        best = picked.min(axis=0) if how == "Minimum" else picked.max(axis=0)
-        return np.where(count > 0, best, np.nan)
+    dtype = compact_dtype(float(hi.max(initial=0)))
+    capacity_at, serving_at = np.empty((count, n), dtype=dtype), np.empty((count, n), dtype=dtype)
+    actions = np.zeros(count, dtype=np.int64)
+    azure_autoscale(
+        100.0 * np.asarray(demand, dtype=np.float64),
+        policies.initial,
+        lo,
+        hi,
+        np.asarray(default, dtype=np.float64),
+        np.array([r.direction == "Increase" for r in rules]),
+        np.array([OPERATORS.index(r.operator) for r in rules], dtype=np.int64),
+        np.array([steps_within(r.time_window, step) for r in rules], dtype=np.int64),
+        np.array([float(r.time_window - TIME_GRAIN) for r in rules]),
+        np.array([["Average", "Minimum", "Maximum", "Last"].index(r.time_aggregation) for r in rules], dtype=np.int64),
+        np.array([["ChangeCount", "PercentChangeCount", "ExactCount"].index(r.type) for r in rules], dtype=np.int64),
+        np.array([float(r.value) for r in rules]),
+        np.array([[r.threshold for r in prof] for prof in profiles]).T.copy(),
+        np.array([[float(r.cooldown or 60) for r in prof] for prof in profiles]).T.copy(),
+        startup_steps(boot_seconds, step),
+        step,
+        capacity_at,
+        serving_at,
+        actions,
+    )
+    return Run(capacity_at.T, serving_at.T, actions)  # policy-major in memory, (steps, policies) to read
