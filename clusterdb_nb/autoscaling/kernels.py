@@ -408,17 +408,20 @@ def _compare(op: int, value: float, threshold: float) -> bool:
 @numba.njit(cache=True)
 def _aggregate(values: np.ndarray, seen: np.ndarray, t: int, steps: int, how: int, last: float, last_at: float) -> float:
     """0 Average, 1 Minimum, 2 Maximum, 3 Last of the datapoints of the last ``steps`` steps (NaN: none)."""
-    size = len(values)
     if how == 3:
         return last if last_at > t - steps else np.nan
+    size, span = len(values), min(steps, t + 1)
     total, found = 0.0, 0
     best = np.inf if how == 1 else -np.inf
-    for j in range(min(steps, t + 1) - 1, -1, -1):  # oldest first, as the reference adds
-        row = (t - j) % size
+    row = (t - span + 1) % size
+    for _ in range(span):  # oldest first, as the reference adds
         if seen[row]:
             found += 1
             total += values[row]
             best = min(best, values[row]) if how == 1 else max(best, values[row])
+        row += 1
+        if row == size:
+            row = 0
     if found == 0:
         return np.nan
     return total / found if how == 0 else best
@@ -444,9 +447,10 @@ def azure_autoscale(
     default: np.ndarray,
     increase: np.ndarray,
     ops: np.ndarray,
-    window_steps: np.ndarray,
+    kind_of: np.ndarray,
+    kind_steps: np.ndarray,
+    kind_how: np.ndarray,
     full_after: np.ndarray,
-    how: np.ndarray,
     kinds: np.ndarray,
     values: np.ndarray,
     threshold: np.ndarray,
@@ -458,11 +462,13 @@ def azure_autoscale(
     actions: np.ndarray,
 ) -> None:
     """``engines.azure.AzureAutoscale`` for each policy (row of the outputs). Rules are indexed along
-    the first axis of ``threshold`` / ``cooldown`` (rule, policy); a scale-in rule's window is full once
-    now >= ``full_after`` seconds."""
+    the first axis of ``threshold`` / ``cooldown`` (rule, policy); rule i reads the aggregate
+    ``kind_of[i]`` (a window length in steps and an aggregation, computed once for the rules that
+    share it); a scale-in rule's window is full once now >= ``full_after`` seconds."""
     count, n = capacity_at.shape
     rules = len(ops)
-    ring = int(window_steps.max())
+    ring = int(kind_steps.max())
+    by_kind = np.empty(len(kind_steps))
     aggregated = np.empty(rules)
     for p in range(count):
         booting = np.zeros(boot_steps + 1)
@@ -487,9 +493,11 @@ def azure_autoscale(
             else:
                 cpu_ring[row], seen[row] = 0.0, False
             unreadable = False
+            for k in range(len(kind_steps)):
+                by_kind[k] = _aggregate(cpu_ring, seen, t, kind_steps[k], kind_how[k], last, last_at)
+                unreadable |= np.isnan(by_kind[k])
             for i in range(rules):
-                aggregated[i] = _aggregate(cpu_ring, seen, t, window_steps[i], how[i], last, last_at)
-                unreadable |= np.isnan(aggregated[i])
+                aggregated[i] = by_kind[kind_of[i]]
             new = default[p] if unreadable and default[p] > capacity else capacity
             fired = False
             if not unreadable:

@@ -43,6 +43,7 @@ from ..options import AzureOptions, AzureRule
 
 TIME_GRAIN = 60  # seconds of one datapoint of "Percentage CPU" (PT1M)
 
+AGGREGATIONS = ("Average", "Minimum", "Maximum", "Last")  # in the kernel's order
 OPERATORS = ("GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual")  # in the kernel's order
 
 
@@ -155,6 +156,8 @@ def simulate_many(
     rules = profiles[0]  # the same rules for every policy; thresholds and cooldowns may differ
     lo, hi = policies.min_capacity, policies.max_capacity
     default = lo if options.default_capacity is None else np.clip(float(options.default_capacity), lo, hi)
+    kinds = sorted({(steps_within(r.time_window, step), AGGREGATIONS.index(r.time_aggregation)) for r in rules})
+    kind_of = [kinds.index((steps_within(r.time_window, step), AGGREGATIONS.index(r.time_aggregation))) for r in rules]
     dtype = compact_dtype(float(hi.max(initial=0)))
     capacity_at, serving_at = np.empty((count, n), dtype=dtype), np.empty((count, n), dtype=dtype)
     actions = np.zeros(count, dtype=np.int64)
@@ -166,9 +169,10 @@ def simulate_many(
         np.asarray(default, dtype=np.float64),
         np.array([r.direction == "Increase" for r in rules]),
         np.array([OPERATORS.index(r.operator) for r in rules], dtype=np.int64),
-        np.array([steps_within(r.time_window, step) for r in rules], dtype=np.int64),
+        np.array(kind_of, dtype=np.int64),
+        np.array([w for w, _ in kinds], dtype=np.int64),
+        np.array([how for _, how in kinds], dtype=np.int64),
         np.array([float(r.time_window - TIME_GRAIN) for r in rules]),
-        np.array([["Average", "Minimum", "Maximum", "Last"].index(r.time_aggregation) for r in rules], dtype=np.int64),
         np.array([["ChangeCount", "PercentChangeCount", "ExactCount"].index(r.type) for r in rules], dtype=np.int64),
         np.array([float(r.value) for r in rules]),
         np.array([[r.threshold for r in prof] for prof in profiles]).T.copy(),
