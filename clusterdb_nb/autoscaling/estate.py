@@ -45,6 +45,7 @@ ESTATE: frames.Schema = {
     "binding": "str",
     "current_instance_hours": "float64",
     "current_cost_usd": "float64",
+    "current_meets_slo": "bool",
     "savings_usd": "float64",
     "savings_percent": "float64",
     "reason": "str",
@@ -68,18 +69,21 @@ def tune_fleet(fleet: str, entry: Any, common: dict[str, Any]) -> tuple[Any, ...
         figures = [row[c] for c in FIGURES]
         policy = [row["target_cpu_utilization"], row["cooldown_seconds"], row["min_capacity"], row["max_capacity"]]
         now_hours = now_cost = savings = percent = math.nan
+        now_ok = False
         if current is not None:
             keep = {k: v for k, v in args.items() if k not in ("targets", "cooldowns", "min_capacity", "max_capacity", "slo")}
             today = simulate(trace, as_policy(current), **keep).summary
             now_hours, now_cost = today.instance_hours, today.cost_usd
+            now_ok = all(getattr(today, column) <= limit + 1e-9 for column, limit in result.limits.items())
             savings = now_cost - row["cost_usd"]
             base, new = (now_cost, row["cost_usd"]) if not math.isnan(now_cost) else (now_hours, row["instance_hours"])
             percent = 100.0 * (base - new) / base if base else math.nan
         binding, reason, notes = ", ".join(result.binding), result.reason, "; ".join(result.notes)
-        return (fleet, provider, *policy, *figures, bool(row["meets_slo"]), binding, now_hours, now_cost, savings, percent,
-                reason, notes, "")  # fmt: skip
+        return (fleet, provider, *policy, *figures, bool(row["meets_slo"]), binding, now_hours, now_cost, now_ok, savings,
+                percent, reason, notes, "")  # fmt: skip
     except ComputeError as exc:
-        return (fleet, provider, math.nan, 0, 0, 0, *[math.nan] * 5, 0, False, "", *[math.nan] * 4, "", "", str(exc))
+        return (fleet, provider, math.nan, 0, 0, 0, *[math.nan] * 5, 0, False, "", math.nan, math.nan, False, math.nan,
+                math.nan, "", "", str(exc))  # fmt: skip
 
 
 def tune_fleets(
@@ -98,7 +102,8 @@ def tune_many(
 ) -> pd.DataFrame:
     """Tune every fleet of ``traces`` ({fleet: trace or dict(trace=..., **its own arguments)}) on its own
     history; one row per fleet: the recommended policy, its cost and SLO figures, and the savings
-    against ``current`` (the fleet's policy today: one for all, or {fleet: policy}).
+    against ``current`` (the fleet's policy today: one for all, or {fleet: policy}); negative savings
+    mean today's policy is cheaper, and ``current_meets_slo`` says whether it meets the SLO.
 
     ``common`` are :func:`~clusterdb_nb.autoscaling.tune`'s arguments for every fleet. ``executor``: any
     ``concurrent.futures.Executor`` (None: one after the other, here). A fleet that cannot be tuned

@@ -33,6 +33,7 @@ def test_one_row_per_fleet_with_the_recommendation_and_the_savings():
     assert web["current_cost_usd"] == pytest.approx(today.cost_usd)
     assert web["savings_usd"] == pytest.approx(today.cost_usd - web["cost_usd"]) and web["savings_usd"] > 0
     assert web["savings_percent"] == pytest.approx(100 * web["savings_usd"] / today.cost_usd)
+    assert web["current_meets_slo"] == (today.minutes_saturated <= alone.limits["minutes_saturated"]) and web["meets_slo"]
     assert np.isnan(table.iloc[2]["current_cost_usd"])  # "api" gave current=None: nothing to compare with
 
 
