@@ -79,6 +79,8 @@ def aws_target_tracking(
     high_steps: int,
     low_steps: int,
     disable_scale_in: bool,
+    forecast: np.ndarray,
+    lead: int,
     eps: float,
     capacity_at: np.ndarray,
     serving_at: np.ndarray,
@@ -111,17 +113,26 @@ def aws_target_tracking(
             warming[row] = 0.0
             capacity_at[p, t] = capacity
             serving_at[p, t] = serving
+            floor = 0.0
+            if t + lead < n and not np.isnan(forecast[t + lead]):
+                floor = np.ceil(100.0 * forecast[t + lead] / goal - eps)
+            least = max(lo[p], min(floor, hi[p]))
             counted = max(capacity - recent, 0.0)
+            desired = least
+            grow = capacity < least
             if counted <= 0:
                 high = low = 0
-                continue
-            cpu = min(100.0, demand100[t] / serving) if serving > 0 else 0.0
-            load = cpu * min(serving, counted) if serving > 0 else 0.0
-            metric = load / counted if serving < counted else cpu
-            high = high + 1 if metric > goal else 0
-            low = low + 1 if metric < low_goal else 0
-            desired = min(max(np.ceil(load / goal - eps), lo[p]), hi[p])
-            if high >= high_steps and desired > capacity:
+            else:
+                cpu = min(100.0, demand100[t] / serving) if serving > 0 else 0.0
+                load = cpu * min(serving, counted) if serving > 0 else 0.0
+                metric = load / counted if serving < counted else cpu
+                high = high + 1 if metric > goal else 0
+                low = low + 1 if metric < low_goal else 0
+                desired = min(max(np.ceil(load / goal - eps), least), hi[p])
+                grow = (high >= high_steps and desired > capacity) or capacity < least
+                if not (high >= high_steps and desired > capacity) and capacity < least:
+                    desired = least
+            if grow:
                 added = desired - capacity
                 booting[(t + boot_steps) % boot_ring] += added
                 if k > 0:
@@ -171,6 +182,8 @@ def gce_autoscaler(
     ctrl_n: int,
     ctrl_replicas: float,
     ctrl_percent: float,
+    forecast: np.ndarray,
+    lead: np.ndarray,
     eps: float,
     capacity_at: np.ndarray,
     serving_at: np.ndarray,
@@ -208,6 +221,10 @@ def gce_autoscaler(
                 recommended = min(max(np.ceil(load / goal - eps), lo[p]), hi[p])
             else:
                 recommended = capacity
+            if t + lead[p] < n and not np.isnan(forecast[t + lead[p]]):
+                floor = np.ceil(100.0 * forecast[t + lead[p]] / goal - eps)
+                if floor > 0:
+                    recommended = max(recommended, min(max(floor, lo[p]), hi[p]))
             history[t % ring] = recommended
             if recommended > capacity:
                 added = recommended - capacity

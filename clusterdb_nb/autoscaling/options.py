@@ -43,14 +43,19 @@ class AwsOptions(Model):
     ``instance_warmup`` (from launch; the autoscaler leaves a warming instance out of its metric
     and count) defaults to the policy's ``cooldown_seconds``. ``metric_period`` is one CloudWatch
     datapoint: 60 s (detailed monitoring) or 300 s (basic); None takes the trace's own sampling
-    period (at least the step), as ``simulate`` reports.
+    period (at least the step), as ``simulate`` reports. ``predictive``: predictive scaling beside
+    target tracking, from ``clusterdb_nb.autoscaling.forecast`` (an approximation of AWS's model):
+    ``"forecast_only"`` reports the forecast, ``"forecast_and_scale"`` also raises the group's
+    minimum to the forecast capacity ``scheduling_buffer`` seconds ahead.
     """
 
     instance_warmup: int | None = Field(None, ge=0)
     disable_scale_in: bool = False
     metric_period: int | None = Field(None, ge=1)
+    predictive: Literal["forecast_only", "forecast_and_scale"] | None = None
+    scheduling_buffer: int = Field(300, ge=0, le=3600)
 
-    _durations = field_validator("instance_warmup", "metric_period", mode="before")(_seconds)
+    _durations = field_validator("instance_warmup", "metric_period", "scheduling_buffer", mode="before")(_seconds)
 
 
 class GcpScaleInControl(Model):
@@ -82,11 +87,15 @@ class GcpScaleInControl(Model):
 
 class GcpOptions(Model):
     """Managed instance group autoscaler. ``initialization_period`` (``coolDownPeriodSec``; from VM
-    creation, the autoscaler ignores the VM's metric) defaults to the policy's ``cooldown_seconds``."""
+    creation, the autoscaler ignores the VM's metric) defaults to the policy's ``cooldown_seconds``.
+    ``predictive``: predictive autoscaling (``OPTIMIZE_AVAILABILITY``): the recommendation is at least
+    the forecast capacity one initialization period ahead (``clusterdb_nb.autoscaling.forecast``, an
+    approximation of GCE's model)."""
 
     initialization_period: int | None = Field(None, ge=0)
     mode: Literal["ON", "ONLY_SCALE_OUT", "OFF"] = "ON"
     scale_in_control: GcpScaleInControl | None = None
+    predictive: bool = False
 
     _durations = field_validator("initialization_period", mode="before")(_seconds)
 

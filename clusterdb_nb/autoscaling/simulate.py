@@ -27,7 +27,7 @@ import pandas as pd
 from .. import catalog, frames
 from ..errors import ValidationError
 from ..models import AutoScalingConfig
-from .engines import ENGINES, for_trace
+from .engines import ENGINES, for_trace, forecast_for
 from .fleet import Policies, run_reference
 from .options import Options, boot_seconds_of, options_for, provider_name
 from .summary import Summary, summarize, utilization
@@ -91,6 +91,7 @@ class SimulationResult:
     observed: str
     boot_seconds: int = 60
     step_note: str = ""
+    forecast: pd.Series | None = None  # predictive scaling's demand forecast (instance-units), if asked for
 
     def figure(self, title: str | None = None) -> go.Figure:
         """Demand, capacity and utilization against the target (Plotly; a long trace is drawn per period)."""
@@ -193,7 +194,8 @@ def simulate(
     data = trace if isinstance(trace, Trace) else load_trace(trace, step, observed_capacity)
     options = for_trace(options, data.step, data.sample_seconds)
     initial = int(Policies.of([config], initial_capacity).initial[0])
-    engine = ENGINES[name].reference(config, options, data.step)
+    predicted = forecast_for(options, data.demand, data.step)
+    engine = ENGINES[name].reference(config, options, data.step, **predicted)
     capacity, serving, changes = run_reference(engine, data.demand, data.step, initial, boot)
     figures = summarize(
         capacity[:, None],
@@ -239,4 +241,5 @@ def simulate(
         observed=data.observed,
         boot_seconds=boot,
         step_note=data.step_note,
+        forecast=pd.Series(predicted["forecast"], index=data.time, name="forecast") if predicted else None,
     )

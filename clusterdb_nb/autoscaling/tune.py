@@ -32,7 +32,7 @@ import pandas as pd
 from .. import frames
 from ..errors import ValidationError
 from ..models import AutoScalingConfig
-from .engines import ENGINES, for_trace
+from .engines import ENGINES, for_trace, forecast_for
 from .fleet import Policies
 from .options import Options, boot_seconds_of, options_for, provider_name
 from .simulate import hourly_price
@@ -225,6 +225,7 @@ def tune(
     policies = Policies.of(configs, initial_capacity)
     limits = objective.limits(len(data) * data.step / 60.0)
 
+    predicted = forecast_for(options, data.demand, data.step)
     parts = []
     batches = range(0, len(configs), BATCH)
     show = len(configs) > BATCH if progress is None else progress
@@ -233,7 +234,7 @@ def tune(
         batch = Policies(
             *(getattr(policies, f)[chosen] for f in ("min_capacity", "max_capacity", "target", "cooldown", "initial"))
         )
-        run = ENGINES[name].simulate_many(batch, options, data.demand, data.step, boot)
+        run = ENGINES[name].simulate_many(batch, options, data.demand, data.step, boot, **predicted)
         parts.append(summarize(run.capacity, run.serving, run.actions, data.demand, batch.target, data.step, price))
     figures = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     cost = "cost_usd" if price is not None else "instance_hours"

@@ -25,7 +25,7 @@ from clusterdb_nb.autoscaling import (
     HpaScalingRules,
     KubernetesOptions,
 )
-from clusterdb_nb.autoscaling.engines import ENGINES
+from clusterdb_nb.autoscaling.engines import ENGINES, forecast_for
 from clusterdb_nb.autoscaling.fleet import Policies, run_reference
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -33,9 +33,11 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 @st.composite
 def demands(draw):
-    """Demand in instance-units: runs of a level held for a while, now and then zero."""
+    """Demand in instance-units: runs of a level held for a while, now and then zero; sometimes a day's
+    pattern repeated over days, so that predictive scaling's forecast has history."""
     runs = draw(st.lists(st.tuples(st.one_of(st.just(0.0), st.floats(0, 14)), st.integers(1, 30)), min_size=1, max_size=12))
-    return np.concatenate([np.full(n, level) for level, n in runs])
+    demand = np.concatenate([np.full(n, level) for level, n in runs])
+    return np.tile(demand, draw(st.sampled_from([1, 1, 40])))[:3000]
 
 
 @st.composite
@@ -61,6 +63,8 @@ aws_options = st.builds(
     instance_warmup=st.one_of(st.none(), st.sampled_from([0, 45, 60, 200])),
     disable_scale_in=st.booleans(),
     metric_period=st.one_of(st.none(), st.sampled_from([60, 300])),
+    predictive=st.sampled_from([None, "forecast_only", "forecast_and_scale"]),
+    scheduling_buffer=st.sampled_from([0, 300, 900]),
 )
 boots = st.sampled_from([0, 30, 60, 200])
 
@@ -68,6 +72,7 @@ gcp_options = st.builds(
     GcpOptions,
     initialization_period=st.one_of(st.none(), st.sampled_from([0, 60, 150])),
     mode=st.sampled_from(["ON", "ON", "ONLY_SCALE_OUT", "OFF"]),
+    predictive=st.booleans(),
     scale_in_control=st.one_of(
         st.none(),
         st.builds(
@@ -116,9 +121,10 @@ kubernetes_options = st.builds(
 
 def assert_same_decisions(provider, options, demand, drawn, step, boot=60):
     configs, initial = drawn
-    run = ENGINES[provider].simulate_many(Policies.of(configs, initial), options, demand, step, boot)
+    predicted = forecast_for(options, demand, step)
+    run = ENGINES[provider].simulate_many(Policies.of(configs, initial), options, demand, step, boot, **predicted)
     for i, config in enumerate(configs):
-        engine = ENGINES[provider].reference(config, options, step)
+        engine = ENGINES[provider].reference(config, options, step, **predicted)
         capacity, serving, activities = run_reference(engine, demand, step, initial[i], boot)
         np.testing.assert_array_equal(run.capacity[:, i], capacity, err_msg=f"capacity of {config}")
         np.testing.assert_array_equal(run.serving[:, i], serving, err_msg=f"serving of {config}")

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from ...models import AutoScalingConfig
-from ..fleet import Policies, Run
-from ..options import AwsOptions
+from ..fleet import Run
+from ..forecast import hourly_forecast
+from ..options import AwsOptions, GcpOptions
 from . import aws, azure, gcp, kubernetes
 
 
@@ -23,8 +24,8 @@ class Engine:
     """A cloud's autoscaler: its name in words, reference class and vectorized function."""
 
     label: str
-    reference: Callable[[AutoScalingConfig, Any, int], Any]
-    simulate_many: Callable[[Policies, Any, np.ndarray, int, float], Run]
+    reference: Callable[..., Any]  # (policy, options, step[, forecast=])
+    simulate_many: Callable[..., Run]  # (policies, options, demand, step, boot_seconds[, forecast=])
 
 
 ENGINES: dict[str, Engine] = {
@@ -38,6 +39,13 @@ ENGINES: dict[str, Engine] = {
 def reference(provider: str, policy: AutoScalingConfig, options: Any, step: int = 60) -> Any:
     """The reference engine of ``provider`` for one policy, evaluated every ``step`` seconds."""
     return ENGINES[provider].reference(policy, options, step)
+
+
+def forecast_for(options: Any, demand: np.ndarray, step: int) -> dict[str, np.ndarray]:
+    """``{"forecast": ...}`` for the engines when ``options`` ask for predictive scaling, else ``{}``."""
+    if isinstance(options, (AwsOptions, GcpOptions)) and options.predictive:
+        return {"forecast": hourly_forecast(demand, step)}
+    return {}
 
 
 def for_trace(options: Any, step: int, sample_seconds: int) -> Any:

@@ -35,6 +35,7 @@ import numpy as np
 
 from ...models import AutoScalingConfig
 from ..fleet import DEFAULT_BOOT_SECONDS, EPS, Launches, Policies, Run, compact_dtype, counted_load, startup_steps, steps_within
+from ..forecast import lead_floor
 from ..options import AwsOptions
 
 HIGH_DATAPOINTS = 3
@@ -56,9 +57,14 @@ class _Memory:
 class AwsTargetTracking:
     """Reference engine: one target tracking policy, one evaluation per ``step`` seconds."""
 
-    def __init__(self, policy: AutoScalingConfig, options: AwsOptions, step: int = 60) -> None:
+    def __init__(
+        self, policy: AutoScalingConfig, options: AwsOptions, step: int = 60, forecast: np.ndarray | None = None
+    ) -> None:
         self.policy = policy
         self.options = options
+        self.step = step
+        self.forecast = forecast if options.predictive == "forecast_and_scale" else None
+        self.lead = math.ceil(options.scheduling_buffer / step)
         self.warmup = float(policy.cooldown_seconds if options.instance_warmup is None else options.instance_warmup)
         period = options.metric_period or step
         self.high_steps = datapoint_steps(HIGH_DATAPOINTS, period, step)
@@ -76,29 +82,51 @@ class AwsTargetTracking:
 
     def decide(self, now: float, demand: float, capacity: int, serving: int) -> tuple[int, str]:
         m, p = self.memory, self.policy
+        # predictive scaling raises the group's minimum to the forecast capacity
+        floor = lead_floor(self.forecast, round(now / self.step), self.lead, p.target_cpu_utilization, EPS)
+        lo = int(max(p.min_capacity, min(floor, p.max_capacity)))
         warming = self.launches.new(now)
         counted = max(capacity - warming, 0)
         load = counted_load(demand, serving, counted)
-        if load is None:  # INSUFFICIENT_DATA: neither alarm counts, nothing scales
+        if load is None:  # INSUFFICIENT_DATA: neither alarm counts, nothing scales but the minimum
             m.high_run = m.low_run = 0
-            return capacity, ""
+            return self._predicted(now, capacity, lo)
         cpu = load / counted if serving < counted else min(100.0, 100.0 * demand / serving)  # M, the counted ones' average
         target = p.target_cpu_utilization
         m.high_run = m.high_run + 1 if cpu > target else 0
         m.low_run = m.low_run + 1 if cpu < self.low_threshold else 0
-        desired = min(max(math.ceil(load / target - EPS), p.min_capacity), p.max_capacity)
+        desired = min(max(math.ceil(load / target - EPS), lo), p.max_capacity)
         if m.high_run >= self.high_steps and desired > capacity:
             self.launches.resized(now, capacity, desired)
             return desired, f"cpu {cpu:.1f}% > target {target:g}% for {m.high_run} datapoints"
+        if capacity < lo:
+            return self._predicted(now, capacity, lo)
         steady = warming == 0 and serving == capacity
         if m.low_run >= self.low_steps and desired < capacity and steady and not self.options.disable_scale_in:
             self.launches.resized(now, capacity, desired)
             return desired, f"cpu {cpu:.1f}% < {self.low_threshold:g}% (90% of target {target:g}%) for {m.low_run} datapoints"
         return capacity, ""
 
+    def _predicted(self, now: float, capacity: int, lo: int) -> tuple[int, str]:
+        """The group's minimum, raised by predictive scaling above the capacity, is enforced at once."""
+        if capacity >= lo:
+            return capacity, ""
+        self.launches.resized(now, capacity, lo)
+        return lo, f"predictive scaling: forecast capacity {lo} in {self.options.scheduling_buffer} s"
+
+
+def _forecast(forecast: np.ndarray | None, n: int) -> np.ndarray:
+    """The forecast for the kernel: NaN (no forecast) where there is none."""
+    return np.full(n, np.nan) if forecast is None else np.asarray(forecast, dtype=np.float64)
+
 
 def simulate_many(
-    policies: Policies, options: AwsOptions, demand: np.ndarray, step: int, boot_seconds: float = DEFAULT_BOOT_SECONDS
+    policies: Policies,
+    options: AwsOptions,
+    demand: np.ndarray,
+    step: int,
+    boot_seconds: float = DEFAULT_BOOT_SECONDS,
+    forecast: np.ndarray | None = None,
 ) -> Run:
     """The reference engine's decisions for every policy (compiled: ``kernels.aws_target_tracking``)."""
     from ..kernels import aws_target_tracking
@@ -121,6 +149,8 @@ def simulate_many(
         datapoint_steps(HIGH_DATAPOINTS, period, step),
         datapoint_steps(LOW_DATAPOINTS, period, step),
         options.disable_scale_in,
+        _forecast(forecast if options.predictive == "forecast_and_scale" else None, n),
+        math.ceil(options.scheduling_buffer / step),
         EPS,
         capacity_at,
         serving_at,

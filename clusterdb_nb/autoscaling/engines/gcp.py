@@ -16,7 +16,8 @@ Inferred:
   past it that does not serve yet (``boot_seconds``) reports 0 %;
 * with no such VM there is no metric and the recommendation is the current size;
 * a percent scale-in control is rounded down;
-* predictive autoscaling is not modelled.
+* predictive autoscaling (``predictive=True``) uses the forecast of
+  ``clusterdb_nb.autoscaling.forecast``, an approximation of Google's model.
 
     >>> engine = GceAutoscaler(AutoScalingConfig(target_cpu_utilization=60), GcpOptions())
 """
@@ -31,6 +32,7 @@ import numpy as np
 
 from ...models import AutoScalingConfig
 from ..fleet import DEFAULT_BOOT_SECONDS, EPS, Launches, Policies, Run, compact_dtype, counted_load, startup_steps, steps_within
+from ..forecast import lead_floor
 from ..options import GcpOptions
 
 STABILIZATION_SECONDS = 600
@@ -39,11 +41,16 @@ STABILIZATION_SECONDS = 600
 class GceAutoscaler:
     """Reference engine: one MIG autoscaler, one evaluation per call."""
 
-    def __init__(self, policy: AutoScalingConfig, options: GcpOptions, step: int = 60) -> None:
+    def __init__(
+        self, policy: AutoScalingConfig, options: GcpOptions, step: int = 60, forecast: np.ndarray | None = None
+    ) -> None:
         self.policy = policy
         self.options = options
         period = options.initialization_period
         self.initialization = float(policy.cooldown_seconds if period is None else period)
+        self.step = step
+        self.forecast = forecast if options.predictive else None
+        self.lead = math.ceil(self.initialization / step)
         control = options.scale_in_control
         self.memory_seconds = max(STABILIZATION_SECONDS, control.time_window_seconds if control else 0)
         self.recommendations: deque[tuple[float, int]] = deque()
@@ -72,6 +79,9 @@ class GceAutoscaler:
             recommended = capacity
         else:
             recommended = min(max(math.ceil(load / p.target_cpu_utilization - EPS), p.min_capacity), p.max_capacity)
+        floor = lead_floor(self.forecast, round(now / self.step), self.lead, p.target_cpu_utilization, EPS)
+        if floor > 0:  # predictive: at least what the forecast needs one initialization period from now
+            recommended = max(recommended, int(min(max(floor, p.min_capacity), p.max_capacity)))
         self.recommendations.append((now, recommended))
         while self.recommendations[0][0] <= now - self.memory_seconds:
             self.recommendations.popleft()
@@ -79,7 +89,7 @@ class GceAutoscaler:
             return capacity, ""
         if recommended > capacity:
             self.launches.resized(now, capacity, recommended)
-            cpu = (load or 0.0) / counted
+            cpu = (load or 0.0) / counted if counted else 0.0
             return recommended, f"cpu {cpu:.1f}% over target {p.target_cpu_utilization:g}%: recommended size {recommended}"
         if mode != "ON":
             return capacity, ""
@@ -100,7 +110,12 @@ class GceAutoscaler:
 
 
 def simulate_many(
-    policies: Policies, options: GcpOptions, demand: np.ndarray, step: int, boot_seconds: float = DEFAULT_BOOT_SECONDS
+    policies: Policies,
+    options: GcpOptions,
+    demand: np.ndarray,
+    step: int,
+    boot_seconds: float = DEFAULT_BOOT_SECONDS,
+    forecast: np.ndarray | None = None,
 ) -> Run:
     """The reference engine's decisions for every policy (compiled: ``kernels.gce_autoscaler``)."""
     from ..kernels import gce_autoscaler
@@ -126,6 +141,8 @@ def simulate_many(
         steps_within(control.time_window_seconds, step) if control else 0,
         replicas,
         float(control.max_scaled_in_percent or 0) if control else 0.0,
+        np.full(n, np.nan) if forecast is None or not options.predictive else np.asarray(forecast, dtype=np.float64),
+        np.array([-(-int(s) // step) for s in init], dtype=np.int64),
         EPS,
         capacity_at,
         serving_at,
