@@ -434,8 +434,14 @@ def _aggregate(values: np.ndarray, seen: np.ndarray, t: int, steps: int, how: in
     for _ in range(span):  # oldest first, as the reference adds
         if seen[row]:
             found += 1
-            total += values[row]
-            best = min(best, values[row]) if how == 1 else max(best, values[row])
+            v = values[row]
+            if how == 0:
+                total += v
+            elif how == 1:
+                if v < best:
+                    best = v
+            elif v > best:
+                best = v
         row += 1
         if row == size:
             row = 0
@@ -526,14 +532,17 @@ def azure_autoscale(
                             new = candidate
             if not unreadable and not fired:
                 agree, some = True, False
-                planned, in_cooldown = -1.0, 0.0
                 for i in range(rules):
                     if not increase[i]:
                         some = True
-                        agree &= _compare(ops[i], aggregated[i], threshold[i, p]) and now >= full_after[i]
-                        candidate = _apply(kinds[i], False, values[i], capacity, lo[p], hi[p])
-                        if candidate > planned:
-                            planned, in_cooldown = candidate, cooldown[i, p]
+                        agree = agree and _compare(ops[i], aggregated[i], threshold[i, p]) and now >= full_after[i]
+                planned, in_cooldown = -1.0, 0.0
+                if some and agree:
+                    for i in range(rules):
+                        if not increase[i]:
+                            candidate = _apply(kinds[i], False, values[i], capacity, lo[p], hi[p])
+                            if candidate > planned:
+                                planned, in_cooldown = candidate, cooldown[i, p]
                 if some and agree and planned < capacity and now >= last_action + in_cooldown:
                     for k in range(int(capacity - planned)):  # the flapping guard
                         candidate = planned + k
