@@ -410,7 +410,7 @@ def horizontal_pod_autoscaler(
                 actions[p] += 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _compare(op: int, value: float, threshold: float) -> bool:
     """0 GreaterThan, 1 GreaterThanOrEqual, 2 LessThan, 3 LessThanOrEqual (NaN never compares)."""
     if op == 0:
@@ -422,7 +422,7 @@ def _compare(op: int, value: float, threshold: float) -> bool:
     return value <= threshold
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _aggregate(values: np.ndarray, seen: np.ndarray, t: int, steps: int, how: int, last: float, last_at: float) -> float:
     """0 Average, 1 Minimum, 2 Maximum, 3 Last of the datapoints of the last ``steps`` steps (NaN: none)."""
     if how == 3:
@@ -450,7 +450,7 @@ def _aggregate(values: np.ndarray, seen: np.ndarray, t: int, steps: int, how: in
     return total / found if how == 0 else best
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _apply(kind: int, increase: bool, value: float, capacity: float, lo: float, hi: float) -> float:
     """``AzureRule.apply`` within the profile's bounds: 0 ChangeCount, 1 PercentChangeCount, 2 ExactCount."""
     if kind == 2:
@@ -501,20 +501,24 @@ def azure_autoscale(
         last_action = -np.inf
         capacity = initial[p]
         serving = capacity
+        shortest = cooldown[:, p].min()  # no action of any rule comes sooner after the last one
+        boot_row = row = -1
         for t in range(n):
             now = float(t * step)
-            row = t % (boot_steps + 1)
-            serving += booting[row]
-            booting[row] = 0.0
+            boot_row = 0 if boot_row == boot_steps else boot_row + 1
+            serving += booting[boot_row]
+            booting[boot_row] = 0.0
             capacity_at[p, t] = capacity
             serving_at[p, t] = serving
-            row = t % ring
+            row = 0 if row == ring - 1 else row + 1
             if serving > 0:
                 cpu = min(demand100[t] / serving, 100.0)
                 cpu_ring[row], seen[row] = cpu, True
                 last, last_at = cpu, float(t)
             else:
                 cpu_ring[row], seen[row] = 0.0, False
+            if now < last_action + shortest and default[p] <= capacity:
+                continue  # every action waits its cooldown and the default needs no raising: nothing can happen
             unreadable = False
             for k in range(len(kind_steps)):
                 by_kind[k] = _aggregate(cpu_ring, seen, t, kind_steps[k], kind_how[k], last, last_at)
