@@ -58,7 +58,11 @@ class GceAutoscaler:
         self.launches = Launches(self.initialization)
 
     def state(self) -> dict[str, Any]:
-        return {"recommendations": [list(r) for r in self.recommendations], "launches": self.launches.recent, "started": True}
+        return {
+            "recommendations": [list(r) for r in self.recommendations],
+            "launches": self.launches.recent,
+            "started": self.started,
+        }
 
     def restore(self, state: dict[str, Any]) -> None:
         self.recommendations = deque((float(t), int(r)) for t, r in state["recommendations"])

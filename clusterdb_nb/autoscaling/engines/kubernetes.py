@@ -58,7 +58,7 @@ class HorizontalPodAutoscaler:
             "scale_up_events": [list(e) for e in self.scale_up_events],
             "scale_down_events": [list(e) for e in self.scale_down_events],
             "launches": self.launches.recent,
-            "started": True,
+            "started": self.started,
         }
 
     def restore(self, state: dict[str, Any]) -> None:
