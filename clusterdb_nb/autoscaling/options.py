@@ -22,6 +22,7 @@ from typing_extensions import Self
 
 from ..errors import ValidationError
 from ..models import Model, cross_field
+from .fleet import DEFAULT_BOOT_SECONDS
 
 
 def _seconds(value: Any) -> Any:
@@ -230,8 +231,6 @@ OPTIONS: dict[str, type[Model]] = {
 
 def boot_seconds_of(value: Any) -> int:
     """``simulate(boot_seconds=...)`` checked: whole seconds >= 0 (or a duration string); None is the default."""
-    from .fleet import DEFAULT_BOOT_SECONDS
-
     if value is None:
         return DEFAULT_BOOT_SECONDS
     try:

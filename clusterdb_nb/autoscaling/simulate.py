@@ -181,9 +181,10 @@ def simulate(
     """Replay ``policy`` under ``provider``'s autoscaler ("aws", "gcp", "azure", "kubernetes") on ``trace``.
 
     ``extras`` are the provider's own settings (see ``clusterdb_nb.autoscaling.options``), e.g.
-    ``instance_warmup=120`` (aws), ``mode="ONLY_SCALE_OUT"`` (gcp), ``rules=[AzureRule(...)]`` (azure),
-    ``behavior=HpaBehavior()`` (kubernetes). The price is ``price_per_hour`` or the catalog's
-    on-demand price of ``instance_type``; without either ``cost_usd`` is NaN. ``step`` defaults to
+    ``instance_warmup=120`` or ``predictive="forecast_and_scale"`` (aws), ``mode="ONLY_SCALE_OUT"`` or
+    ``predictive=True`` (gcp), ``rules=[AzureRule(...)]`` (azure), ``behavior=HpaBehavior()`` (kubernetes).
+    The price is ``price_per_hour`` or the catalog's on-demand price of ``instance_type``; without
+    either ``cost_usd`` is NaN. ``step`` defaults to
     the trace's sampling period; ``boot_seconds`` (launch to serving) to 60 s on every cloud.
     """
     name = provider_name(provider)
