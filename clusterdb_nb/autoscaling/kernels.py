@@ -501,7 +501,9 @@ def azure_autoscale(
         last_action = -np.inf
         capacity = initial[p]
         serving = capacity
-        shortest = cooldown[:, p].min()  # no action of any rule comes sooner after the last one
+        thr, wait = threshold[:, p].copy(), cooldown[:, p].copy()
+        least, most, fallback = lo[p], hi[p], default[p]
+        shortest = wait.min()  # no action of any rule comes sooner after the last one
         boot_row = row = -1
         for t in range(n):
             now = float(t * step)
@@ -517,7 +519,7 @@ def azure_autoscale(
                 last, last_at = cpu, float(t)
             else:
                 cpu_ring[row], seen[row] = 0.0, False
-            if now < last_action + shortest and default[p] <= capacity:
+            if now < last_action + shortest and fallback <= capacity:
                 continue  # every action waits its cooldown and the default needs no raising: nothing can happen
             unreadable = False
             for k in range(len(kind_steps)):
@@ -525,35 +527,35 @@ def azure_autoscale(
                 unreadable |= np.isnan(by_kind[k])
             for i in range(rules):
                 aggregated[i] = by_kind[kind_of[i]]
-            new = default[p] if unreadable and default[p] > capacity else capacity
+            new = fallback if unreadable and fallback > capacity else capacity
             fired = False
             if not unreadable:
                 for i in range(rules):
-                    if increase[i] and _compare(ops[i], aggregated[i], threshold[i, p]):
+                    if increase[i] and _compare(ops[i], aggregated[i], thr[i]):
                         fired = True
-                        candidate = _apply(kinds[i], True, values[i], capacity, lo[p], hi[p])
-                        if now >= last_action + cooldown[i, p] and candidate > new:
+                        candidate = _apply(kinds[i], True, values[i], capacity, least, most)
+                        if now >= last_action + wait[i] and candidate > new:
                             new = candidate
             if not unreadable and not fired:
                 agree, some = True, False
                 for i in range(rules):
                     if not increase[i]:
                         some = True
-                        agree = agree and _compare(ops[i], aggregated[i], threshold[i, p]) and now >= full_after[i]
+                        agree = agree and _compare(ops[i], aggregated[i], thr[i]) and now >= full_after[i]
                 planned, in_cooldown = -1.0, 0.0
                 if some and agree:
                     for i in range(rules):
                         if not increase[i]:
-                            candidate = _apply(kinds[i], False, values[i], capacity, lo[p], hi[p])
+                            candidate = _apply(kinds[i], False, values[i], capacity, least, most)
                             if candidate > planned:
-                                planned, in_cooldown = candidate, cooldown[i, p]
+                                planned, in_cooldown = candidate, wait[i]
                 if some and agree and planned < capacity and now >= last_action + in_cooldown:
                     for k in range(int(capacity - planned)):  # the flapping guard
                         candidate = planned + k
                         flaps = False
                         for i in range(rules):
                             if increase[i]:
-                                flaps |= _compare(ops[i], aggregated[i] * capacity / candidate, threshold[i, p])
+                                flaps |= _compare(ops[i], aggregated[i] * capacity / candidate, thr[i])
                         if candidate < capacity and not flaps:
                             new = candidate
                             break
