@@ -19,9 +19,9 @@ Targets: ours <= 2 s per cloud and >= 30x the baseline, <= 500 MB RSS. The subse
 checked equal both ways (a check of the benchmark itself). Wall and CPU time are both printed: on a
 shared machine the CPU time is the steadier figure.
 
-numpy alone (engines vectorized across policies, commit c762fa7) measured, on this 2-core machine
-under the same load as the compiled run beside it: tune() 9.4 s (AWS), 13.8 s (GCE), 16.6 s (Azure),
-18.1 s (Kubernetes), of which 5.9 s summaries; hence numba in the base install.
+numpy alone (engines vectorized across policies, commit c762fa7), measured on the same 2-core machine
+while it was busier (load average ~6): tune() 9.4 s (AWS), 13.8 s (GCE), 16.6 s (Azure), 18.1 s
+(Kubernetes), of which about 5.9 s summaries; hence numba in the base install.
 
 This is a script, not a test: it prints figures and never asserts on timings.
 """
