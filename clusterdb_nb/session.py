@@ -193,6 +193,15 @@ class ComputeSession:
         return df
 
     # -- DataFrames ------------------------------------------------------------
+    def tune_fleets(
+        self, start: TimeLike = None, end: TimeLike = None, period: str = "5min", executor: Any = None, **tune: Any
+    ) -> pd.DataFrame:
+        """Tune every fleet's autoscaling on its own utilization: one row per fleet, with the savings
+        against its policy today (see ``clusterdb_nb.autoscaling.tune_many``; ``tune``: its arguments)."""
+        from .autoscaling.estate import tune_fleets
+
+        return tune_fleets(self, start, end, period, executor, **tune)
+
     def fleets(self) -> pd.DataFrame:
         """One row per fleet on every provider."""
         listing = self._run(self.manager.list_fleets())
@@ -287,15 +296,6 @@ class ComputeSession:
     ) -> pd.DataFrame:
         """CPU % and capacity of ``fleet`` over time (``by="instance"``: one series per instance)."""
         return self._run(self.manager.utilization(fleet, _timestamp(start, "start"), _timestamp(end, "end"), period, by))
-
-    def tune_fleets(
-        self, start: TimeLike = None, end: TimeLike = None, period: str = "5min", executor: Any = None, **tune: Any
-    ) -> pd.DataFrame:
-        """Tune every fleet's autoscaling on its own utilization: one row per fleet, with the savings
-        against its policy today (see ``clusterdb_nb.autoscaling.tune_many``; ``tune``: its arguments)."""
-        from .autoscaling.estate import tune_fleets
-
-        return tune_fleets(self, start, end, period, executor, **tune)
 
     def costs_over_time(
         self, by: str = "fleet", start: TimeLike = None, end: TimeLike = None, period: str = "1h"
