@@ -309,9 +309,8 @@ class ComputeSession:
         try:
             edges = pd.date_range(lo.floor(period), hi, freq=period).append(pd.DatetimeIndex([hi]))
         except ValueError:
-            raise ValidationError(
-                f"period: {period!r} is not a pandas frequency such as '1h' or '1D'", field="period", rule="pandas frequency"
-            ) from None
+            raise ValidationError(f"period: {period!r} is not a pandas frequency such as '1h' or '1D'", field="period",
+                                  rule="pandas frequency") from None
 
         async def per_period() -> list[pd.DataFrame]:
             return list(await asyncio.gather(*(self.manager.costs(a, b) for a, b in zip(edges[:-1], edges[1:]) if a < b)))
