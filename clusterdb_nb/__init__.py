@@ -6,7 +6,7 @@
 >>> s.fleets()
 """
 
-from .autoscaling import SimulationResult, TuningResult, simulate, tune
+from .autoscaling import SimulationResult, TuningResult, simulate, tune, tune_many
 from .config import ClusterConfig, load_config
 from .errors import (
     AuthenticationError,
@@ -67,4 +67,5 @@ __all__ = [
     "load_config",
     "simulate",
     "tune",
+    "tune_many",
 ]

@@ -141,6 +141,7 @@ TUNING: Schema = {
     "minutes_saturated": "float64",
     "scaling_actions": "int64",
     "p95_utilization": "float64",
+    "meets_slo": "bool",
     "pareto": "bool",
     "recommended": "bool",
 }

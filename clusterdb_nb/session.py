@@ -247,6 +247,15 @@ class ComputeSession:
         return df
 
     # -- DataFrames ------------------------------------------------------------
+    def tune_fleets(
+        self, start: TimeLike = None, end: TimeLike = None, period: str = "5min", executor: Any = None, **tune: Any
+    ) -> pd.DataFrame:
+        """Tune every fleet's autoscaling on its own utilization: one row per fleet, with the savings
+        against its policy today (see ``clusterdb_nb.autoscaling.tune_many``; ``tune``: its arguments)."""
+        from .autoscaling.estate import tune_fleets
+
+        return tune_fleets(self, start, end, period, executor, **tune)
+
     def fleets(self) -> pd.DataFrame:
         """One row per fleet on every provider."""
         listing = self._run(self.manager.list_fleets())

@@ -5,12 +5,14 @@
     >>> policy = cdb.AutoScalingConfig(min_capacity=2, max_capacity=12, target_cpu_utilization=70, cooldown_seconds=300)
     >>> simulate(example_trace(), policy, provider="gcp", price_per_hour=0.096, observed_capacity=8).summary
     >>> tune(example_trace(), targets=[50, 60, 70], cooldowns=[60, 300], provider="aws", instance_type="m5.large").recommended
+    >>> tune_many({"web": example_trace()}, targets=[50, 60, 70], executor=None)   # a whole estate, one table
 
 Each cloud decides differently (``engines``): AWS target tracking, the GCE
 managed instance group autoscaler, Azure autoscale rules and the Kubernetes
 HPA. Provider-specific settings are the models in ``options``.
 """
 
+from .estate import tune_many
 from .options import (
     AwsOptions,
     AzureOptions,
@@ -46,4 +48,5 @@ __all__ = [
     "load_trace",
     "simulate",
     "tune",
+    "tune_many",
 ]

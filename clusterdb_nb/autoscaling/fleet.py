@@ -2,24 +2,31 @@
 
 Each step of ``step`` seconds goes the same way for every cloud:
 
-1. instances whose start-up delay has passed begin to serve;
+1. instances whose boot time (``boot_seconds``, the same for every cloud) has passed begin to serve;
 2. the fleet serves the step's demand (instance-units) with its serving instances:
    CPU = min(100, 100 * demand / serving), the metric every engine reads;
 3. the engine decides a new desired capacity from what it saw;
-4. a scale-out launches instances that serve after the engine's start-up delay
-   (at least one step); a scale-in removes still-starting instances first, newest
-   first, then serving ones. Billing counts every instance in the capacity.
+4. a scale-out launches instances that serve after ``boot_seconds`` (at least one
+   step); a scale-in removes still-booting instances first, newest first, then
+   serving ones. Billing counts every instance in the capacity.
+
+Boot time is a property of the instance type and image, not of the autoscaler:
+:data:`DEFAULT_BOOT_SECONDS` unless ``simulate(boot_seconds=...)`` says otherwise.
+Each cloud's own knob about new instances (AWS instance warmup, GCE initialization
+period, the HPA's initial readiness delay) is the time, from launch, during which
+the *autoscaler* leaves a new instance out of its metric and its count
+(:class:`Launches`); an instance past that time but still booting reports 0 % CPU.
 
 :func:`run_reference` does this for one reference engine in plain Python (the
-specification); :class:`VectorFleet` does the same for many policies with numpy and
-records capacity and serving per step as small unsigned counts (a :class:`Run`).
+specification); each engine's ``simulate_many`` does the same for many policies in a
+compiled loop (``clusterdb_nb.autoscaling.kernels``) and records capacity and serving
+per step as small unsigned counts (a :class:`Run`).
 
-    >>> capacity, serving, activities = run_reference(engine, demand, step=60, initial=2)
+    >>> capacity, serving, activities = run_reference(engine, demand, step=60, initial=2, boot_seconds=60)
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -30,6 +37,7 @@ from ..errors import ValidationError
 from ..models import AutoScalingConfig
 
 EPS = 1e-9  # a recommendation of 2.0000000001 instances is 2, not 3
+DEFAULT_BOOT_SECONDS = 60  # launch to serving of a typical Linux VM image (inferred; clouds quote 30-90 s)
 
 
 def fleet_cpu(demand: float, serving: int) -> float | None:
@@ -47,14 +55,6 @@ def cpu_percent(demand: np.ndarray, serving: np.ndarray) -> np.ndarray:
         return np.where(serving > 0, np.minimum(100.0, 100.0 * demand / serving), np.nan)
 
 
-def sized_for(serving: int, demand: float, target: float) -> int:
-    """Instances that bring the CPU of ``serving`` instances carrying ``demand`` to ``target`` %: ceil(C * M / T).
-
-    C * M is computed as min(100 * demand, 100 * C) (M is capped at 100 %), the same number without a division.
-    """
-    return math.ceil(min(100.0 * demand, 100.0 * serving) / target - EPS)
-
-
 def startup_steps(seconds: float, step: int) -> int:
     """Steps until an instance launched at a decision serves: ceil(seconds / step), at least one."""
     return max(1, -(-int(seconds) // step))
@@ -65,10 +65,47 @@ def steps_within(window: int, step: int, inclusive: bool = False) -> int:
     return window // step + 1 if inclusive else -(-window // step)
 
 
+def counted_load(demand: float, serving: int, counted: int) -> float | None:
+    """C * M: the CPU % the autoscaler sums over the ``counted`` instances it sees (None: it sees none).
+
+    The fleet's CPU is spread over its ``serving`` instances; a counted instance that does not serve
+    yet reports 0 %; the counted ones that serve are the oldest, min(serving, counted) of them.
+    """
+    if counted <= 0:
+        return None
+    cpu = fleet_cpu(demand, serving)
+    return 0.0 if cpu is None else cpu * min(serving, counted)
+
+
+class Launches:
+    """A reference engine's own record of the instances it launched, to leave out those launched less than
+    ``seconds`` ago (AWS instance warmup, GCE initialization period, HPA initial readiness delay)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.recent: list[list[float]] = []  # [launch time, instances], oldest first
+
+    def new(self, now: float) -> int:
+        """Instances launched less than ``seconds`` before ``now``."""
+        while self.recent and self.recent[0][0] <= now - self.seconds:
+            self.recent.pop(0)
+        return int(sum(c for _, c in self.recent))
+
+    def resized(self, now: float, capacity: int, new: int) -> None:
+        """Record a decision: a launch, or a scale-in (which removes the newest instances first)."""
+        if new > capacity and self.seconds > 0:
+            self.recent.append([now, new - capacity])
+        remove = float(capacity - new)
+        while remove > 0 and self.recent:
+            take = min(remove, self.recent[-1][1])
+            self.recent[-1][1] -= take
+            remove -= take
+            if self.recent[-1][1] == 0:
+                self.recent.pop()
+
+
 class ReferenceEngine(Protocol):
     """A per-step engine: the readable specification of one cloud's autoscaler."""
-
-    startup_seconds: float
 
     def decide(self, now: float, demand: float, capacity: int, serving: int) -> tuple[int, str]:
         """The desired capacity after seeing ``demand`` at ``now``, and why it changed ("" if it did not)."""
@@ -76,10 +113,10 @@ class ReferenceEngine(Protocol):
 
 
 def run_reference(
-    engine: ReferenceEngine, demand: np.ndarray, step: int, initial: int
+    engine: ReferenceEngine, demand: np.ndarray, step: int, initial: int, boot_seconds: float = DEFAULT_BOOT_SECONDS
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int, str]]]:
     """Capacity and serving instances per step, and each change as (step, from, to, reason)."""
-    delay = startup_steps(engine.startup_seconds, step)
+    delay = startup_steps(boot_seconds, step)
     n = len(demand)
     capacity_at = np.empty(n, dtype=np.int64)
     serving_at = np.empty(n, dtype=np.int64)
@@ -155,7 +192,7 @@ class Policies:
 
 @dataclass
 class Run:
-    """What a vectorized engine did: capacity and serving instances per step (rows) and policy
+    """What a compiled engine did: capacity and serving instances per step (rows) and policy
     (columns), as compact integers, and the number of scaling actions per policy."""
 
     capacity: np.ndarray
@@ -163,67 +200,6 @@ class Run:
     actions: np.ndarray
 
 
-class VectorFleet:
-    """P simulated fleets stepped together: the physics of :func:`run_reference`, vectorized.
-
-    Each step: :meth:`begin` (arrivals, then the step's capacity and serving are recorded),
-    then the engine's :meth:`grow` / :meth:`shrink` calls for the policies that change.
-    """
-
-    def __init__(self, initial: np.ndarray, delay: np.ndarray, n_steps: int, ceiling: float) -> None:
-        count = len(initial)
-        self.capacity = np.array(initial, dtype=np.float64)
-        self.serving = self.capacity.copy()
-        self.delay = np.asarray(delay, dtype=np.int64)
-        self._ring = int(self.delay.max(initial=1)) + 1
-        self._starting = np.zeros((self._ring, count))  # instances arriving at step s, in row s % ring
-        self._due = np.zeros(n_steps + self._ring, dtype=bool)
-        dtype = next(d for d in (np.uint8, np.uint16, np.uint32, np.int64) if ceiling <= np.iinfo(d).max)
-        self._capacity_at = np.empty((n_steps, count), dtype=dtype)
-        self._serving_at = np.empty((n_steps, count), dtype=dtype)
-        self._actions = np.zeros(count, dtype=np.int64)
-
-    def begin(self, t: int) -> np.ndarray | None:
-        """Start step ``t``: instances whose start-up ends now serve; record the step. The policies that got some."""
-        arrived = None
-        if self._due[t]:
-            row = self._starting[t % self._ring]
-            arrived = row.nonzero()[0]
-            self.serving[arrived] += row[arrived]
-            row[arrived] = 0.0
-        self._capacity_at[t] = self.capacity
-        self._serving_at[t] = self.serving
-        return arrived
-
-    def grow(self, t: int, idx: np.ndarray, new: np.ndarray) -> None:
-        """Policies ``idx`` (distinct) launch instances at step ``t`` to reach ``new`` (> capacity)."""
-        arrival = t + self.delay[idx]
-        self._starting[arrival % self._ring, idx] += new - self.capacity[idx]
-        self._due[arrival] = True
-        self.capacity[idx] = new
-        self._actions[idx] += 1
-
-    def shrink(self, t: int, idx: np.ndarray, new: np.ndarray) -> None:
-        """Policies ``idx`` (distinct) remove instances at step ``t`` down to ``new`` (< capacity):
-        still-starting ones first, newest first, then serving ones."""
-        remove = self.capacity[idx] - new
-        if (self.serving[idx] < self.capacity[idx]).any():
-            for ahead in range(self._ring - 1, 0, -1):
-                row = (t + ahead) % self._ring
-                take = np.minimum(remove, self._starting[row, idx])
-                self._starting[row, idx] -= take
-                remove = remove - take
-        self.serving[idx] -= remove
-        self.capacity[idx] = new
-        self._actions[idx] += 1
-
-    def resize(self, t: int, idx: np.ndarray, new: np.ndarray) -> None:
-        """Policies ``idx`` (distinct) decided at step ``t`` to hold ``new`` instances (each differs from its capacity)."""
-        up = new > self.capacity[idx]
-        if up.any():
-            self.grow(t, idx[up], new[up])
-        if not up.all():
-            self.shrink(t, idx[~up], new[~up])
-
-    def run(self) -> Run:
-        return Run(self._capacity_at, self._serving_at, self._actions)
+def compact_dtype(ceiling: float) -> type[np.integer]:
+    """The smallest unsigned integer type that holds counts up to ``ceiling``."""
+    return next(d for d in (np.uint8, np.uint16, np.uint32, np.int64) if ceiling <= np.iinfo(d).max)

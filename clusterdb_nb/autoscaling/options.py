@@ -22,6 +22,7 @@ from typing_extensions import Self
 
 from ..errors import ValidationError
 from ..models import Model, cross_field
+from .fleet import DEFAULT_BOOT_SECONDS
 
 
 def _seconds(value: Any) -> Any:
@@ -38,12 +39,24 @@ def _seconds(value: Any) -> Any:
 
 
 class AwsOptions(Model):
-    """EC2 Auto Scaling target tracking. ``instance_warmup`` defaults to the policy's ``cooldown_seconds``."""
+    """EC2 Auto Scaling target tracking.
+
+    ``instance_warmup`` (from launch; the autoscaler leaves a warming instance out of its metric
+    and count) defaults to the policy's ``cooldown_seconds``. ``metric_period`` is one CloudWatch
+    datapoint: 60 s (detailed monitoring) or 300 s (basic); None takes the trace's own sampling
+    period (at least the step), as ``simulate`` reports. ``predictive``: predictive scaling beside
+    target tracking, from ``clusterdb_nb.autoscaling.forecast`` (an approximation of AWS's model):
+    ``"forecast_only"`` reports the forecast, ``"forecast_and_scale"`` also raises the group's
+    minimum to the forecast capacity ``scheduling_buffer`` seconds ahead.
+    """
 
     instance_warmup: int | None = Field(None, ge=0)
     disable_scale_in: bool = False
+    metric_period: int | None = Field(None, ge=1)
+    predictive: Literal["forecast_only", "forecast_and_scale"] | None = None
+    scheduling_buffer: int = Field(300, ge=0, le=3600)
 
-    _durations = field_validator("instance_warmup", mode="before")(_seconds)
+    _durations = field_validator("instance_warmup", "metric_period", "scheduling_buffer", mode="before")(_seconds)
 
 
 class GcpScaleInControl(Model):
@@ -74,12 +87,16 @@ class GcpScaleInControl(Model):
 
 
 class GcpOptions(Model):
-    """Managed instance group autoscaler. ``initialization_period`` (``coolDownPeriodSec``) defaults to
-    the policy's ``cooldown_seconds``."""
+    """Managed instance group autoscaler. ``initialization_period`` (``coolDownPeriodSec``; from VM
+    creation, the autoscaler ignores the VM's metric) defaults to the policy's ``cooldown_seconds``.
+    ``predictive``: predictive autoscaling (``OPTIMIZE_AVAILABILITY``): the recommendation is at least
+    the forecast capacity one initialization period ahead (``clusterdb_nb.autoscaling.forecast``, an
+    approximation of GCE's model)."""
 
     initialization_period: int | None = Field(None, ge=0)
     mode: Literal["ON", "ONLY_SCALE_OUT", "OFF"] = "ON"
     scale_in_control: GcpScaleInControl | None = None
+    predictive: bool = False
 
     _durations = field_validator("initialization_period", mode="before")(_seconds)
 
@@ -129,15 +146,11 @@ class AzureOptions(Model):
     Without ``rules`` the profile is the portal's default pair around the policy's target
     (inferred mapping): scale out by 1 when the 10-minute average CPU is above the target,
     scale in by 1 when it is below 3/7 of it (70 % / 30 % for a 70 % target), cooldown
-    ``cooldown_seconds`` (at least 60 s). ``boot_seconds`` is how long a new VM takes to serve
-    and report CPU (inferred: Azure does not publish one figure).
+    ``cooldown_seconds`` (at least 60 s).
     """
 
     rules: list[AzureRule] | None = Field(None, min_length=1, max_length=10)
     default_capacity: int | None = Field(None, ge=0)
-    boot_seconds: int = Field(60, ge=0)
-
-    _durations = field_validator("boot_seconds", mode="before")(_seconds)
 
     def profile(self, target: float, cooldown_seconds: int) -> list[AzureRule]:
         """The rules in force for a policy with ``target`` % and ``cooldown_seconds``."""
@@ -194,17 +207,17 @@ class KubernetesOptions(Model):
     stabilization window (the policy's ``cooldown_seconds``, inferred mapping; the controller's
     default is 300 s) and a scale-up limit of ``max(2 * current, 4)``.
 
-    ``ready_seconds`` is how long a new pod takes to be Ready with a first full metrics window
-    (inferred default: 30 s start-up + 30 s window); until then it serves nothing and counts as
-    unready. The sync period is the simulation step (the controller's default is 15 s: use
-    ``step="15s"`` to match it exactly).
+    A pod that does not serve yet (``boot_seconds``) is unready; so is one created less than
+    ``initial_readiness_delay`` ago (the controller's ``--horizontal-pod-autoscaler-initial-readiness-delay``,
+    30 s by default; inferred simplification of its readiness rules). The sync period is the
+    simulation step (the controller's default is 15 s: use ``step="15s"`` to match it exactly).
     """
 
     behavior: HpaBehavior | None = None
     tolerance: float = Field(0.1, ge=0, lt=1)
-    ready_seconds: int = Field(60, ge=0)
+    initial_readiness_delay: int = Field(30, ge=0)
 
-    _durations = field_validator("ready_seconds", mode="before")(_seconds)
+    _durations = field_validator("initial_readiness_delay", mode="before")(_seconds)
 
 
 Options = AwsOptions | GcpOptions | AzureOptions | KubernetesOptions
@@ -214,6 +227,23 @@ OPTIONS: dict[str, type[Model]] = {
     "azure": AzureOptions,
     "kubernetes": KubernetesOptions,
 }
+
+
+def boot_seconds_of(value: Any) -> int:
+    """``simulate(boot_seconds=...)`` checked: whole seconds >= 0 (or a duration string); None is the default."""
+    if value is None:
+        return DEFAULT_BOOT_SECONDS
+    try:
+        seconds = _seconds(value)
+    except ValueError as exc:
+        raise ValidationError(f"boot_seconds: {exc}", field="boot_seconds", rule="whole seconds >= 0") from None
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 86400 or seconds != int(seconds):
+        raise ValidationError(
+            f"boot_seconds: must be whole seconds from 0 to 86400, such as 60 or '90s' (got {value!r})",
+            field="boot_seconds",
+            rule="whole seconds in [0, 86400]",
+        )
+    return int(seconds)
 
 
 def provider_name(provider: Any) -> str:

@@ -9,7 +9,10 @@
 
 The reference engine of the chosen cloud runs step by step over the trace (see
 ``clusterdb_nb.autoscaling.engines``); the fleet starts at ``min_capacity``
-with every instance serving, unless ``initial_capacity`` says otherwise.
+with every instance serving, unless ``initial_capacity`` says otherwise. The
+step is the trace's own sampling period unless ``step`` says otherwise; a new
+instance serves ``boot_seconds`` after launch (default
+``fleet.DEFAULT_BOOT_SECONDS``, 60 s, the same for every cloud).
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ import pandas as pd
 from .. import catalog, frames
 from ..errors import ValidationError
 from ..models import AutoScalingConfig
-from .engines import ENGINES
+from .engines import ENGINES, for_trace, forecast_for
 from .fleet import Policies, run_reference
-from .options import Options, options_for, provider_name
+from .options import Options, boot_seconds_of, options_for, provider_name
 from .summary import Summary, summarize, utilization
 from .traces import Trace, load_trace
 
@@ -86,6 +89,9 @@ class SimulationResult:
     gaps: int
     longest_gap: pd.Timedelta
     observed: str
+    boot_seconds: int = 60
+    step_note: str = ""
+    forecast: pd.Series | None = None  # predictive scaling's demand forecast (instance-units), if asked for
 
     def figure(self, title: str | None = None) -> go.Figure:
         """Demand, capacity and utilization against the target (Plotly; a long trace is drawn per period)."""
@@ -148,7 +154,7 @@ class SimulationResult:
         return (
             f"<SimulationResult {self.provider}: target {p.target_cpu_utilization:g}%, cooldown {p.cooldown_seconds}s, "
             f"{p.min_capacity}-{p.max_capacity} instances over {len(self.timeline):,} steps of {self.step_seconds}s; "
-            f"{self.summary}; trace {gaps}>"
+            f"{self.summary}; trace {gaps}; {self.step_note}; boot {self.boot_seconds} s>"
         )
 
     def _repr_html_(self) -> str:
@@ -167,25 +173,31 @@ def simulate(
     instance_type: str | None = None,
     price_per_hour: float | None = None,
     initial_capacity: int | None = None,
-    step: str | int | pd.Timedelta = "1min",
+    step: str | int | pd.Timedelta | None = None,
     observed_capacity: float | None = None,
+    boot_seconds: int | str | None = None,
     **extras: Any,
 ) -> SimulationResult:
     """Replay ``policy`` under ``provider``'s autoscaler ("aws", "gcp", "azure", "kubernetes") on ``trace``.
 
     ``extras`` are the provider's own settings (see ``clusterdb_nb.autoscaling.options``), e.g.
-    ``instance_warmup=120`` (aws), ``mode="ONLY_SCALE_OUT"`` (gcp), ``rules=[AzureRule(...)]`` (azure),
-    ``behavior=HpaBehavior()`` (kubernetes). The price is ``price_per_hour`` or the catalog's
-    on-demand price of ``instance_type``; without either ``cost_usd`` is NaN.
+    ``instance_warmup=120`` or ``predictive="forecast_and_scale"`` (aws), ``mode="ONLY_SCALE_OUT"`` or
+    ``predictive=True`` (gcp), ``rules=[AzureRule(...)]`` (azure), ``behavior=HpaBehavior()`` (kubernetes).
+    The price is ``price_per_hour`` or the catalog's on-demand price of ``instance_type``; without
+    either ``cost_usd`` is NaN. ``step`` defaults to
+    the trace's sampling period; ``boot_seconds`` (launch to serving) to 60 s on every cloud.
     """
     name = provider_name(provider)
     options = options_for(name, extras)
     config = as_policy(policy)
     price = hourly_price(instance_type, price_per_hour)
+    boot = boot_seconds_of(boot_seconds)
     data = trace if isinstance(trace, Trace) else load_trace(trace, step, observed_capacity)
+    options = for_trace(options, data.step, data.sample_seconds)
     initial = int(Policies.of([config], initial_capacity).initial[0])
-    engine = ENGINES[name].reference(config, options)
-    capacity, serving, changes = run_reference(engine, data.demand, data.step, initial)
+    predicted = forecast_for(options, data.demand, data.step)
+    engine = ENGINES[name].reference(config, options, data.step, **predicted)
+    capacity, serving, changes = run_reference(engine, data.demand, data.step, initial, boot)
     figures = summarize(
         capacity[:, None],
         serving[:, None],
@@ -228,4 +240,7 @@ def simulate(
         gaps=data.gaps,
         longest_gap=data.longest_gap,
         observed=data.observed,
+        boot_seconds=boot,
+        step_note=data.step_note,
+        forecast=pd.Series(predicted["forecast"], index=data.time, name="forecast") if predicted else None,
     )

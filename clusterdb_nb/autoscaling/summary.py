@@ -16,8 +16,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-CHUNK = 128  # policies summarized at a time: bounds the temporary utilization matrix
-
 
 @dataclass(frozen=True)
 class Summary:
@@ -74,18 +72,23 @@ def summarize(
     step: int,
     price_per_hour: float | None,
 ) -> dict[str, np.ndarray]:
-    """The :class:`Summary` fields for every policy (columns of ``capacity`` and ``serving``), as arrays."""
+    """The :class:`Summary` fields for every policy (columns of ``capacity`` and ``serving``), as arrays.
+
+    One compiled pass per policy (numba): no steps x policies utilization matrix is built.
+    """
+    from .kernels import summaries  # numba: imported on first use, not with the package
+
     count = capacity.shape[1]
+    out = np.zeros((4, count))
+    if len(demand):
+        summaries(capacity.T, serving.T, 100.0 * np.asarray(demand, dtype=np.float64), np.asarray(target, np.float64), out)
     minutes = step / 60.0
-    out = {name: np.empty(count) for name in ("instance_hours", "minutes_above_target", "minutes_saturated", "p95_utilization")}
-    for start in range(0, count, CHUNK):
-        cols = slice(start, min(start + CHUNK, count))
-        util = utilization(demand, serving[:, cols])
-        out["instance_hours"][cols] = capacity[:, cols].sum(axis=0, dtype=np.float64) * step / 3600.0
-        out["minutes_above_target"][cols] = (util > target[cols]).sum(axis=0) * minutes
-        out["minutes_saturated"][cols] = (util >= 100.0).sum(axis=0) * minutes
-        out["p95_utilization"][cols] = np.percentile(util, 95, axis=0)
     price = math.nan if price_per_hour is None else price_per_hour
-    out["cost_usd"] = out["instance_hours"] * price
-    out["scaling_actions"] = np.asarray(actions, dtype=np.int64)
-    return out
+    return {
+        "instance_hours": out[0] * step / 3600.0,
+        "minutes_above_target": out[1] * minutes,
+        "minutes_saturated": out[2] * minutes,
+        "p95_utilization": out[3],
+        "cost_usd": out[0] * step / 3600.0 * price,
+        "scaling_actions": np.asarray(actions, dtype=np.int64),
+    }

@@ -17,7 +17,7 @@ longer than 1.5 sample periods is a gap, counted and reported.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,9 @@ class Trace:
     gaps: int
     longest_gap: pd.Timedelta
     observed: str  # where the instance count came from, in words
+    sample_seconds: int = 60  # the trace's own sampling period (median spacing), whole seconds
+    step_note: str = ""  # which step, and why, in words
+    cpu_p95: float = float("nan")  # the 95th percentile of the trace's own CPU %, before resampling
 
     def __len__(self) -> int:
         return len(self.demand)
@@ -110,9 +113,10 @@ def _columns(trace: Any) -> tuple[Any, pd.Series, pd.Series | None, str]:
     )
 
 
-def load_trace(trace: Any, step: Any = "1min", observed_capacity: float | None = None) -> Trace:
-    """Validate ``trace`` and turn it into demand per ``step``; see the module docstring for the shapes."""
-    seconds = step_seconds(step)
+def load_trace(trace: Any, step: Any = None, observed_capacity: float | None = None) -> Trace:
+    """Validate ``trace`` and turn it into demand per ``step`` (default: the trace's own sampling period);
+    see the module docstring for the shapes."""
+    seconds = None if step is None else step_seconds(step)
     times, raw, running, name = _columns(trace)
     if len(raw) == 0:
         raise _bad("trace", "at least one sample", "the trace is empty")
@@ -153,11 +157,22 @@ def load_trace(trace: Any, step: Any = "1min", observed_capacity: float | None =
     demand = pd.Series(values.to_numpy() / 100.0 * count, index=stamps).dropna()
     if demand.empty:
         raise _bad("trace", "at least one sample with a value", "every sample of the trace is missing")
+    sample = max(1, round(float(np.median(order)) / 1e9)) if len(order) else (seconds or 60)
+    if seconds is None:
+        seconds, note = sample, f"step {_duration(sample)}: the trace's own sampling period"
+    else:
+        note = f"step {_duration(seconds)} (given); the trace is sampled every {_duration(sample)}"
     period = pd.Timedelta(int(np.median(order)), unit="ns") if len(order) else pd.Timedelta(seconds=seconds)
-    return _resample(demand, seconds, period, observed)
+    trace = _resample(demand, seconds, period, observed, sample, note)
+    return replace(trace, cpu_p95=float(np.nanpercentile(values.to_numpy(), 95)))
 
 
-def _resample(demand: pd.Series, seconds: int, period: pd.Timedelta, observed: str) -> Trace:
+def _duration(seconds: int) -> str:
+    """``300`` -> ``"5 min"``, ``90`` -> ``"90 s"``."""
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
+
+
+def _resample(demand: pd.Series, seconds: int, period: pd.Timedelta, observed: str, sample: int, note: str) -> Trace:
     """Mean per step, held through steps without a sample; ``period`` is the trace's own sample spacing."""
     freq = pd.Timedelta(seconds=seconds)
     spacing = np.diff(pd.DatetimeIndex(demand.index).asi8)
@@ -174,4 +189,6 @@ def _resample(demand: pd.Series, seconds: int, period: pd.Timedelta, observed: s
         gaps=int(gaps.sum()),
         longest_gap=longest,
         observed=observed,
+        sample_seconds=sample,
+        step_note=note,
     )

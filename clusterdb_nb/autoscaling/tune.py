@@ -9,9 +9,12 @@
 
 Every policy of the grid runs at once in the provider's vectorized engine (the
 same decisions as the reference engine ``simulate`` uses, as the property tests
-show). The recommendation is the cheapest policy whose saturated minutes stay
-within ``max_saturated_minutes`` (default: 0.1 % of the trace, i.e. demand served
-in 99.9 % of minutes); if none does, the one that saturates least.
+show). The objective is explicit (``clusterdb_nb.autoscaling.slo``): the
+recommendation is the cheapest policy within the SLO -- at most 0.1 % of minutes
+saturated, 25 % above target and a p95 utilization of 70 % unless ``slo=`` says
+otherwise -- and ``reason`` says which limit binds. ``notes`` says when the
+figures cannot be trusted as they stand (demand censored at 100 % CPU, no
+``observed_capacity``).
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ import pandas as pd
 from .. import frames
 from ..errors import ValidationError
 from ..models import AutoScalingConfig
-from .engines import ENGINES
+from .engines import ENGINES, for_trace, forecast_for
 from .fleet import Policies
-from .options import Options, options_for, provider_name
+from .options import Options, boot_seconds_of, options_for, provider_name
 from .simulate import hourly_price
+from .slo import Slo, recommend
 from .summary import summarize
 from .traces import Trace, load_trace
 
@@ -40,7 +44,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 BATCH = 1024  # policies per engine run: bounds memory (steps x batch x 2 timelines of small ints)
-DEFAULT_SLO = 0.001  # saturated share of the trace the default recommendation accepts
+CENSORED_P95 = 99.0  # a trace whose CPU p95 is at least this sits at 100 %: its true demand is unknown
 
 
 def _grid(values: Any, field: str) -> list[Any]:
@@ -64,7 +68,12 @@ def pareto_front(cost: np.ndarray, saturated: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TuningResult:
-    """Every policy of the grid on one trace, the cost / saturation front, and a recommendation."""
+    """Every policy of the grid on one trace, the cost / saturation front, and a recommendation.
+
+    ``slo`` and ``limits`` (per table column) are the objective; ``binding`` the SLO keys that keep a
+    cheaper policy out (or, when no policy meets the SLO, those the recommendation misses);
+    ``notes`` what to keep in mind reading the figures.
+    """
 
     provider: str
     options: Options
@@ -74,6 +83,10 @@ class TuningResult:
     cost_column: str
     gaps: int
     longest_gap: pd.Timedelta
+    slo: Slo
+    limits: dict[str, float]
+    binding: list[str]
+    notes: list[str]
 
     @property
     def pareto(self) -> pd.DataFrame:
@@ -137,51 +150,31 @@ class TuningResult:
         return fig
 
     def __repr__(self) -> str:
-        front = int(self.table["pareto"].sum())
-        return f"<TuningResult {self.provider}: {len(self.table)} policies, {front} on the front; {self.reason}>"
+        front, meets = int(self.table["pareto"].sum()), int(self.table["meets_slo"].sum())
+        notes = "".join(f"\nnote: {n}" for n in self.notes)
+        return (
+            f"<TuningResult {self.provider}: {len(self.table)} policies, {meets} within the SLO, {front} on the front; "
+            f"{self.reason}{notes}>"
+        )
 
     def _repr_html_(self) -> str:
         return f"<pre>{html.escape(repr(self))}</pre>"
 
 
-def _policy_words(row: pd.Series) -> str:
-    return (
-        f"target {row['target_cpu_utilization']:g}%, cooldown {int(row['cooldown_seconds'])} s, "
-        f"{int(row['min_capacity'])}-{int(row['max_capacity'])} instances"
-    )
-
-
-def _cost_words(row: pd.Series, column: str) -> str:
-    return f"${row[column]:,.2f}" if column == "cost_usd" else f"{row[column]:,.1f} instance-hours"
-
-
-def recommend(table: pd.DataFrame, cost: str, allowed: float, trace_minutes: float) -> tuple[int, str]:
-    """Index of the recommended row of ``table`` and the reason, in words."""
-    share = 100.0 * (1 - allowed / trace_minutes) if trace_minutes else 100.0
-    ok = table[table["minutes_saturated"] <= allowed]
-    keys = [cost, "minutes_saturated", "scaling_actions"]
-    if len(ok):
-        i = ok.sort_values(keys, kind="stable").index[0]
-        row = table.loc[i]
-        reason = (
-            f"cheapest policy that keeps demand served in {share:.4g}% of minutes (at most {allowed:,.0f} saturated): "
-            f"{_policy_words(row)} costs {_cost_words(row, cost)}, saturates {row['minutes_saturated']:,.0f} min, "
-            f"takes {int(row['scaling_actions'])} scaling actions"
+def trace_notes(data: Trace) -> list[str]:
+    """What to keep in mind about ``data``'s figures: the step, censored demand, a missing instance count."""
+    notes = [data.step_note] if data.step_note else []
+    if data.cpu_p95 >= CENSORED_P95:
+        notes.append(
+            f"demand is censored: the trace's CPU p95 is {data.cpu_p95:.1f}%, so the fleet was at its limit and the "
+            "true demand is unknown (higher than the trace says); saturation figures are a lower bound"
         )
-        cheapest = table.sort_values(keys, kind="stable").iloc[0]
-        if cheapest[cost] < row[cost]:
-            reason += (
-                f"; the cheapest policy ({_policy_words(cheapest)}) costs {_cost_words(cheapest, cost)} "
-                f"but saturates {cheapest['minutes_saturated']:,.0f} min"
-            )
-        return int(i), reason
-    i = table.sort_values(["minutes_saturated", cost, "scaling_actions"], kind="stable").index[0]
-    row = table.loc[i]
-    reason = (
-        f"no policy keeps saturation within {allowed:,.0f} min; this one saturates least: {_policy_words(row)}, "
-        f"{row['minutes_saturated']:,.0f} min saturated for {_cost_words(row, cost)} (raise max_capacity?)"
-    )
-    return int(i), reason
+    if data.observed.startswith("1 instance"):
+        notes.append(
+            "observed_capacity was not given: the trace is taken as one instance's CPU, so demand never exceeds one "
+            "instance; pass observed_capacity= (the fleet's size when the trace was taken)"
+        )
+    return notes
 
 
 def tune(
@@ -194,14 +187,17 @@ def tune(
     instance_type: str | None = None,
     price_per_hour: float | None = None,
     initial_capacity: int | None = None,
-    step: str | int | pd.Timedelta = "1min",
+    step: str | int | pd.Timedelta | None = None,
     observed_capacity: float | None = None,
-    max_saturated_minutes: float | None = None,
+    boot_seconds: int | str | None = None,
+    slo: dict[str, float] | Slo | None = None,
     progress: bool | None = None,
     **extras: Any,
 ) -> TuningResult:
     """Simulate every policy of targets x cooldowns x min_capacity x max_capacity and recommend one.
 
+    ``slo``: the objective's limits, ``dict(max_saturated_fraction=0.001, max_minutes_above_target=...,
+    max_p95_utilization=85)`` (see ``clusterdb_nb.autoscaling.slo``; unset keys take the defaults).
     ``progress``: a tqdm bar over batches of policies (default: when the grid is larger than one batch).
     Other arguments as in :func:`~clusterdb_nb.autoscaling.simulate`.
     """
@@ -210,6 +206,7 @@ def tune(
     name = provider_name(provider)
     options = options_for(name, extras)
     price = hourly_price(instance_type, price_per_hour)
+    objective = Slo.of(slo)
     lows, highs = _grid(min_capacity, "min_capacity"), _grid(max_capacity, "max_capacity")
     bounds = [(lo, hi) for lo, hi in itertools.product(lows, highs) if len(lows) == len(highs) == 1 or lo <= hi]
     if not bounds:
@@ -222,13 +219,13 @@ def tune(
         AutoScalingConfig(target_cpu_utilization=t, cooldown_seconds=c, min_capacity=lo, max_capacity=hi)
         for t, c, (lo, hi) in itertools.product(_grid(targets, "targets"), _grid(cooldowns, "cooldowns"), bounds)
     ]
+    boot = boot_seconds_of(boot_seconds)
     data = trace if isinstance(trace, Trace) else load_trace(trace, step, observed_capacity)
+    options = for_trace(options, data.step, data.sample_seconds)
     policies = Policies.of(configs, initial_capacity)
-    if max_saturated_minutes is not None and not max_saturated_minutes >= 0:
-        raise ValidationError("max_saturated_minutes: must be >= 0", field="max_saturated_minutes", rule=">= 0")
-    trace_minutes = len(data) * data.step / 60.0
-    allowed = DEFAULT_SLO * trace_minutes if max_saturated_minutes is None else float(max_saturated_minutes)
+    limits = objective.limits(len(data) * data.step / 60.0)
 
+    predicted = forecast_for(options, data.demand, data.step)
     parts = []
     batches = range(0, len(configs), BATCH)
     show = len(configs) > BATCH if progress is None else progress
@@ -237,7 +234,7 @@ def tune(
         batch = Policies(
             *(getattr(policies, f)[chosen] for f in ("min_capacity", "max_capacity", "target", "cooldown", "initial"))
         )
-        run = ENGINES[name].simulate_many(batch, options, data.demand, data.step)
+        run = ENGINES[name].simulate_many(batch, options, data.demand, data.step, boot, **predicted)
         parts.append(summarize(run.capacity, run.serving, run.actions, data.demand, batch.target, data.step, price))
     figures = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     cost = "cost_usd" if price is not None else "instance_hours"
@@ -250,11 +247,13 @@ def tune(
             "min_capacity": policies.min_capacity.astype(np.int64),
             "max_capacity": policies.max_capacity.astype(np.int64),
             **figures,
+            "meets_slo": np.zeros(len(configs), dtype=bool),
             "pareto": front,
             "recommended": np.zeros(len(configs), dtype=bool),
         },
     )
-    best, reason = recommend(table, cost, allowed, trace_minutes)
+    best, meets, reason, binding = recommend(table, cost, limits)
+    table["meets_slo"] = meets.to_numpy()
     table.loc[best, "recommended"] = True
     return TuningResult(
         provider=name,
@@ -265,4 +264,8 @@ def tune(
         cost_column=cost,
         gaps=data.gaps,
         longest_gap=data.longest_gap,
+        slo=objective,
+        limits=limits,
+        binding=binding,
+        notes=trace_notes(data),
     )

@@ -56,11 +56,11 @@ def test_scale_up_policies_of_the_default_behavior(cpu_trace):
 
 
 def test_unready_pods_count_as_idle_when_scaling_up(cpu_trace):
-    # 5 pods at 85 %: ratio 1.7 -> 9 pods; the 4 new ones are unready for 300 s. At 97 % on the 5 ready
+    # 5 pods at 85 %: ratio 1.7 -> 9 pods; the 4 new ones boot for 300 s. At 97 % on the 5 ready
     # pods the plain rule would ask for ceil(1.94 * 5) = 10, but the unready pods count as 0 %:
     # int(97 * 5 / 9) = 53 % -> ratio 1.06, within the tolerance: the HPA stays at 9.
     result = simulate(
-        cpu_trace((85, 1), (97, 8)), POLICY, provider="kubernetes", initial_capacity=5, observed_capacity=5, ready_seconds=300
+        cpu_trace((85, 1), (97, 8)), POLICY, provider="kubernetes", initial_capacity=5, observed_capacity=5, boot_seconds=300
     )
     assert capacity(result) == [5] + [9] * 8
 

@@ -98,18 +98,22 @@ def test_wall_clock_catches_up_at_the_next_operation(tmp_path, monkeypatch):
         assert acts["time"].iloc[0] == pd.Timestamp("2026-03-02T10:04:00Z") and acts["to_capacity"].iloc[0] == 4
 
 
-def test_engine_memory_survives_reopening(tmp_path):
+@pytest.mark.parametrize("kind", ["aws", "gcp", "azure", "kubernetes"])
+def test_engine_memory_survives_reopening(tmp_path, kind):
     def run(path, chunks):
-        with session(str(path)) as s:
+        with session(str(path), autoscaler=kind) as s:
             start(s)
         for minutes in chunks:
-            with session(str(path)) as s:
+            with session(str(path), autoscaler=kind) as s:
                 s.local.advance(f"{minutes}min")
-        with session(str(path)) as s:
+        with session(str(path), autoscaler=kind) as s:
             return autoscaled(s)[["time", "from_capacity", "to_capacity", "reason"]]
 
-    # The low alarm is counting when the session closes at minute 80; it keeps counting after.
-    pd.testing.assert_frame_equal(run(tmp_path / "once.db", [len(CPU)]), run(tmp_path / "split.db", [80, len(CPU) - 80]))
+    # The alarms, windows, launches and the initial recommendation are mid-way when a session closes;
+    # they carry on after it (engine state in the state file).
+    once = run(tmp_path / "once.db", [len(CPU)])
+    assert len(once) >= 2
+    pd.testing.assert_frame_equal(once, run(tmp_path / "split.db", [3, 77, len(CPU) - 80]))
 
 
 def test_reconfiguring_and_deleting(tmp_path):
@@ -122,4 +126,71 @@ def test_reconfiguring_and_deleting(tmp_path):
     s.delete_fleet("web")
     s.local.advance("10min")
     assert s.fleets().empty
+    s.close()
+
+
+def count_decisions(monkeypatch):
+    """Count the AWS engine's evaluations (one decide call each)."""
+    from clusterdb_nb.autoscaling.engines.aws import AwsTargetTracking
+
+    calls, original = [0], AwsTargetTracking.decide
+
+    def counted(self, *args):
+        calls[0] += 1
+        return original(self, *args)
+
+    monkeypatch.setattr(AwsTargetTracking, "decide", counted)
+    return calls
+
+
+def test_a_ten_year_advance_after_a_replayed_trace_stops_evaluating(monkeypatch):
+    """Issue 9: ``advance("3650d")`` with autoscaling on never returned (one evaluation per minute, each
+    with its queries). Once the trace has ended, nothing is pending and the policy has been quiet for an
+    hour, the remaining minutes decide nothing and are skipped: the decisions are those of the trace."""
+    calls = count_decisions(monkeypatch)
+    s = session()
+    start(s)
+    s.local.advance(f"{len(CPU) + 120}min")
+    expected, evaluated = autoscaled(s), calls[0]
+    s.close()
+
+    calls[0] = 0
+    s = session()
+    start(s)
+    s.local.advance("3650d")
+    pd.testing.assert_frame_equal(autoscaled(s), expected)
+    assert calls[0] <= evaluated  # not 5,256,000
+    s.local.advance("1d")  # memory saved at the end of the jump: still nothing to do
+    pd.testing.assert_frame_equal(autoscaled(s), expected)
+    s.close()
+
+
+def test_a_ten_year_advance_under_a_moving_load_is_bounded(monkeypatch):
+    """Issue 9: under the daily load the catch-up evaluates at most 31 days at each end of the span
+    and says so, instead of holding the write lock for hours."""
+    calls = count_decisions(monkeypatch)
+    s = session()
+    s.create_fleet(cdb.FleetConfig("web", capacity=4, instance_type="t3.medium"))
+    s.configure_auto_scaling("web", POLICY)
+    with pytest.warns(UserWarning, match="days of minutes were not evaluated"):
+        s.local.advance("3650d")
+    assert calls[0] <= 2 * 32 * 1440
+    acts = autoscaled(s)
+    assert len(acts) > 10 and acts["time"].iloc[-1] > s.local.now - pd.Timedelta("31D")
+    s.close()
+
+
+@pytest.mark.parametrize("kind", ["aws", "gcp", "azure", "kubernetes"])
+def test_live_and_simulated_boot_alike(kind):
+    """Issue 11 (1): the local cloud's ``boot_seconds`` is the live autoscaler's boot time, and
+    ``simulate(boot_seconds=...)`` models the same: at 150 s both make the same decisions."""
+    s = session(boot_seconds=150, autoscaler=kind)
+    configured = start(s)
+    s.local.advance(f"{len(CPU)}min")
+    live = autoscaled(s)
+    trace = pd.Series(np.array(CPU, dtype=float), index=pd.date_range("2014-01-01", periods=len(CPU), freq="1min"))
+    simulated = simulate(trace, POLICY, provider=kind, initial_capacity=4, observed_capacity=4, boot_seconds=150).activities
+    assert len(live) >= 2
+    assert (live["time"] - configured).tolist() == (simulated["time"] - trace.index[0].tz_localize("UTC")).tolist()
+    assert live[["from_capacity", "to_capacity"]].values.tolist() == simulated[["from_capacity", "to_capacity"]].values.tolist()
     s.close()

@@ -17,7 +17,8 @@ POLICY = cdb.AutoScalingConfig(min_capacity=1, max_capacity=10, target_cpu_utili
 @pytest.fixture
 def scaled(cpu_trace):
     # 4 instances at 40 % (1.6 units) for 5 minutes, 80 % (3.2 units) for 10: AWS adds 3 at minute 7
-    # (capacity 7 from minute 8); they warm up for 300 s and serve from minute 12.
+    # (capacity 7 from minute 8); they boot in 60 s and serve from minute 8 (the 300 s warmup is
+    # only how long AWS leaves them out of its metric).
     return simulate(cpu_trace((40, 5), (80, 10)), POLICY, initial_capacity=4, observed_capacity=4, price_per_hour=0.5)
 
 
@@ -25,8 +26,8 @@ def test_timeline_has_the_schema_and_the_fleet_as_it_was(scaled):
     t = scaled.timeline
     assert list(t.columns) == list(frames.SIMULATION) and str(t["time"].dt.tz) == "UTC"
     assert t["capacity"].tolist() == [4] * 8 + [7] * 7
-    assert t["serving"].tolist() == [4] * 12 + [7] * 3
-    assert t["utilization"].round(2).tolist() == [40.0] * 5 + [80.0] * 7 + [45.71] * 3
+    assert t["serving"].tolist() == [4] * 8 + [7] * 7
+    assert t["utilization"].round(2).tolist() == [40.0] * 5 + [80.0] * 3 + [45.71] * 7
     assert not t["saturated"].any()
     assert list(scaled.activities.columns) == list(frames.SCALING_ACTIVITIES)
 
@@ -35,10 +36,10 @@ def test_summary_worked_out_by_hand(scaled):
     s = scaled.summary
     assert s.instance_hours == pytest.approx((8 * 4 + 7 * 7) / 60)  # 1.35 instance-hours
     assert s.cost_usd == pytest.approx(1.35 * 0.5)
-    assert s.minutes_above_target == 7  # minutes 5-11 at 80 %
+    assert s.minutes_above_target == 3  # minutes 5-7 at 80 %
     assert s.minutes_saturated == 0
     assert s.scaling_actions == 1
-    assert s.p95_utilization == pytest.approx(80.0)  # 7 of 15 minutes at 80 %
+    assert s.p95_utilization == pytest.approx(80.0)  # 3 of 15 minutes at 80 %
     assert "1.4 instance-hours ($0.68)" in str(s) and "1 scaling actions" in repr(scaled)
 
 

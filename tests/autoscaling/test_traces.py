@@ -22,10 +22,10 @@ def test_every_accepted_shape_gives_the_same_demand(tmp_path):
     series = pd.Series([20.0, 80.0], index=pd.to_datetime(frame["timestamp"]))
     local = pd.DataFrame({"time": pd.to_datetime(frame["timestamp"], utc=True), "cpu_percent": [20.0, 80.0], "running": [2, 2]})
     traces = [
-        load_trace(path, observed_capacity=2),
-        load_trace(frame, observed_capacity=2),
-        load_trace(series, observed_capacity=2),
-        load_trace(local),
+        load_trace(path, "1min", observed_capacity=2),
+        load_trace(frame, "1min", observed_capacity=2),
+        load_trace(series, "1min", observed_capacity=2),
+        load_trace(local, "1min"),
     ]
     for trace in traces:
         # 5-minute points held over 1-minute steps, the last one for its own 5 minutes.
@@ -40,7 +40,7 @@ def test_without_an_instance_count_the_trace_is_one_instance(tmp_path):
 
 
 def test_gaps_are_held_and_reported():
-    trace = load_trace(example_trace("ec2_cpu_utilization_825cc2"))
+    trace = load_trace(example_trace("ec2_cpu_utilization_825cc2"), "1min")
     assert (trace.gaps, trace.longest_gap) == (2, pd.Timedelta("10min"))
     assert len(trace) == 4032 * 5 + 2 * 5  # 4,032 five-minute points and two missing ones, at one minute
     result = simulate(example_trace("ec2_cpu_utilization_825cc2"), POLICY)
@@ -56,7 +56,7 @@ def test_samples_finer_than_the_step_are_averaged():
 def test_shipped_traces_load():
     for name in EXAMPLE_TRACES:
         assert example_trace(name).is_file()
-        assert len(load_trace(example_trace(name))) > 20_000
+        assert len(load_trace(example_trace(name))) > 4_000  # five-minute steps
     with pytest.raises(cdb.ValidationError, match="no example trace"):
         example_trace("nope")
 
@@ -104,3 +104,17 @@ def test_missing_values_count_as_gaps():
     series = pd.Series([10.0, np.nan, 30.0], index=pd.date_range("2024-01-01", periods=3, freq="1min"))
     trace = load_trace(series)
     assert trace.demand.tolist() == [0.1, 0.1, 0.3] and (trace.gaps, trace.longest_gap) == (1, pd.Timedelta("2min"))
+
+
+def test_the_step_defaults_to_the_traces_own_sampling_period(tmp_path):
+    """Issue 11 (4): a 5-minute trace runs at 5-minute steps unless told otherwise, and says which."""
+    path = csv(tmp_path, "timestamp,value\n2014-02-14 14:30:00,20\n2014-02-14 14:35:00,80\n2014-02-14 14:40:00,50\n")
+    trace = load_trace(path, observed_capacity=2)
+    assert (trace.step, trace.sample_seconds) == (300, 300) and trace.demand.tolist() == [0.4, 1.6, 1.0]
+    assert trace.step_note == "step 5 min: the trace's own sampling period"
+    given = load_trace(path, "1min", observed_capacity=2)
+    assert (given.step, given.sample_seconds) == (60, 300)
+    assert given.step_note == "step 1 min (given); the trace is sampled every 5 min"
+    seconds = pd.Series([10.0, 20.0, 30.0], index=pd.date_range("2024-01-01", periods=3, freq="15s"))
+    assert load_trace(seconds).step == 15
+    assert "step 5 min: the trace's own sampling period" in repr(simulate(path, POLICY, observed_capacity=2))

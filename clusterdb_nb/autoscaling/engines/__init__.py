@@ -1,7 +1,7 @@
 """One engine per cloud: a readable reference (per step) and a vectorized twin (many policies at once).
 
->>> engine = reference("aws", AutoScalingConfig(), AwsOptions())
->>> run = ENGINES["aws"].simulate_many(Policies.of([AutoScalingConfig()]), AwsOptions(), demand, step=60)
+>>> engine = reference("aws", AutoScalingConfig(), AwsOptions(), step=60)
+>>> run = ENGINES["aws"].simulate_many(Policies.of([AutoScalingConfig()]), AwsOptions(), demand, 60, 60)
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 
 from ...models import AutoScalingConfig
-from ..fleet import Policies, Run
+from ..fleet import Run
+from ..forecast import hourly_forecast
+from ..options import AwsOptions, GcpOptions
 from . import aws, azure, gcp, kubernetes
 
 
@@ -22,8 +24,8 @@ class Engine:
     """A cloud's autoscaler: its name in words, reference class and vectorized function."""
 
     label: str
-    reference: Callable[[AutoScalingConfig, Any], Any]
-    simulate_many: Callable[[Policies, Any, np.ndarray, int], Run]
+    reference: Callable[..., Any]  # (policy, options, step[, forecast=])
+    simulate_many: Callable[..., Run]  # (policies, options, demand, step, boot_seconds[, forecast=])
 
 
 ENGINES: dict[str, Engine] = {
@@ -34,6 +36,21 @@ ENGINES: dict[str, Engine] = {
 }
 
 
-def reference(provider: str, policy: AutoScalingConfig, options: Any) -> Any:
-    """The reference engine of ``provider`` for one policy."""
-    return ENGINES[provider].reference(policy, options)
+def reference(provider: str, policy: AutoScalingConfig, options: Any, step: int = 60) -> Any:
+    """The reference engine of ``provider`` for one policy, evaluated every ``step`` seconds."""
+    return ENGINES[provider].reference(policy, options, step)
+
+
+def forecast_for(options: Any, demand: np.ndarray, step: int) -> dict[str, np.ndarray]:
+    """``{"forecast": ...}`` for the engines when ``options`` ask for predictive scaling, else ``{}``."""
+    if isinstance(options, (AwsOptions, GcpOptions)) and options.predictive:
+        return {"forecast": hourly_forecast(demand, step)}
+    return {}
+
+
+def for_trace(options: Any, step: int, sample_seconds: int) -> Any:
+    """``options`` with what the trace decides filled in: AWS's metric period, when not given, is the
+    trace's sampling period (a datapoint is never shorter than the step)."""
+    if isinstance(options, AwsOptions) and options.metric_period is None:
+        return options.model_copy(update={"metric_period": max(step, sample_seconds)})
+    return options

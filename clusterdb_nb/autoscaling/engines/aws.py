@@ -1,36 +1,41 @@
 """AWS EC2 Auto Scaling target tracking on ASGAverageCPUUtilization.
 
-What AWS documents ("Target tracking scaling policies", "Instance warmup"):
-scale-out acts fast and scale-in slowly; instances still warming are left out
-of the metric and of the capacity counted when scaling out; no scale-in while
-instances warm up; no data never scales in; DisableScaleIn defaults to false;
-for target tracking the seed's ``cooldown_seconds`` is the instance warmup
-unless one is set.
+What AWS documents ("Target tracking scaling policies", "Instance warmup",
+"Scaling cooldowns"): scale-out acts fast and scale-in slowly; instances still
+warming up are left out of the metric and of the capacity counted; no scale-in
+while a scale-out is in progress or instances warm up; no data never scales in;
+DisableScaleIn defaults to false; for target tracking the seed's
+``cooldown_seconds`` is the instance warmup unless one is set.
 
 Inferred (AWS does not publish them, so they are modelled so):
 
-* desired capacity = ceil(C * M / T), C the serving (warmed) instances, clamped
-  to [min, max];
-* the high alarm is M > T for 3 of 3 one-minute datapoints, the low alarm is
-  M < 0.9 T for 15 of 15 (the alarms AWS creates); with basic monitoring use
-  ``step="5min"`` so that one datapoint is five minutes;
-* while an alarm stays in ALARM the policy is re-evaluated every datapoint;
-* an instance serves once its warmup is over.
+* desired capacity = ceil(C * M / T), C the counted (warmed-up) instances and M
+  their average CPU, clamped to [min, max];
+* the high alarm is M > T for 3 of 3 datapoints, the low alarm M < 0.9 T for 15
+  of 15 (the alarms AWS creates); a datapoint is one metric period
+  (``AwsOptions.metric_period``: 60 s with detailed monitoring, 300 s with basic
+  monitoring), so at a one-minute step a five-minute metric needs 15 steps above
+  the target, as CloudWatch evaluates it;
+* while an alarm stays in ALARM the policy is re-evaluated every step;
+* the warmup runs from launch; an instance past its warmup that does not serve
+  yet (``boot_seconds`` longer than the warmup) reports 0 % CPU.
 
-    >>> engine = AwsTargetTracking(AutoScalingConfig(target_cpu_utilization=70), AwsOptions())
+    >>> engine = AwsTargetTracking(AutoScalingConfig(target_cpu_utilization=70), AwsOptions(), step=60)
     >>> engine.decide(now=0.0, demand=2.7, capacity=3, serving=3)
     (3, '')
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from ...models import AutoScalingConfig
-from ..fleet import EPS, Policies, Run, VectorFleet, fleet_cpu, sized_for, startup_steps
+from ..fleet import DEFAULT_BOOT_SECONDS, EPS, Launches, Policies, Run, compact_dtype, counted_load, startup_steps, steps_within
+from ..forecast import lead_floor
 from ..options import AwsOptions
 
 HIGH_DATAPOINTS = 3
@@ -38,135 +43,117 @@ LOW_DATAPOINTS = 15
 LOW_FRACTION = 0.9  # the low alarm's threshold, as a fraction of the target (inferred)
 
 
+def datapoint_steps(datapoints: int, period: int, step: int) -> int:
+    """Steps that ``datapoints`` metric periods of ``period`` seconds last at ``step`` seconds a step."""
+    return max(1, math.ceil(datapoints * period / step))
+
+
 @dataclass
 class _Memory:
-    high_run: int = 0  # consecutive datapoints above the target
-    low_run: int = 0  # consecutive datapoints below the low threshold
-    warm_until: float = float("-inf")  # the last launched instances finish warming then
+    high_run: int = 0  # consecutive steps above the target
+    low_run: int = 0  # consecutive steps below the low threshold
 
 
 class AwsTargetTracking:
-    """Reference engine: one target tracking policy, one datapoint per call."""
+    """Reference engine: one target tracking policy, one evaluation per ``step`` seconds."""
 
-    def __init__(self, policy: AutoScalingConfig, options: AwsOptions) -> None:
+    def __init__(
+        self, policy: AutoScalingConfig, options: AwsOptions, step: int = 60, forecast: np.ndarray | None = None
+    ) -> None:
         self.policy = policy
         self.options = options
+        self.step = step
+        self.forecast = forecast if options.predictive == "forecast_and_scale" else None
+        self.lead = math.ceil(options.scheduling_buffer / step)
         self.warmup = float(policy.cooldown_seconds if options.instance_warmup is None else options.instance_warmup)
+        period = options.metric_period or step
+        self.high_steps = datapoint_steps(HIGH_DATAPOINTS, period, step)
+        self.low_steps = datapoint_steps(LOW_DATAPOINTS, period, step)
         self.low_threshold = LOW_FRACTION * policy.target_cpu_utilization
         self.memory = _Memory()
-
-    @property
-    def startup_seconds(self) -> float:
-        return self.warmup
+        self.launches = Launches(self.warmup)
 
     def state(self) -> dict[str, Any]:
-        return asdict(self.memory)
+        return {**asdict(self.memory), "launches": self.launches.recent}
 
     def restore(self, state: dict[str, Any]) -> None:
-        self.memory = _Memory(**state)
+        self.memory = _Memory(high_run=state["high_run"], low_run=state["low_run"])
+        self.launches.recent = [list(x) for x in state.get("launches", [])]
 
     def decide(self, now: float, demand: float, capacity: int, serving: int) -> tuple[int, str]:
         m, p = self.memory, self.policy
-        cpu = fleet_cpu(demand, serving)
-        if cpu is None:  # INSUFFICIENT_DATA: neither alarm counts, nothing scales
+        # predictive scaling raises the group's minimum to the forecast capacity
+        floor = lead_floor(self.forecast, round(now / self.step), self.lead, p.target_cpu_utilization, EPS)
+        lo = int(max(p.min_capacity, min(floor, p.max_capacity)))
+        warming = self.launches.new(now)
+        counted = max(capacity - warming, 0)
+        load = counted_load(demand, serving, counted)
+        if load is None:  # INSUFFICIENT_DATA: neither alarm counts, nothing scales but the minimum
             m.high_run = m.low_run = 0
-            return capacity, ""
+            return self._predicted(now, capacity, lo)
+        cpu = load / counted if serving < counted else min(100.0, 100.0 * demand / serving)  # M, the counted ones' average
         target = p.target_cpu_utilization
         m.high_run = m.high_run + 1 if cpu > target else 0
         m.low_run = m.low_run + 1 if cpu < self.low_threshold else 0
-        desired = min(max(sized_for(serving, demand, target), p.min_capacity), p.max_capacity)
-        if m.high_run >= HIGH_DATAPOINTS and desired > capacity:
-            m.warm_until = now + self.warmup
+        desired = min(max(math.ceil(load / target - EPS), lo), p.max_capacity)
+        if m.high_run >= self.high_steps and desired > capacity:
+            self.launches.resized(now, capacity, desired)
             return desired, f"cpu {cpu:.1f}% > target {target:g}% for {m.high_run} datapoints"
-        if m.low_run >= LOW_DATAPOINTS and desired < capacity and now >= m.warm_until and not self.options.disable_scale_in:
+        if capacity < lo:
+            return self._predicted(now, capacity, lo)
+        steady = warming == 0 and serving == capacity
+        if m.low_run >= self.low_steps and desired < capacity and steady and not self.options.disable_scale_in:
+            self.launches.resized(now, capacity, desired)
             return desired, f"cpu {cpu:.1f}% < {self.low_threshold:g}% (90% of target {target:g}%) for {m.low_run} datapoints"
         return capacity, ""
 
+    def _predicted(self, now: float, capacity: int, lo: int) -> tuple[int, str]:
+        """The group's minimum, raised by predictive scaling above the capacity, is enforced at once."""
+        if capacity >= lo:
+            return capacity, ""
+        self.launches.resized(now, capacity, lo)
+        return lo, f"predictive scaling: forecast capacity {lo} in {self.options.scheduling_buffer} s"
 
-def simulate_many(policies: Policies, options: AwsOptions, demand: np.ndarray, step: int) -> Run:
-    """The reference engine's decisions for every policy at once (numpy across policies).
 
-    Per datapoint and for all policies at once:
+def _forecast(forecast: np.ndarray | None, n: int) -> np.ndarray:
+    """The forecast for the kernel: NaN (no forecast) where there is none."""
+    return np.full(n, np.nan) if forecast is None else np.asarray(forecast, dtype=np.float64)
 
-    * r = 100 * demand / serving against the alarms' thresholds: r <= T breaks a high run,
-      r >= 0.9 T a low run; each run is kept as the last step it broke, and is in ALARM once
-      that is 3 (15) datapoints back;
-    * z = C * M / T - EPS, whose ceiling is the desired capacity: ``desired > capacity`` is
-      ``z > capacity`` (capacity is a whole number) and ``desired < capacity`` is
-      ``z <= capacity - 1``.
 
-    Only the policies that do change are then looked at one by one. The reference's "no
-    scale-in while warming" is "serving == capacity" here: a scale-out's instances arrive
-    exactly when their warmup ends, and a scale-in never meets a warming instance.
-    """
+def simulate_many(
+    policies: Policies,
+    options: AwsOptions,
+    demand: np.ndarray,
+    step: int,
+    boot_seconds: float = DEFAULT_BOOT_SECONDS,
+    forecast: np.ndarray | None = None,
+) -> Run:
+    """The reference engine's decisions for every policy (compiled: ``kernels.aws_target_tracking``)."""
+    from ..kernels import aws_target_tracking
+
     n, count = len(demand), len(policies)
-    warmup = policies.cooldown.copy() if options.instance_warmup is None else np.full(count, float(options.instance_warmup))
-    fleet = VectorFleet(
-        policies.initial, np.array([startup_steps(w, step) for w in warmup]), n, float(policies.max_capacity.max())
+    warmup = policies.cooldown if options.instance_warmup is None else np.full(count, float(options.instance_warmup))
+    warm_steps = np.array([max(steps_within(int(w), step) - 1, 0) for w in warmup], dtype=np.int64)
+    period = options.metric_period or step
+    dtype = compact_dtype(float(policies.max_capacity.max(initial=0)))
+    capacity_at, serving_at = np.empty((count, n), dtype=dtype), np.empty((count, n), dtype=dtype)
+    actions = np.zeros(count, dtype=np.int64)
+    aws_target_tracking(
+        100.0 * np.asarray(demand, dtype=np.float64),
+        policies.initial,
+        policies.min_capacity,
+        policies.max_capacity,
+        policies.target,
+        warm_steps,
+        startup_steps(boot_seconds, step),
+        datapoint_steps(HIGH_DATAPOINTS, period, step),
+        datapoint_steps(LOW_DATAPOINTS, period, step),
+        options.disable_scale_in,
+        _forecast(forecast if options.predictive == "forecast_and_scale" else None, n),
+        math.ceil(options.scheduling_buffer / step),
+        EPS,
+        capacity_at,
+        serving_at,
+        actions,
     )
-    target, lo, hi = policies.target, policies.min_capacity, policies.max_capacity
-    high = np.where(target < 100.0, target, np.inf)  # min(100, r) > T  <=>  r > high
-    low = LOW_FRACTION * target  # min(100, r) < 0.9 T  <=>  r < low, as 0.9 T < 100
-    demand100 = 100.0 * np.asarray(demand, dtype=np.float64)
-    last_not_high = np.full(count, -1.0)  # the last step the high run broke (before the trace: -1)
-    last_not_low = np.full(count, -1.0)
-    serving100, below = np.empty(count), np.empty(count)  # 100 * serving, capacity - 1
-    can_grow, can_shrink = np.empty(count, dtype=bool), np.empty(count, dtype=bool)
-    r, z = np.empty(count), np.empty(count)
-    cond, trigger = np.empty(count, dtype=bool), np.empty(count, dtype=bool)
-
-    def arrived(idx: np.ndarray | slice) -> None:
-        capacity, serving = fleet.capacity[idx], fleet.serving[idx]
-        serving100[idx] = 100.0 * serving
-        can_grow[idx] = (capacity < hi[idx]) & (serving > 0)
-        can_shrink[idx] = (capacity > lo[idx]) & (serving == capacity) & (not options.disable_scale_in)
-
-    def resized(idx: np.ndarray, capacity: np.ndarray, grew: bool) -> None:
-        below[idx] = capacity - 1.0
-        can_grow[idx] = capacity < hi[idx]
-        if grew:  # the new instances warm up: no scale-in until they serve
-            can_shrink[idx] = False
-        else:  # a scale-in meets no warming instance: serving == capacity
-            serving100[idx] = 100.0 * capacity
-            can_shrink[idx] = capacity > lo[idx]
-            can_grow[idx] &= capacity > 0
-
-    arrived(slice(None))
-    below[:] = fleet.capacity - 1.0
-    no_data = np.flatnonzero(fleet.serving <= 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for t in range(n):
-            came = fleet.begin(t)
-            if came is not None:
-                arrived(came)
-            np.divide(demand100[t], fleet.serving, out=r)
-            np.less_equal(r, high, out=cond)
-            np.putmask(last_not_high, cond, t)
-            np.greater_equal(r, low, out=cond)
-            np.putmask(last_not_low, cond, t)
-            if no_data.size:  # INSUFFICIENT_DATA: both runs break
-                last_not_high[no_data] = last_not_low[no_data] = t
-            np.minimum(demand100[t], serving100, out=z)
-            np.divide(z, target, out=z)
-            np.subtract(z, EPS, out=z)
-            np.greater(z, fleet.capacity, out=trigger)
-            trigger &= can_grow
-            np.less_equal(last_not_high, t - HIGH_DATAPOINTS, out=cond)
-            trigger &= cond
-            idx = trigger.nonzero()[0]
-            if idx.size:
-                new = np.minimum(np.ceil(z[idx]), hi[idx])
-                fleet.grow(t, idx, new)
-                resized(idx, new, grew=True)
-            np.less_equal(z, below, out=trigger)
-            trigger &= can_shrink
-            np.less_equal(last_not_low, t - LOW_DATAPOINTS, out=cond)
-            trigger &= cond
-            idx = trigger.nonzero()[0]
-            if idx.size:
-                new = np.maximum(np.ceil(z[idx]), lo[idx])
-                fleet.shrink(t, idx, new)
-                resized(idx, new, grew=False)
-                if not new.all():
-                    no_data = np.flatnonzero(fleet.serving <= 0)
-    return fleet.run()
+    return Run(capacity_at.T, serving_at.T, actions)  # policy-major in memory, (steps, policies) to read

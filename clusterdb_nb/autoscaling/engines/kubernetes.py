@@ -8,12 +8,16 @@ scaling up with unready pods those count as 0 % and the direction may not flip)
 and horizontal.go: ``normalizeDesiredReplicas`` without ``behavior`` (the highest
 recommendation of the last 300 s, a scale-up limit of max(2 * current, 4)) and
 ``normalizeDesiredReplicasWithBehaviors`` with it (stabilization windows, then
-rate policies over their periods); at zero replicas the HPA does nothing; with
-no metrics for a ready pod it does nothing and records no recommendation.
+rate policies over their periods); on its first sync the controller records the
+current replica count as a recommendation (``recordInitialRecommendation``), so a
+fleet does not scale in before a stabilization window has passed; at zero
+replicas the HPA does nothing; with no metrics for a ready pod it does nothing
+and records no recommendation.
 
 Inferred (modelling choices, see ``KubernetesOptions``): CPU limits equal
-requests, so utilization is at most 100 %; a pod is unready (serves nothing,
-counts as unready) for ``ready_seconds`` after it is created; one sync per step;
+requests, so utilization is at most 100 %; a pod is unready while it boots
+(``boot_seconds``, serving nothing) and until ``initial_readiness_delay`` after
+its creation; one sync per step;
 the seed's ``cooldown_seconds`` is the controller's downscale stabilization
 window (``--horizontal-pod-autoscaler-downscale-stabilization``, 300 s by
 default, as the seed's cooldown is) when the HPA has no ``behavior``.
@@ -30,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ...models import AutoScalingConfig
-from ..fleet import Policies, Run, VectorFleet, fleet_cpu, startup_steps, steps_within
+from ..fleet import DEFAULT_BOOT_SECONDS, Launches, Policies, Run, compact_dtype, fleet_cpu, startup_steps, steps_within
 from ..options import HpaScalingRules, KubernetesOptions
 
 SCALE_UP_LIMIT_FACTOR, SCALE_UP_LIMIT_MINIMUM = 2.0, 4.0
@@ -39,27 +43,29 @@ SCALE_UP_LIMIT_FACTOR, SCALE_UP_LIMIT_MINIMUM = 2.0, 4.0
 class HorizontalPodAutoscaler:
     """Reference engine: one HPA, one sync per call."""
 
-    def __init__(self, policy: AutoScalingConfig, options: KubernetesOptions) -> None:
+    def __init__(self, policy: AutoScalingConfig, options: KubernetesOptions, step: int = 60) -> None:
         self.policy = policy
         self.options = options
         self.recommendations: deque[tuple[float, int]] = deque()
         self.scale_up_events: deque[tuple[float, int]] = deque()
         self.scale_down_events: deque[tuple[float, int]] = deque()
-
-    @property
-    def startup_seconds(self) -> float:
-        return float(self.options.ready_seconds)
+        self.started = False
+        self.launches = Launches(float(options.initial_readiness_delay))
 
     def state(self) -> dict[str, Any]:
         return {
             "recommendations": [list(r) for r in self.recommendations],
             "scale_up_events": [list(e) for e in self.scale_up_events],
             "scale_down_events": [list(e) for e in self.scale_down_events],
+            "launches": self.launches.recent,
+            "started": self.started,
         }
 
     def restore(self, state: dict[str, Any]) -> None:
         for name in ("recommendations", "scale_up_events", "scale_down_events"):
             setattr(self, name, deque((float(t), int(v)) for t, v in state[name]))
+        self.launches.recent = [list(x) for x in state.get("launches", [])]
+        self.started = bool(state.get("started", True))
 
     def replicas_for_metrics(self, cpu: float, capacity: int, ready: int) -> int:
         """``GetResourceReplicas``: the count the metric asks for."""
@@ -77,16 +83,21 @@ class HorizontalPodAutoscaler:
         return capacity if new < capacity else new
 
     def decide(self, now: float, demand: float, capacity: int, serving: int) -> tuple[int, str]:
+        if not self.started:  # recordInitialRecommendation
+            self.recommendations.append((now, capacity))
+            self.started = True
+        ready = min(serving, max(capacity - self.launches.new(now), 0))
         cpu = fleet_cpu(demand, serving)
-        if capacity == 0 or cpu is None:
+        if capacity == 0 or cpu is None or ready == 0:
             return capacity, ""
-        proposed = self.replicas_for_metrics(cpu, capacity, serving)
+        proposed = self.replicas_for_metrics(cpu, capacity, ready)
         if self.options.behavior is None:
             desired = self._normalize(now, capacity, proposed)
         else:
             desired = self._normalize_with_behavior(now, capacity, proposed)
         if desired == capacity:
             return capacity, ""
+        self.launches.resized(now, capacity, desired)
         if self.options.behavior is not None:
             events = self.scale_up_events if desired > capacity else self.scale_down_events
             events.append((now, abs(desired - capacity)))
@@ -96,7 +107,7 @@ class HorizontalPodAutoscaler:
                 while events and events[0][0] <= now - longest:
                     events.popleft()
         target = self.policy.target_cpu_utilization
-        return desired, f"cpu {int(cpu)}% vs target {target:g}% ({serving} ready of {capacity}): proposed {proposed}"
+        return desired, f"cpu {int(cpu)}% vs target {target:g}% ({ready} ready of {capacity}): proposed {proposed}"
 
     def _normalize(self, now: float, capacity: int, proposed: int) -> int:
         """``normalizeDesiredReplicas``: downscale stabilization, then min/max and the scale-up limit."""
@@ -154,86 +165,59 @@ class HorizontalPodAutoscaler:
         return max(proposals) if widest else min(proposals)
 
 
-def simulate_many(policies: Policies, options: KubernetesOptions, demand: np.ndarray, step: int) -> Run:
-    """The reference engine's decisions for every policy at once (numpy across policies)."""
+def _rules(rules: HpaScalingRules | None, step: int, direction: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """A direction's rate policies as arrays for the kernel: kinds, values (Percent as the factor 1 +- v/100),
+    syncs back each period reaches, and select (0 Max, 1 Min, 2 Disabled)."""
+    policies = rules.policies if rules else []
+    kinds = np.array([0 if p.type == "Pods" else 1 for p in policies], dtype=np.int64)
+    values = np.array([float(p.value) if p.type == "Pods" else 1 + direction * p.value / 100 for p in policies])
+    backs = np.array([steps_within(p.period_seconds, step) - 1 for p in policies], dtype=np.int64)
+    select = ["Max", "Min", "Disabled"].index(rules.select_policy) if rules else 0
+    return kinds, values, backs, select
+
+
+def simulate_many(
+    policies: Policies, options: KubernetesOptions, demand: np.ndarray, step: int, boot_seconds: float = DEFAULT_BOOT_SECONDS
+) -> Run:
+    """The reference engine's decisions for every policy (compiled: ``kernels.horizontal_pod_autoscaler``)."""
+    from ..kernels import horizontal_pod_autoscaler
+
     n, count = len(demand), len(policies)
-    fleet = VectorFleet(
-        policies.initial, np.full(count, startup_steps(options.ready_seconds, step)), n, float(policies.max_capacity.max())
-    )
-    target, lo, hi, tolerance = policies.target, policies.min_capacity, policies.max_capacity, options.tolerance
     behavior = options.behavior
     if behavior is None:  # earlier syncs that count, per policy: those at most cooldown_seconds old
-        rec_back = np.array([steps_within(int(c), step, inclusive=True) - 1 for c in policies.cooldown])
-        up_back = np.zeros(count, dtype=np.int64)
+        rec_back = np.array([steps_within(int(c), step, inclusive=True) - 1 for c in policies.cooldown], dtype=np.int64)
+        up_back, up_seed, down_seed = 0, 0.0, 0.0
     else:
-        rec_back = np.full(count, max(steps_within(behavior.scale_down.stabilization_window_seconds, step) - 1, 0))
-        up_back = np.full(count, max(steps_within(behavior.scale_up.stabilization_window_seconds, step) - 1, 0))
-    periods = [p.period_seconds for r in ((behavior.scale_up, behavior.scale_down) if behavior else ()) for p in r.policies]
-    event_back = max([steps_within(p, step) - 1 for p in periods], default=0)
-    rec_ring, event_ring = int(max(rec_back.max(), up_back.max())) + 1, event_back + 1
-    ago = np.arange(1, rec_ring)[:, None]  # row j of earlier(): the sync j steps back
-    in_down, in_up = ago <= rec_back, ago <= up_back
-    recommendations = np.full((rec_ring, count), np.nan)  # NaN: no recommendation at that sync
-    ups = np.zeros((event_ring, count))
-    downs = np.zeros((event_ring, count))
-    demand100 = 100.0 * np.asarray(demand, dtype=np.float64)
-
-    def earlier(ring: np.ndarray, back: int, t: int) -> np.ndarray:
-        return ring[[(t - j) % len(ring) for j in range(1, min(back, t) + 1)]]
-
-    def stabilized(t: int, within: np.ndarray, reduce: np.ufunc, proposed: np.ndarray) -> np.ndarray:
-        past = earlier(recommendations, rec_ring - 1, t)
-        return reduce.reduce(np.vstack([proposed[None], np.where(within[: len(past)], past, np.nan)]), axis=0)
-
-    def limit(rules: HpaScalingRules, capacity: np.ndarray, t: int, direction: int) -> np.ndarray:
-        if rules.select_policy == "Disabled":
-            return capacity
-        proposals = []
-        for policy in rules.policies:
-            back = steps_within(policy.period_seconds, step) - 1
-            start = capacity - earlier(ups, back, t).sum(axis=0) + earlier(downs, back, t).sum(axis=0)
-            if policy.type == "Pods":
-                proposals.append(start + direction * policy.value)
-            elif direction > 0:
-                proposals.append(np.ceil(start * (1 + policy.value / 100)))
-            else:
-                proposals.append(np.trunc(start * (1 - policy.value / 100)))
-        widest = (rules.select_policy == "Max") == (direction > 0)
-        return np.max(proposals, axis=0) if widest else np.min(proposals, axis=0)
-
-    for t in range(n):
-        fleet.begin(t)
-        capacity, ready = fleet.capacity.copy(), fleet.serving
-        valid = (capacity > 0) & (ready > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cpu = np.minimum(demand100[t] / ready, 100.0)
-            ratio = np.floor(cpu) / target
-            plain = np.where(np.abs(1.0 - ratio) <= tolerance, capacity, np.ceil(ratio * ready))
-            new_ratio = np.floor(cpu * ready / capacity) / target
-            grown = np.ceil(new_ratio * capacity)
-        keep = (np.abs(1.0 - new_ratio) <= tolerance) | (new_ratio < 1.0) | (grown < capacity)
-        with_unready = (capacity - ready > 0) & (ratio > 1.0)
-        proposed = np.where(with_unready, np.where(keep, capacity, grown), plain)
-        if behavior is None:
-            highest = stabilized(t, in_down, np.fmax, proposed)
-            maximum = np.minimum(hi, np.trunc(np.maximum(SCALE_UP_LIMIT_FACTOR * capacity, SCALE_UP_LIMIT_MINIMUM)))
-            desired = np.where(highest < lo, lo, np.minimum(highest, maximum))
-        else:
-            up = stabilized(t, in_up, np.fmin, proposed)
-            down = stabilized(t, in_down, np.fmax, proposed)
-            desired = np.minimum(np.maximum(capacity, up), down)
-            rising, falling = desired > capacity, desired < capacity
-            if rising.any():
-                cap_up = np.maximum(limit(behavior.scale_up, capacity, t, +1), capacity)
-                desired = np.where(rising, np.minimum(np.minimum(desired, hi), cap_up), desired)
-            if falling.any():
-                cap_down = np.minimum(limit(behavior.scale_down, capacity, t, -1), capacity)
-                desired = np.where(falling, np.maximum(np.maximum(desired, lo), cap_down), desired)
-        recommendations[t % rec_ring] = np.where(valid, proposed, np.nan)
-        change = valid & (desired != capacity)
-        ups[t % event_ring] = np.where(change & (desired > capacity), desired - capacity, 0.0)
-        downs[t % event_ring] = np.where(change & (desired < capacity), capacity - desired, 0.0)
-        if change.any():
-            idx = np.flatnonzero(change)
-            fleet.resize(t, idx, desired[idx])
-    return fleet.run()
+        down_window, up_window = behavior.scale_down.stabilization_window_seconds, behavior.scale_up.stabilization_window_seconds
+        rec_back = np.full(count, max(steps_within(down_window, step) - 1, 0), dtype=np.int64)
+        up_back, up_seed, down_seed = max(steps_within(up_window, step) - 1, 0), float(up_window), float(down_window)
+    up = _rules(behavior.scale_up if behavior else None, step, +1)
+    down = _rules(behavior.scale_down if behavior else None, step, -1)
+    event_ring = int(max(up[2].max(initial=0), down[2].max(initial=0))) + 1
+    dtype = compact_dtype(float(policies.max_capacity.max(initial=0)))
+    capacity_at, serving_at = np.empty((count, n), dtype=dtype), np.empty((count, n), dtype=dtype)
+    actions = np.zeros(count, dtype=np.int64)
+    horizontal_pod_autoscaler(
+        100.0 * np.asarray(demand, dtype=np.float64),
+        policies.initial,
+        policies.min_capacity,
+        policies.max_capacity,
+        policies.target,
+        rec_back,
+        policies.cooldown,
+        max(steps_within(options.initial_readiness_delay, step) - 1, 0),
+        startup_steps(boot_seconds, step),
+        options.tolerance,
+        behavior is not None,
+        up_back,
+        up_seed,
+        down_seed,
+        *up,
+        *down,
+        event_ring,
+        step,
+        capacity_at,
+        serving_at,
+        actions,
+    )
+    return Run(capacity_at.T, serving_at.T, actions)  # policy-major in memory, (steps, policies) to read
