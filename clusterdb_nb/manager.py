@@ -15,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import pandas as pd
 
 from . import frames
 from .config import ClusterConfig, load_config
-from .errors import ComputeError, ConflictError, NotFoundError, ProviderError, ValidationError
+from .errors import ComputeError, ConflictError, NotFoundError, NotSupportedError, ProviderError, ValidationError
 from .models import (
     AutoScalingConfig,
     Fleet,
@@ -36,6 +37,7 @@ from .models import (
 )
 from .providers import registry
 from .providers.base import ComputeProvider, ProviderStatus
+from .providers.capabilities import SUPPORTED, Feature
 from .providers.kit import plans
 
 log = logging.getLogger("clusterdb_nb")
@@ -116,18 +118,29 @@ class ComputeManager:
             )
         return self.providers[name]
 
-    async def _call(self, provider: ComputeProvider, operation: str, *args: Any) -> Any:
-        if not provider.supports(operation):
-            raise provider.unsupported(operation)
+    def capabilities(self) -> pd.DataFrame:
+        """Feature x provider section: ``✓`` or the reason the provider does not offer it."""
+        table = {
+            name: [SUPPORTED if reason is None else reason for reason in p.capabilities().values()]
+            for name, p in self.providers.items()
+        }
+        return pd.DataFrame(table, index=pd.Index([f.value for f in Feature], name="feature"))
+
+    @staticmethod
+    async def _run(provider: ComputeProvider, operation: str, call: Awaitable[T]) -> T:
+        """Await ``call`` (made after its capability check); any failure becomes a ComputeError."""
         try:
-            return await getattr(provider, operation)(*args)
+            return await call
         except Exception as exc:
             raise as_compute_error(exc, provider.name, operation) from exc
 
-    async def _fan_out(self, operation: str, *args: Any) -> tuple[dict[str, Any], dict[str, ComputeError]]:
-        targets = [p for p in self.providers.values() if p.supports(operation)]
-        results = await asyncio.gather(*(getattr(p, operation)(*args) for p in targets), return_exceptions=True)
-        ok: dict[str, Any] = {}
+    async def _fan_out(
+        self, operation: str, call: Callable[[ComputeProvider], Awaitable[T]], *features: Feature
+    ) -> tuple[dict[str, T], dict[str, ComputeError]]:
+        """``call`` on every provider offering any of ``features`` (all, when none is named), at once."""
+        targets = [p for p in self.providers.values() if not features or any(p.supports(f) for f in features)]
+        results = await asyncio.gather(*(call(p) for p in targets), return_exceptions=True)
+        ok: dict[str, T] = {}
         failed: dict[str, ComputeError] = {}
         for p, result in zip(targets, results):
             if isinstance(result, BaseException):
@@ -139,16 +152,28 @@ class ComputeManager:
                 ok[p.name] = result
         return ok, failed
 
-    async def _locate(self, kind: str, key: str, provider: str | None) -> tuple[ComputeProvider, Any]:
+    async def _locate_fleet(self, fleet: str, provider: str | None) -> tuple[ComputeProvider, Fleet]:
+        return await self._locate("fleet", fleet, provider, Feature.FLEETS, lambda p: p.get_fleet(fleet))
+
+    async def _locate_instance(self, instance_id: str, provider: str | None) -> tuple[ComputeProvider, Instance]:
+        return await self._locate("instance", instance_id, provider, Feature.INSTANCES, lambda p: p.get_instance(instance_id))
+
+    async def _locate_function(self, function: str, provider: str | None) -> tuple[ComputeProvider, Function]:
+        return await self._locate("function", function, provider, Feature.FUNCTIONS, lambda p: p.get_function(function))
+
+    async def _locate(
+        self, kind: str, key: str, provider: str | None, feature: Feature, get: Callable[[ComputeProvider], Awaitable[T]]
+    ) -> tuple[ComputeProvider, T]:
         """Find which provider holds fleet/instance/function ``key``; returns it and the resource."""
         getter = f"get_{kind}"
         if provider is not None:
             p = self.provider(provider)
-            return p, await self._call(p, getter, key)
+            p.require(feature, getter)
+            return p, await self._run(p, getter, get(p))
         # Every provider is asked every time: a name that another session created elsewhere
         # since must make the call ambiguous, never silently pick one.
-        found, failed = await self._fan_out(getter, key)
-        missing = {n for n, e in failed.items() if isinstance(e, NotFoundError)}
+        found, failed = await self._fan_out(getter, get, feature)
+        missing = {n for n, e in failed.items() if isinstance(e, (NotFoundError, NotSupportedError))}
         if len(found) > 1:
             raise ConflictError(
                 f"{kind} {key!r} exists in {', '.join(found)}; pass provider=... (one of {', '.join(found)})",
@@ -216,13 +241,14 @@ class ComputeManager:
         p = self.provider(config.provider)
         self._check_fleet_config(p, config, "create_fleet")  # before the defaults are merged in
         config = self.resolve_fleet_config(config)
-        if not p.supports("create_fleet"):
-            raise p.unsupported("create_fleet")
+        p.require(Feature.FLEETS, "create_fleet", config)
+        if config.spot:
+            p.require(Feature.SPOT, "create_fleet", config)
         assert config.instance_type is not None and config.capacity is not None
         if dry_run:
             after = self._fleet_cost(p, config.instance_type, bool(config.spot), config.capacity)
             return self._plan(p, plans.CreateFleet(config.name, config.instance_type, config.capacity), 0.0, after)
-        return await self._call(p, "create_fleet", config)
+        return await self._run(p, "create_fleet", p.create_fleet(config))
 
     def _check_fleet_config(self, p: ComputeProvider, config: FleetConfig, operation: str) -> None:
         """Sizes within ``p``'s largest group; a provider section works in one region, so ``region`` is it or unset."""
@@ -240,62 +266,48 @@ class ComputeManager:
 
     async def update_fleet(self, config: FleetConfig, dry_run: bool = False) -> Fleet | Plan:
         """Change a fleet's description, instance type, bounds, tags or capacity."""
-        p, fleet = await self._locate("fleet", config.name, config.provider)
+        p, fleet = await self._locate_fleet(config.name, config.provider)
         self._check_fleet_config(p, config, "update_fleet")
-        capacity = config.capacity if config.capacity is not None else fleet.capacity
-        lo = config.min_capacity if config.min_capacity is not None else fleet.min_capacity
-        hi = config.max_capacity if config.max_capacity is not None else fleet.max_capacity
-        FleetConfig(
-            name=fleet.name,
-            capacity=min(max(capacity, lo), hi) if config.capacity is None else capacity,
-            min_capacity=lo,
-            max_capacity=hi,
-        )
-        itype = config.instance_type or fleet.instance_type
+        resolved = config.resolve_update(fleet)
+        spot = fleet.spot if config.spot is None else config.spot
+        if spot and not fleet.spot:
+            p.require(Feature.SPOT, "update_fleet", resolved)
         if dry_run:
+            assert resolved.capacity is not None
             before = self._fleet_cost(p, fleet.instance_type, fleet.spot, fleet.capacity)
-            spot = fleet.spot if config.spot is None else config.spot
-            after = self._fleet_cost(p, itype, spot, min(max(capacity, lo), hi))
+            after = self._fleet_cost(p, config.instance_type or fleet.instance_type, spot, resolved.capacity)
             return self._plan(p, plans.UpdateFleet(fleet.name), before, after)
-        return await self._call(p, "update_fleet", config)
+        return await self._run(p, "update_fleet", p.update_fleet(config))
 
     async def update_fleet_capacity(
         self, fleet: str, capacity: int, dry_run: bool = False, provider: str | None = None
     ) -> Fleet | Plan:
         """Set a fleet's desired capacity, within its min/max."""
         _check_count(capacity, "capacity")
-        p, current = await self._locate("fleet", fleet, provider)
+        p, current = await self._locate_fleet(fleet, provider)
         _check_size(p, "update_fleet_capacity", capacity=capacity)
-        if not current.min_capacity <= capacity <= current.max_capacity:
-            raise ValidationError(
-                f"capacity: {capacity} is outside fleet {fleet!r}'s bounds [{current.min_capacity}, {current.max_capacity}]",
-                field="capacity",
-                rule="min_capacity <= capacity <= max_capacity",
-                provider=p.name,
-                operation="update_fleet_capacity",
-                solution="Change the bounds first: update_fleet(FleetConfig(name, min_capacity=..., max_capacity=...))",
-            )
+        current.check_capacity(capacity)
         if dry_run:
             before = self._fleet_cost(p, current.instance_type, current.spot, current.capacity)
             after = self._fleet_cost(p, current.instance_type, current.spot, capacity)
             return self._plan(p, plans.UpdateFleetCapacity(fleet, capacity), before, after)
-        return await self._call(p, "update_fleet_capacity", fleet, capacity)
+        return await self._run(p, "update_fleet_capacity", p.update_fleet_capacity(fleet, capacity))
 
     async def delete_fleet(self, fleet: str, dry_run: bool = False, provider: str | None = None) -> None | Plan:
         """Delete a fleet and terminate its instances."""
-        p, current = await self._locate("fleet", fleet, provider)
+        p, current = await self._locate_fleet(fleet, provider)
         if dry_run:
             before = self._fleet_cost(p, current.instance_type, current.spot, current.capacity)
             return self._plan(p, plans.DeleteFleet(fleet), before, 0.0, note=f"terminate {current.capacity} instance(s)")
-        await self._call(p, "delete_fleet", fleet)
+        await self._run(p, "delete_fleet", p.delete_fleet(fleet))
         return None
 
     async def get_fleet(self, fleet: str, provider: str | None = None) -> Fleet:
-        return (await self._locate("fleet", fleet, provider))[1]
+        return (await self._locate_fleet(fleet, provider))[1]
 
     async def list_fleets(self) -> Listing[Fleet]:
         """Every provider's fleets; failures in ``.errors``."""
-        ok, failed = await self._fan_out("list_fleets")
+        ok, failed = await self._fan_out("list_fleets", lambda p: p.list_fleets())
         return Listing([f for fleets in ok.values() for f in fleets], failed)
 
     async def configure_auto_scaling(
@@ -303,19 +315,20 @@ class ComputeManager:
     ) -> Fleet | Plan:
         """Attach the seed's auto-scaling policy (an ``AutoScalingConfig`` or its fields as a dict) to a fleet."""
         config = AutoScalingConfig.coerce(config)
-        p, current = await self._locate("fleet", fleet, provider)
+        p, current = await self._locate_fleet(fleet, provider)
         _check_size(p, "configure_auto_scaling", min_capacity=config.min_capacity, max_capacity=config.max_capacity)
+        p.require(Feature.AUTOSCALING, "configure_auto_scaling", current)
         if dry_run:
-            clamped = min(max(current.capacity, config.min_capacity), config.max_capacity)
             before = self._fleet_cost(p, current.instance_type, current.spot, current.capacity)
-            after = self._fleet_cost(p, current.instance_type, current.spot, clamped)
+            after = self._fleet_cost(p, current.instance_type, current.spot, config.clamp(current.capacity))
             return self._plan(p, plans.ConfigureAutoScaling(fleet, config), before, after)
-        return await self._call(p, "configure_auto_scaling", fleet, config)
+        return await self._run(p, "configure_auto_scaling", p.configure_auto_scaling(fleet, config))
 
     async def scaling_activities(self, fleet: str, provider: str | None = None) -> pd.DataFrame:
         """Every desired-capacity change of ``fleet`` (``frames.SCALING_ACTIVITIES``)."""
-        p, _ = await self._locate("fleet", fleet, provider)
-        return await self._call(p, "scaling_activities", fleet)
+        p, current = await self._locate_fleet(fleet, provider)
+        p.require(Feature.SCALING_ACTIVITIES, "scaling_activities", current)
+        return await self._run(p, "scaling_activities", p.scaling_activities(fleet))
 
     # -- instances -----------------------------------------------------------
     async def list_instances(
@@ -323,68 +336,75 @@ class ComputeManager:
     ) -> pd.DataFrame:
         """Instances of every provider (``frames.INSTANCES``); failures in ``df.attrs["errors"]``."""
         if fleet is not None:
-            p, _ = await self._locate("fleet", fleet, provider)
-            df = await self._call(p, "list_instances", fleet, states)
+            p, _ = await self._locate_fleet(fleet, provider)
+            df = await self._run(p, "list_instances", p.list_instances(fleet, states))
             df.attrs["errors"] = {}
             return df
-        ok, failed = await self._fan_out("list_instances", None, states)
+        ok, failed = await self._fan_out("list_instances", lambda p: p.list_instances(None, states))
         df = frames.concat(frames.INSTANCES, list(ok.values()))
         df.attrs["errors"] = failed
         return df
 
     async def get_instance(self, instance_id: str, provider: str | None = None) -> Instance:
-        return (await self._locate("instance", instance_id, provider))[1]
-
-    async def _instance_op(self, operation: str, instance_id: str, dry_run: bool, provider: str | None) -> Instance | Plan:
-        p, inst = await self._locate("instance", instance_id, provider)
-        if not dry_run:
-            return await self._call(p, operation, instance_id)
-        price = p.hourly_price(inst.instance_type, inst.spot)
-        billed = inst.state in (InstanceState.RUNNING, InstanceState.PENDING)
-        before = price if billed else 0.0
-        after, note = {
-            "start_instance": (price, None),
-            "stop_instance": (0.0, None),
-            "terminate_instance": (price, f"fleet {inst.fleet} launches a replacement") if inst.fleet else (0.0, None),
-        }[operation]
-        return self._plan(p, plans.INSTANCE_REQUESTS[operation](instance_id), before, after, note)
+        return (await self._locate_instance(instance_id, provider))[1]
 
     async def start_instance(self, instance_id: str, dry_run: bool = False, provider: str | None = None) -> Instance | Plan:
-        return await self._instance_op("start_instance", instance_id, dry_run, provider)
+        p, inst = await self._locate_instance(instance_id, provider)
+        p.require(Feature.STOP_START, "start_instance", inst)
+        if dry_run:
+            price = p.hourly_price(inst.instance_type, inst.spot)
+            return self._plan(p, plans.StartInstance(instance_id), self._billed(p, inst), price)
+        return await self._run(p, "start_instance", p.start_instance(instance_id))
 
     async def stop_instance(self, instance_id: str, dry_run: bool = False, provider: str | None = None) -> Instance | Plan:
-        return await self._instance_op("stop_instance", instance_id, dry_run, provider)
+        p, inst = await self._locate_instance(instance_id, provider)
+        p.require(Feature.STOP_START, "stop_instance", inst)
+        if dry_run:
+            return self._plan(p, plans.StopInstance(instance_id), self._billed(p, inst), 0.0)
+        return await self._run(p, "stop_instance", p.stop_instance(instance_id))
 
     async def terminate_instance(self, instance_id: str, dry_run: bool = False, provider: str | None = None) -> Instance | Plan:
-        return await self._instance_op("terminate_instance", instance_id, dry_run, provider)
+        p, inst = await self._locate_instance(instance_id, provider)
+        if dry_run:
+            price = p.hourly_price(inst.instance_type, inst.spot)
+            if inst.fleet:
+                note = f"fleet {inst.fleet} launches a replacement"
+                return self._plan(p, plans.TerminateInstance(instance_id), self._billed(p, inst), price, note)
+            return self._plan(p, plans.TerminateInstance(instance_id), self._billed(p, inst), 0.0)
+        return await self._run(p, "terminate_instance", p.terminate_instance(instance_id))
+
+    @staticmethod
+    def _billed(p: ComputeProvider, inst: Instance) -> float:
+        """What ``inst`` costs an hour now (nothing unless running or booting)."""
+        billed = inst.state in (InstanceState.RUNNING, InstanceState.PENDING)
+        return p.hourly_price(inst.instance_type, inst.spot) if billed else 0.0
 
     # -- functions -------------------------------------------------------------
     async def create_function(self, config: FunctionConfig, dry_run: bool = False) -> Function | Plan:
         p = self.provider(config.provider)
-        if not p.supports("create_function"):
-            raise p.unsupported("create_function")
+        p.require(Feature.FUNCTIONS, "create_function", config)
         if dry_run:
             return self._plan(p, plans.CreateFunction(config.name, config.runtime), 0.0, 0.0)
-        return await self._call(p, "create_function", config)
+        return await self._run(p, "create_function", p.create_function(config))
 
     async def update_function(self, config: FunctionConfig, dry_run: bool = False) -> Function | Plan:
-        p, _ = await self._locate("function", config.name, config.provider)
+        p, _ = await self._locate_function(config.name, config.provider)
         if dry_run:
             return self._plan(p, plans.UpdateFunction(config.name), 0.0, 0.0)
-        return await self._call(p, "update_function", config)
+        return await self._run(p, "update_function", p.update_function(config))
 
     async def delete_function(self, function: str, dry_run: bool = False, provider: str | None = None) -> None | Plan:
-        p, _ = await self._locate("function", function, provider)
+        p, _ = await self._locate_function(function, provider)
         if dry_run:
             return self._plan(p, plans.DeleteFunction(function), 0.0, 0.0)
-        await self._call(p, "delete_function", function)
+        await self._run(p, "delete_function", p.delete_function(function))
         return None
 
     async def get_function(self, function: str, provider: str | None = None) -> Function:
-        return (await self._locate("function", function, provider))[1]
+        return (await self._locate_function(function, provider))[1]
 
     async def list_functions(self) -> Listing[Function]:
-        ok, failed = await self._fan_out("list_functions")
+        ok, failed = await self._fan_out("list_functions", lambda p: p.list_functions(), Feature.FUNCTIONS)
         return Listing([f for fns in ok.values() for f in fns], failed)
 
     async def invoke_function(
@@ -399,12 +419,13 @@ class ComputeManager:
                 field="payload",
                 rule="bytes, dict or list",
             )
-        p, _ = await self._locate("function", function, provider)
-        return await self._call(p, "invoke_function", function, bytes(payload))
+        p, fn = await self._locate_function(function, provider)
+        p.require(Feature.INVOKE, "invoke_function", fn)
+        return await self._run(p, "invoke_function", p.invoke_function(function, bytes(payload)))
 
     async def list_invocations(self, function: str | None = None) -> pd.DataFrame:
         """Past invocations on every provider (``frames.INVOCATIONS``); failures in ``df.attrs["errors"]``."""
-        ok, failed = await self._fan_out("list_invocations", function)
+        ok, failed = await self._fan_out("list_invocations", lambda p: p.list_invocations(function), Feature.INVOCATION_HISTORY)
         df = frames.concat(frames.INVOCATIONS, list(ok.values()))
         df.attrs["errors"] = failed
         return df
@@ -426,20 +447,21 @@ class ComputeManager:
         _check_window(start, end)
         if start is not None and end is not None:
             frames.check_periods(start, end, period)
-        p, _ = await self._locate("fleet", fleet, provider)
-        return await self._call(p, "utilization", fleet, start, end, period, by)
+        p, current = await self._locate_fleet(fleet, provider)
+        p.require(Feature.UTILIZATION, "utilization", current)
+        return await self._run(p, "utilization", p.utilization(fleet, start, end, period, by))
 
     async def costs(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
         """Cost per instance over every provider (``frames.COSTS``); failures in ``df.attrs["errors"]``."""
         _check_window(start, end)
-        ok, failed = await self._fan_out("costs", start, end)
+        ok, failed = await self._fan_out("costs", lambda p: p.costs(start, end), Feature.BILLED_COSTS, Feature.ESTIMATED_COSTS)
         df = frames.concat(frames.COSTS, list(ok.values()))
         df.attrs["errors"] = failed
         return df
 
     async def status(self) -> Listing[ProviderStatus]:
         """Each provider's status; a provider that cannot be reached reports ok=False."""
-        ok, failed = await self._fan_out("status")
+        ok, failed = await self._fan_out("status", lambda p: p.status())
         rows = [ok.get(n) or ProviderStatus(provider=n, ok=False, detail=str(failed[n].message)) for n in self.providers]
         return Listing(rows, failed)
 

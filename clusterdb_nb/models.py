@@ -242,6 +242,14 @@ class AutoScalingConfig(Model):
             )
         return self
 
+    def clamp(self, capacity: int) -> int:
+        """``capacity`` moved into this policy's bounds.
+
+        >>> AutoScalingConfig(min_capacity=2, max_capacity=8).clamp(10)
+        8
+        """
+        return min(max(capacity, self.min_capacity), self.max_capacity)
+
 
 class FleetConfig(Model):
     """What a fleet should be. Unset fields take the config's ``fleet`` defaults.
@@ -303,6 +311,18 @@ class FleetConfig(Model):
     def with_bounds(self, min_capacity: int, max_capacity: int) -> FleetConfig:
         return self._replace(min_capacity=min_capacity, max_capacity=max_capacity)
 
+    def resolve_update(self, current: Fleet) -> FleetConfig:
+        """This change applied to ``current``: every size filled in and checked together.
+
+        Without a new capacity, the fleet's capacity is clamped into the new bounds.
+
+        E.g. ``FleetConfig("web", max_capacity=2).resolve_update(fleet).capacity`` is 2 for a fleet of 5.
+        """
+        lo = self.min_capacity if self.min_capacity is not None else current.min_capacity
+        hi = self.max_capacity if self.max_capacity is not None else current.max_capacity
+        capacity = self.capacity if self.capacity is not None else min(max(current.capacity, lo), hi)
+        return self._replace(capacity=capacity, min_capacity=lo, max_capacity=hi)
+
     def with_provider(self, provider: str, region: str | None = None) -> FleetConfig:
         return self._replace(provider=provider, region=region)
 
@@ -339,6 +359,19 @@ class Fleet(Model):
     auto_scaling: AutoScalingConfig | None = None
     created_at: datetime | None = None
     hourly_cost_usd: float = 0.0
+
+    def check_capacity(self, capacity: int, operation: str = "update_fleet_capacity") -> int:
+        """``capacity`` when it lies within this fleet's bounds, else the one "outside the bounds" error."""
+        if not self.min_capacity <= capacity <= self.max_capacity:
+            raise ValidationError(
+                f"capacity: {capacity} is outside fleet {self.name!r}'s bounds [{self.min_capacity}, {self.max_capacity}]",
+                field="capacity",
+                rule="min_capacity <= capacity <= max_capacity",
+                provider=self.provider,
+                operation=operation,
+                solution="Change the bounds first: update_fleet(FleetConfig(name, min_capacity=..., max_capacity=...))",
+            )
+        return capacity
 
 
 class Instance(Model):

@@ -436,6 +436,14 @@ class ComputeSession:
         self._check_open()
         return Dashboard(self)
 
+    def capabilities(self) -> pd.DataFrame:
+        """What each configured provider section offers: one row per feature, ``✓`` or the reason it does not.
+
+        >>> s.capabilities().loc["stop/start", "aws"]
+        '✓'
+        """
+        return self.manager.capabilities()
+
     def status(self) -> pd.DataFrame:
         """Each provider: reachable or not, region, account, detail."""
         listing = self._run(self.manager.status())

@@ -7,6 +7,7 @@ from fakes import BrokenCloud, FakeCloud
 
 import clusterdb_nb as cdb
 from clusterdb_nb.config import LocalConfig, load_config
+from clusterdb_nb.providers.capabilities import Feature
 from clusterdb_nb.providers.local import LocalProvider
 from clusterdb_nb.session import ComputeSession
 
@@ -77,7 +78,7 @@ def test_not_found_says_which_providers_could_not_be_asked():
 
 def test_unsupported_operation_names_provider_and_operation():
     fake = FakeCloud({}, name="fakecloud")
-    assert fake.supports("create_fleet") and not fake.supports("stop_instance")
+    assert fake.supports(Feature.FLEETS) and not fake.supports(Feature.STOP_START)
     s = ComputeSession(make_manager(fake))
     s.create_fleet(cdb.FleetConfig("api", capacity=1, provider="fakecloud"))
     with pytest.raises(cdb.NotSupportedError) as err:

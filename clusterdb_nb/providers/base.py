@@ -1,8 +1,9 @@
 """The provider interface: one async class per cloud.
 
-A provider implements the operations it supports; the rest raise
-``NotSupportedError`` naming provider and operation, and ``supports()`` says
-which are which without calling anything::
+A provider implements the operations it supports and declares, with reasons, the
+features (``capabilities.Feature``) it does not offer, in ``not_supported()``; the
+manager checks them before any call. A method left as the default raises
+``NotSupportedError`` naming provider and operation::
 
     class MyCloud(ComputeProvider):
         kind = "mycloud"
@@ -30,33 +31,8 @@ from ..models import (
     Invocation,
     Model,
 )
+from .capabilities import METHODS, Feature
 from .kit.plans import PlanRequest
-
-OPERATIONS = (
-    "create_fleet",
-    "update_fleet",
-    "update_fleet_capacity",
-    "delete_fleet",
-    "get_fleet",
-    "list_fleets",
-    "list_instances",
-    "get_instance",
-    "start_instance",
-    "stop_instance",
-    "terminate_instance",
-    "create_function",
-    "update_function",
-    "delete_function",
-    "get_function",
-    "list_functions",
-    "invoke_function",
-    "list_invocations",
-    "configure_auto_scaling",
-    "scaling_activities",
-    "utilization",
-    "costs",
-    "status",
-)
 
 
 class ProviderStatus(Model):
@@ -87,13 +63,45 @@ class ComputeProvider(abc.ABC):
     def region(self) -> str:
         return str(getattr(self.config, "region", None) or "")
 
-    def supports(self, operation: str) -> bool:
-        """True when this provider implements ``operation`` (one of OPERATIONS)."""
-        if operation not in OPERATIONS:
-            raise ValueError(f"unknown operation {operation!r}")
-        return getattr(type(self), operation) is not getattr(ComputeProvider, operation)
+    def not_supported(self, request: object | None = None) -> dict[Feature, str]:
+        """The features this provider does not offer (for ``request``, when given), each with its reason.
+
+        ``request`` is what a call is about: a ``FleetConfig``, ``Fleet``, ``Instance`` or ``FunctionConfig``.
+        Override it; the default declares nothing.
+        """
+        return {}
+
+    def capabilities(self, request: object | None = None) -> dict[Feature, str | None]:
+        """Each feature -> None when supported, else the reason (declared, or: no method implements it)."""
+        declared = self.not_supported(request)
+        out: dict[Feature, str | None] = {}
+        for feature in Feature:
+            if feature in declared:
+                out[feature] = declared[feature]
+            elif not any(getattr(type(self), m) is not getattr(ComputeProvider, m) for m in METHODS[feature]):
+                out[feature] = f"{type(self).__name__} does not implement {feature.value}"
+            else:
+                out[feature] = None
+        return out
+
+    def supports(self, feature: Feature, request: object | None = None) -> bool:
+        """True when this provider offers ``feature`` (for ``request``)."""
+        return self.capabilities(request)[feature] is None
+
+    def require(self, feature: Feature, operation: str, request: object | None = None) -> None:
+        """Raise NotSupportedError, with the reason, unless this provider offers ``feature`` for ``request``."""
+        reason = self.capabilities(request)[feature]
+        if reason is not None:
+            raise NotSupportedError(
+                f"{self.name} does not support {operation}: {reason}",
+                provider=self.name,
+                operation=operation,
+                cause=reason,
+                solution="See s.capabilities() for what each provider offers, or pass another provider=",
+            )
 
     def unsupported(self, operation: str) -> NotSupportedError:
+        """The error a method this provider does not implement raises."""
         return NotSupportedError(f"{self.name} does not support {operation}", provider=self.name, operation=operation)
 
     def hourly_price(self, instance_type: str, spot: bool = False) -> float:

@@ -13,6 +13,7 @@ import pytest
 
 import clusterdb_nb as cdb
 from clusterdb_nb.frames import COSTS, INVOCATIONS
+from clusterdb_nb.providers.capabilities import Feature
 from clusterdb_nb.providers.function_billing import BILLING
 
 COUNTER = """
@@ -66,7 +67,7 @@ def test_create_get_list_and_conflict(s, tmp_path):
     fn = create(s, tmp_path, COUNTER, memory_mb=256, environment={"STAGE": "dev"})
     assert (fn.name, fn.version, fn.memory_mb, fn.environment_keys, fn.provider) == ("fn", 1, 256, ["STAGE"], "local")
     assert fn.code_sha256 and fn.code_size > 0
-    assert s.manager.providers["local"].supports("invoke_function")
+    assert s.manager.providers["local"].supports(Feature.INVOKE)
     df = s.functions()
     assert df[["name", "version", "memory_mb"]].values.tolist() == [["fn", 1, 256]]
     assert df["code_sha256"].iloc[0] == fn.code_sha256
@@ -144,7 +145,7 @@ def test_non_python_runtime_is_not_supported_locally(s, tmp_path):
     with pytest.raises(cdb.NotSupportedError) as err:
         s.update_function(cdb.FunctionConfig(name="fn", runtime="java21"))
     assert err.value.operation == "update_function"
-    assert s.manager.providers["local"].supports("create_function")
+    assert s.manager.providers["local"].supports(Feature.FUNCTIONS)
 
 
 # ----------------------------------------------------------------------------- context and environment

@@ -1,5 +1,6 @@
 """Third-party providers register through the entry-point group clusterdb_nb.providers."""
 
+import asyncio
 import textwrap
 
 import pytest
@@ -62,6 +63,18 @@ def test_entry_point_provider_is_available_and_used(installed_plugin):
         assert s.fleets()[["name", "provider", "region"]].values.tolist() == [["lunar", "mooncloud", "moon-2"]]
         with pytest.raises(cdb.NotSupportedError, match="mooncloud does not support create_fleet"):
             s.create_fleet(cdb.FleetConfig("x", provider="mooncloud"))
+
+
+def test_plugin_capabilities_come_from_the_methods_it_implements(installed_plugin):
+    providers = {"local": {"clock": "virtual", "path": ":memory:"}, "mooncloud": {}}
+    with cdb.connect({"compute": {"default_provider": "local", "providers": providers}}) as s:
+        moon = s.capabilities()["mooncloud"]
+        assert moon["fleets"] == "MoonCloud does not implement fleets"
+        assert moon["functions"] == "MoonCloud does not implement functions"
+        with pytest.raises(cdb.NotSupportedError, match="mooncloud does not support invoke_function") as err:
+            asyncio.run(s.manager.providers["mooncloud"].invoke_function("f", b"{}"))
+        assert err.value.operation == "invoke_function"
+        assert s.fleets()["name"].tolist() == ["lunar"]
 
 
 def test_plugin_config_is_validated_by_its_model(installed_plugin):

@@ -24,6 +24,7 @@ from ...config import AwsConfig
 from ...errors import ComputeError, ConflictError, NetworkError, NotFoundError, ValidationError
 from ...models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation
 from ..base import ComputeProvider, ProviderStatus
+from ..capabilities import Feature
 from ..kit import plans
 from ..kit.cost_estimate import billed_else_estimated, cost_window, require_order
 from ..kit.naming import resource_name
@@ -56,6 +57,21 @@ class AwsProvider(ComputeProvider):
     # whose "Target capacity per EC2 Fleet" quota is 10,000 (EC2 User Guide, "Quotas for EC2 Fleet and
     # Spot Fleet", docs.aws.amazon.com/AWSEC2/latest/UserGuide/fleet-quotas.html).
     max_group_size = 10_000
+
+    def not_supported(self, request: object | None = None) -> dict[Feature, str]:
+        """What this adapter does not offer; stopping a spot instance of a fleet depends on the instance."""
+        out = {
+            Feature.INVOCATION_HISTORY: "Lambda keeps no list of past invocations (they are in CloudWatch Logs)",
+            Feature.SCALING_ACTIVITIES: "the AWS adapter does not read the group's DescribeScalingActivities yet",
+        }
+        if isinstance(request, Instance) and request.spot and request.fleet:
+            # EC2 Auto Scaling launches spot capacity through one-time Spot requests, and EC2 can stop
+            # only instances of persistent Spot requests (EC2 User Guide, "Stop a Spot Instance").
+            out[Feature.STOP_START] = (
+                "spot instances of an Auto Scaling group cannot be stopped or started: the group launches them "
+                "from one-time Spot requests, and EC2 stops only instances of persistent Spot requests; terminate it instead"
+            )
+        return out
 
     def __init__(self, config: AwsConfig, name: str | None = None) -> None:
         super().__init__(config, name)

@@ -22,6 +22,7 @@ from ...config import LocalConfig
 from ...errors import ConflictError, NotFoundError, ValidationError
 from ...models import AutoScalingConfig, Fleet, FleetConfig, Instance, InstanceState
 from ..base import ComputeProvider, ProviderStatus
+from ..capabilities import Feature
 from .autoscaler import LocalAutoscaler
 from .clock import VirtualClock, WallClock
 from .functions import LocalFunctions
@@ -65,6 +66,9 @@ class LocalProvider(LocalFunctions, ComputeProvider):
             VirtualClock(self.store, config.start.timestamp()) if config.clock == "virtual" else WallClock()
         )
         self.autoscaler = LocalAutoscaler(self, config.autoscaler)
+
+    def not_supported(self, request: object | None = None) -> dict[Feature, str]:
+        return {Feature.ESTIMATED_COSTS: "not needed: the local cloud bills every running second from its own ledger"}
 
     # -- helpers ---------------------------------------------------------
     def hourly_price(self, instance_type: str, spot: bool = False) -> float:
