@@ -156,7 +156,17 @@ def reveal_secrets(value: Any) -> Any:
 
 
 class ProvidersConfig(Section):
-    """One section per provider; a third-party provider's section stays a dict, its secrets hidden."""
+    """One section per provider; a third-party provider's section stays a dict, its secrets hidden.
+
+    A section's name is its kind, or it names its kind, so one cloud can appear several times
+    (two regions, two accounts, two local clouds)::
+
+        aws: {region: us-east-1}
+        aws-eu: {kind: aws, region: eu-west-1}
+        local-b: {kind: local, path: ~/clusterdb/b.db}
+
+    A named section keeps its ``kind`` in its dict and is checked by its kind's model here.
+    """
 
     model_config = ConfigDict(frozen=True, extra="allow", hide_input_in_errors=True)
 
@@ -170,13 +180,81 @@ class ProvidersConfig(Section):
     def _plugin_secrets(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        return {k: v if k in cls.model_fields else hide_secrets(v) for k, v in data.items()}
+        out: dict[str, Any] = {}
+        for name, value in data.items():
+            if isinstance(value, dict) and "kind" in value:
+                value = cls._check_kind(name, value)
+            out[name] = value if name in cls.model_fields else hide_secrets(value)
+        return out
+
+    @classmethod
+    def _check_kind(cls, name: str, section: dict[str, Any]) -> dict[str, Any]:
+        """A section's ``kind``: a string; for a built-in section name, that name; for a built-in kind, its model's rules."""
+        kind = section["kind"]
+        if not isinstance(kind, str) or not _SECTION_NAME.fullmatch(kind):
+            raise ValidationError(
+                f"{name}.kind: must be a provider name such as 'aws' or 'local' (got {kind!r})",
+                field=f"{name}.kind",
+                rule="a provider name",
+            )
+        rest = {k: v for k, v in section.items() if k != "kind"}
+        if name in cls.model_fields:
+            if kind != name:
+                raise ValidationError(
+                    f"{name}.kind: the section named {name!r} is of kind {name!r}, not {kind!r}",
+                    field=f"{name}.kind",
+                    rule="kind == the built-in section name",
+                    solution=f"Give the {kind} section its own name, e.g. {kind}-2: {{kind: {kind}, ...}}",
+                )
+            return rest
+        model = _BUILTIN_MODELS.get(kind)
+        if model is not None:
+            try:
+                model.model_validate(rest)
+            except ValidationError as exc:
+                raise ValidationError(
+                    f"{name}.{exc.message}", field=f"{name}.{exc.field or ''}".rstrip("."), rule=exc.rule, solution=exc.solution
+                ) from None
+        return section
+
+    @model_validator(mode="after")
+    def _one_state_file_per_local_cloud(self) -> Self:
+        paths: dict[str, str] = {}
+        for name, section in self.sections().items():
+            if self.kind(name) != "local":
+                continue
+            local = section if isinstance(section, LocalConfig) else LocalConfig.model_validate(section)
+            path = local.path or "(the default state file)"
+            if path != ":memory:" and path in paths:
+                raise cross_field(
+                    f"{name}.path",
+                    "one state file per local section",
+                    f"{paths[path]} already keeps its state in {path}; give {name} a path of its own",
+                )
+            paths[path] = name
+        return self
 
     def sections(self) -> dict[str, Any]:
-        """Configured providers by name, in the order they were written."""
+        """Configured providers by name (built-in names first), each without its ``kind`` key."""
         out = {name: getattr(self, name) for name in ("aws", "gcp", "azure", "local") if getattr(self, name) is not None}
-        out.update(self.model_extra or {})
+        for name, section in (self.model_extra or {}).items():
+            out[name] = {k: v for k, v in section.items() if k != "kind"} if isinstance(section, dict) else section
         return out
+
+    def kind(self, name: str) -> str:
+        """The provider kind of section ``name``: its ``kind`` key, else its name.
+
+        >>> load_config(None, aws_eu={"kind": "aws", "region": "eu-west-1"}).compute.providers.kind("aws_eu")
+        'aws'
+        """
+        section = (self.model_extra or {}).get(name)
+        if isinstance(section, dict) and isinstance(section.get("kind"), str):
+            return str(section["kind"])
+        return name
+
+
+_SECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,62}")
+_BUILTIN_MODELS: dict[str, type[Section]] = {"aws": AwsConfig, "gcp": GcpConfig, "azure": AzureConfig, "local": LocalConfig}
 
 
 class ComputeSection(Section):

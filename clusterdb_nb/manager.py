@@ -98,8 +98,9 @@ class ComputeManager:
     ) -> None:
         self.config = config if isinstance(config, ClusterConfig) else load_config(config)
         if providers is None:
+            sections = self.config.compute.providers
             providers = {
-                name: registry.create(name, section) for name, section in self.config.compute.providers.sections().items()
+                name: registry.create(sections.kind(name), section, name) for name, section in sections.sections().items()
             }
         self.providers = providers
         self.default_provider = (

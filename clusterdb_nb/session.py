@@ -111,10 +111,14 @@ def _states(state: str | Iterable[str] | None) -> set[InstanceState] | None:
 
 
 class LocalCloud:
-    """Handle on the local cloud: its clock, load traces and history."""
+    """Handle on one local cloud: its clock, load traces and history.
 
-    def __init__(self, provider: Any) -> None:
+    ``advance`` moves every virtual local cloud of the session (``others``) to the same time.
+    """
+
+    def __init__(self, provider: Any, others: Iterable[Any] = ()) -> None:
         self._provider = provider
+        self._others = [p for p in others if p is not provider]
 
     @property
     def now(self) -> pd.Timestamp:
@@ -123,7 +127,11 @@ class LocalCloud:
 
     def advance(self, duration: str | float | pd.Timedelta) -> pd.Timestamp:
         """Move the virtual clock forward (``"30min"``, ``"2h"``, seconds); returns the new time."""
-        return pd.Timestamp(self._provider.advance(parse_duration(duration)), unit="s", tz="UTC")
+        now = self._provider.advance(parse_duration(duration))
+        for other in self._others:
+            if other.clock.virtual and self._provider.clock.virtual:
+                other.advance(max(0.0, now - other.clock.now()))
+        return pd.Timestamp(now, unit="s", tz="UTC")
 
     def attach_trace(self, fleet: str, cpu_percent: pd.Series) -> None:
         """Drive ``fleet``'s load from a CPU % series on a DatetimeIndex, replayed from now."""
@@ -169,13 +177,22 @@ class ComputeSession:
             )
 
     @property
-    def local(self) -> LocalCloud:
-        """The local cloud's handle (clock, traces, history)."""
+    def locals(self) -> dict[str, LocalCloud]:
+        """Every local cloud of the session by section name: ``s.locals["local-b"].history()``."""
         self._check_open()
-        provider = self.manager.providers.get("local")
-        if provider is None:
+        found = {name: p for name, p in self.manager.providers.items() if p.kind == "local"}
+        return {name: LocalCloud(p, found.values()) for name, p in found.items()}
+
+    @property
+    def local(self) -> LocalCloud:
+        """The default local cloud's handle (the section named ``local``, else the default or first local section)."""
+        clouds = self.locals
+        if not clouds:
             raise ValidationError("local: no local provider is configured", field="local", rule="configured provider")
-        return LocalCloud(provider)
+        for name in ("local", self.manager.default_provider):
+            if name in clouds:
+                return clouds[name]
+        return next(iter(clouds.values()))
 
     # -- fleets ------------------------------------------------------------
     def create_fleet(self, config: FleetConfig, dry_run: bool = False) -> Fleet | Plan:
@@ -393,7 +410,7 @@ class ComputeSession:
 
     def _now(self) -> pd.Timestamp:
         """The local cloud's clock when there is one (it may be virtual), else the wall clock."""
-        return self.local.now if "local" in self.manager.providers else pd.Timestamp.now(tz="UTC")
+        return self.local.now if self.locals else pd.Timestamp.now(tz="UTC")
 
     # -- charts and widgets ------------------------------------------------------
     def plot_utilization(

@@ -63,8 +63,8 @@ def provider_class(kind: str) -> type[ComputeProvider]:
     return cls
 
 
-def create(kind: str, section: object) -> ComputeProvider:
-    """Instantiate provider ``kind`` from its config section, validated by its ``config_model``.
+def create(kind: str, section: object, name: str | None = None) -> ComputeProvider:
+    """Instantiate provider ``kind`` as section ``name`` (default: ``kind``), validated by its ``config_model``.
 
     Without a ``config_model`` the provider gets the section as a dict whose
     secret-looking values are ``SecretStr`` (``config.hide_secrets``).
@@ -74,4 +74,4 @@ def create(kind: str, section: object) -> ComputeProvider:
     cls = provider_class(kind)
     if cls.config_model is not None and not isinstance(section, cls.config_model):
         section = cls.config_model.model_validate(reveal_secrets(section or {}))
-    return cls(section, name=kind)
+    return cls(section, name=name or kind)
