@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 import pandas as pd
 
-from . import frames
+from . import durations, frames
 from .config import ClusterConfig, load_config
 from .errors import ComputeError, ConflictError, NotFoundError, NotSupportedError, ProviderError, ValidationError
 from .models import (
@@ -81,13 +81,6 @@ def _check_size(provider: ComputeProvider, operation: str, **sizes: int | None) 
                 operation=operation,
                 solution=f"Use at most {provider.max_group_size:,} instances per fleet, or split the work over several fleets",
             )
-
-
-def _check_window(start: pd.Timestamp | None, end: pd.Timestamp | None) -> None:
-    if start is not None and end is not None and start > end:
-        raise ValidationError(
-            f"start: {start} is after end ({end})", field="start", rule="start <= end", solution="Swap start and end"
-        )
 
 
 class ComputeManager:
@@ -444,8 +437,8 @@ class ComputeManager:
         """CPU % of ``fleet`` over time (``frames.UTILIZATION``, or per instance with ``by="instance"``)."""
         if by not in ("fleet", "instance"):
             raise ValidationError(f"by: must be 'fleet' or 'instance' (got {by!r})", field="by", rule="fleet | instance")
-        frames.period_length(period)
-        _check_window(start, end)
+        durations.period_length(period)
+        durations.check_window(start, end)
         if start is not None and end is not None:
             frames.check_periods(start, end, period)
         p, current = await self._locate_fleet(fleet, provider)
@@ -454,7 +447,7 @@ class ComputeManager:
 
     async def costs(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
         """Cost per instance over every provider (``frames.COSTS``); failures in ``df.attrs["errors"]``."""
-        _check_window(start, end)
+        durations.check_window(start, end)
         ok, failed = await self._fan_out("costs", lambda p: p.costs(start, end), Feature.BILLED_COSTS, Feature.ESTIMATED_COSTS)
         df = frames.concat(frames.COSTS, list(ok.values()))
         df.attrs["errors"] = failed

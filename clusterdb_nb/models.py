@@ -26,6 +26,7 @@ import pydantic
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import Self
 
+from .durations import HORIZON_SECONDS
 from .errors import ValidationError
 from .providers import function_code
 
@@ -71,7 +72,6 @@ def is_secret_key(key: str) -> bool:
 
 MAX_CAPACITY = 100_000
 """Sanity cap on any instance count; each provider caps its groups further."""
-HORIZON_SECONDS = 10 * 365 * 86_400
 """The longest duration any ``*_seconds`` field takes (ten years)."""
 
 

@@ -26,14 +26,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
-from . import frames
+from . import durations, frames
 from ._loop import LoopThread
 from .config import ClusterConfig, load_config
 from .errors import ComputeError, ConflictError, ValidationError
 from .manager import ComputeManager
 from .models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation, Plan
-from .providers.local.clock import parse_duration
-from .providers.local.store import LATEST_TIME
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -62,20 +60,6 @@ def connect(config: str | os.PathLike[str] | dict[str, Any] | ClusterConfig | No
     if config is None and os.environ.get("CLUSTERDB_CONFIG"):
         config = os.environ["CLUSTERDB_CONFIG"]
     return ComputeSession(ComputeManager(load_config(config, **overrides)))
-
-
-def _timestamp(value: TimeLike, field: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError, OverflowError):
-        ts = pd.NaT
-    if ts is pd.NaT or not 0 <= ts.timestamp() <= LATEST_TIME:
-        raise ValidationError(
-            f"{field}: {value!r} is not a time between 1970 and 2250", field=field, rule="ISO time or datetime, 1970..2250"
-        )
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _closed_error() -> ConflictError:
@@ -127,7 +111,7 @@ class LocalCloud:
 
     def advance(self, duration: str | float | pd.Timedelta) -> pd.Timestamp:
         """Move the virtual clock forward (``"30min"``, ``"2h"``, seconds); returns the new time."""
-        now = self._provider.advance(parse_duration(duration))
+        now = self._provider.advance(durations.seconds(duration))
         for other in self._others:
             if other.clock.virtual and self._provider.clock.virtual:
                 other.advance(max(0.0, now - other.clock.now()))
@@ -342,7 +326,7 @@ class ComputeSession:
         if by not in (*COST_GROUPS, "resource"):
             rule = " | ".join([*COST_GROUPS, "resource"])
             raise ValidationError(f"by: must be one of {rule} (got {by!r})", field="by", rule=rule)
-        df = self._run(self.manager.costs(_timestamp(start, "start"), _timestamp(end, "end")))
+        df = self._run(self.manager.costs(durations.timestamp(start, "start"), durations.timestamp(end, "end")))
         errors = df.attrs.get("errors", {})
         self._report("costs", errors)
         if by == "resource":
@@ -377,7 +361,7 @@ class ComputeSession:
 
         Rows start when the fleet was created; at most ``frames.MAX_PERIODS`` periods per query.
         """
-        start_ts, end_ts = _timestamp(start, "start"), _timestamp(end, "end")
+        start_ts, end_ts = durations.timestamp(start, "start"), durations.timestamp(end, "end")
         return self._run(self.manager.utilization(fleet, start_ts, end_ts, period, by, provider=provider))
 
     def costs_over_time(
@@ -387,8 +371,8 @@ class ComputeSession:
         if by not in COST_GROUPS:
             rule = " | ".join(COST_GROUPS)
             raise ValidationError(f"by: must be one of {rule} (got {by!r})", field="by", rule=rule)
-        hi = _timestamp(end, "end") or self._now()
-        lo = _timestamp(start, "start") or hi - pd.Timedelta("1D")
+        hi = durations.timestamp(end, "end") or self._now()
+        lo = durations.timestamp(start, "start") or hi - pd.Timedelta("1D")
         if lo > hi:
             raise ValidationError(f"start: {lo} is after end ({hi})", field="start", rule="start <= end", solution="Swap them")
         frames.check_periods(lo, hi, period, limit=MAX_COST_PERIODS)

@@ -16,26 +16,23 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import pandas as pd
 from pydantic import Field, field_validator, model_validator
 from typing_extensions import Self
 
+from .. import durations
 from ..errors import ValidationError
 from ..models import Model, cross_field
 from .fleet import DEFAULT_BOOT_SECONDS
 
 
 def _seconds(value: Any) -> Any:
-    """Whole seconds from an int or a duration string (``"PT5M"``, ``"5min"``)."""
-    if isinstance(value, str):
-        try:
-            seconds = pd.Timedelta(value).total_seconds()
-        except ValueError:
-            raise ValueError(f"{value!r} is not a duration such as 'PT5M' or '5min'") from None
-        if seconds != int(seconds):
-            raise ValueError(f"{value!r} is not a whole number of seconds")
-        return int(seconds)
-    return value
+    """Whole seconds from a duration string (``"PT5M"``, ``"5min"``); numbers are left to the field's own bounds."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return durations.whole_seconds(value, "duration")
+    except ValidationError as exc:  # the model names the field
+        raise ValueError(exc.message.removeprefix("duration: ")) from None
 
 
 class AwsOptions(Model):
@@ -233,17 +230,7 @@ def boot_seconds_of(value: Any) -> int:
     """``simulate(boot_seconds=...)`` checked: whole seconds >= 0 (or a duration string); None is the default."""
     if value is None:
         return DEFAULT_BOOT_SECONDS
-    try:
-        seconds = _seconds(value)
-    except ValueError as exc:
-        raise ValidationError(f"boot_seconds: {exc}", field="boot_seconds", rule="whole seconds >= 0") from None
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 86400 or seconds != int(seconds):
-        raise ValidationError(
-            f"boot_seconds: must be whole seconds from 0 to 86400, such as 60 or '90s' (got {value!r})",
-            field="boot_seconds",
-            rule="whole seconds in [0, 86400]",
-        )
-    return int(seconds)
+    return durations.whole_seconds(value, "boot_seconds", maximum=86400)
 
 
 def provider_name(provider: Any) -> str:

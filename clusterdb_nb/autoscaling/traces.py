@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import durations
 from ..errors import ValidationError
 
 EXAMPLE_TRACES = {
@@ -65,17 +66,7 @@ class Trace:
 
 def step_seconds(step: Any) -> int:
     """Whole seconds of ``step`` ("1min", "15s", a Timedelta or seconds), at least 1."""
-    try:
-        seconds = pd.Timedelta(step if isinstance(step, (str, pd.Timedelta)) else pd.Timedelta(seconds=step)).total_seconds()
-    except (ValueError, TypeError):
-        seconds = float("nan")
-    if not seconds >= 1 or seconds != int(seconds):
-        raise ValidationError(
-            f"step: must be a whole number of seconds, at least 1, such as '1min' or '15s' (got {step!r})",
-            field="step",
-            rule="whole seconds >= 1",
-        )
-    return int(seconds)
+    return durations.whole_seconds(step, "step", minimum=1)
 
 
 def _bad(field: str, rule: str, detail: str) -> ValidationError:

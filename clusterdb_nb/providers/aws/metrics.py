@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ... import durations
 from ...errors import ValidationError
 from ..kit import utilization
 
@@ -25,11 +26,7 @@ MAX_QUERIES = 500  # GetMetricData's limit per request
 
 def period_seconds(period: str) -> int:
     """A pandas frequency as a CloudWatch period: whole minutes (CloudWatch's standard resolution)."""
-    try:
-        offset = pd.tseries.frequencies.to_offset(period)
-    except (ValueError, TypeError):
-        offset = None
-    seconds = pd.Timedelta(offset).total_seconds() if isinstance(offset, pd.offsets.Tick) else 0.0  # "1M" has no fixed length
+    seconds = durations.period_length(period, fixed=True).total_seconds()
     if seconds < 60 or seconds % 60:
         raise ValidationError(
             f"period: CloudWatch periods are whole minutes such as '1min' or '5min' (got {period!r})",
