@@ -239,6 +239,7 @@ class ComputeManager:
         if config.spot:
             p.require(Feature.SPOT, "create_fleet", config)
         assert config.instance_type is not None and config.capacity is not None
+        p.hourly_price(config.instance_type, bool(config.spot))  # an unknown type, or no spot price: refused here, once
         if dry_run:
             after = self._fleet_cost(p, config.instance_type, bool(config.spot), config.capacity)
             return self._plan(p, plans.CreateFleet(config.name, config.instance_type, config.capacity), 0.0, after)
@@ -377,6 +378,7 @@ class ComputeManager:
     async def create_function(self, config: FunctionConfig, dry_run: bool = False) -> Function | Plan:
         p = self.provider(config.provider)
         p.require(Feature.FUNCTIONS, "create_function", config)
+        config.require_code()
         if dry_run:
             return self._plan(p, plans.CreateFunction(config.name, config.runtime), 0.0, 0.0)
         return await self._run(p, "create_function", p.create_function(config))

@@ -434,6 +434,16 @@ class FunctionConfig(Model):
             function_code.check_zip(self.code)
         return self
 
+    def require_code(self) -> Self:
+        """This config, when it carries code: creating a function needs it (updating may keep the old code)."""
+        if self.code is None:
+            raise ValidationError(
+                "code: creating a function needs its code (zip bytes, a path to a zip, or a directory)",
+                field="code",
+                rule="required to create a function",
+            )
+        return self
+
     @property
     def code_sha256(self) -> str | None:
         """Lambda's ``CodeSha256`` of the zip (base64 of its SHA-256), None without code."""

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from ..errors import NotSupportedError
+from ..errors import ConflictError, NotSupportedError
 from ..models import (
     AutoScalingConfig,
     Fleet,
@@ -99,6 +99,19 @@ class ComputeProvider(abc.ABC):
                 cause=reason,
                 solution="See s.capabilities() for what each provider offers, or pass another provider=",
             )
+
+    def already_exists(self, kind: str, name: str, operation: str) -> ConflictError:
+        """The error when this provider's cloud already holds a ``kind`` (fleet, function) called ``name``.
+
+        An adapter asks its cloud whether the name is taken; the wording is this one, for every cloud.
+        """
+        return ConflictError(
+            f"{kind} {name!r} already exists",
+            provider=self.name,
+            operation=operation,
+            cause=f"{self.name} ({self.region or self.kind}) already holds a {kind} named {name!r}",
+            solution=f"Pick another name, or change the {kind} with update_{kind}",
+        )
 
     def unsupported(self, operation: str) -> NotSupportedError:
         """The error a method this provider does not implement raises."""

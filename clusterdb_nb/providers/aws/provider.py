@@ -207,12 +207,7 @@ class AwsProvider(ComputeProvider):
         fleets.security_group_ids(config)
         instances.TAGS.check(config.tags)
         if await self._groups(op, [config.name]):
-            raise ConflictError(
-                f"fleet {config.name!r} already exists in {self.region}",
-                provider=self.name,
-                operation=op,
-                solution="Pick another name, or update the fleet with update_fleet",
-            )
+            raise self.already_exists("fleet", config.name, op)
         image = await self._image(config.instance_type, config.image, op)
         subnets = subnets or await self._default_subnets(op)
         template = (
@@ -402,12 +397,7 @@ class AwsProvider(ComputeProvider):
 
     async def create_function(self, config: FunctionConfig) -> Function:
         op = "create_function"
-        if config.code is None:
-            raise ValidationError(
-                "code: creating a function needs its code (zip bytes, a path to a zip, or a directory)",
-                field="code",
-                rule="required to create a function",
-            )
+        assert config.code is not None  # the manager's pre-flight: FunctionConfig.require_code
         if not self.config.function_role_arn:
             raise ValidationError(
                 "function_role_arn: the aws config needs the Lambda execution role's ARN to create functions",

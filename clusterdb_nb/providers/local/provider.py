@@ -221,16 +221,10 @@ class LocalProvider(LocalFunctions, ComputeProvider):
     # -- fleets ------------------------------------------------------------
     async def create_fleet(self, config: FleetConfig) -> Fleet:
         assert config.instance_type is not None and config.capacity is not None
-        self.hourly_price(config.instance_type, bool(config.spot))  # unknown type, or no spot price -> ValidationError
         with self.store.transaction() as db:
             now = self._now(db)
             if db.execute("SELECT 1 FROM fleets WHERE name = ?", (config.name,)).fetchone():
-                raise ConflictError(
-                    f"fleet {config.name!r} already exists",
-                    provider=self.name,
-                    operation="create_fleet",
-                    solution="Pick another name, or update the fleet with update_fleet",
-                )
+                raise self.already_exists("fleet", config.name, "create_fleet")
             load = LoadModel.daily(self.config.seed, config.name, base_units=max(config.capacity, 1) * 0.5)
             db.execute(
                 "INSERT INTO fleets VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, NULL, ?, ?)",
@@ -284,16 +278,9 @@ class LocalProvider(LocalFunctions, ComputeProvider):
     async def update_fleet_capacity(self, fleet: str, capacity: int, cause: str = "update_fleet_capacity") -> Fleet:
         with self.store.transaction() as db:
             now = self._now(db)
-            _, _, _, _, old, lo, hi, _, _, _ = self._fleet_row(db, fleet, "update_fleet_capacity")
-            if not lo <= capacity <= hi:
-                raise ValidationError(
-                    f"capacity: {capacity} is outside the fleet's bounds [{lo}, {hi}]",
-                    field="capacity",
-                    rule="min_capacity <= capacity <= max_capacity",
-                    provider=self.name,
-                    operation="update_fleet_capacity",
-                    solution="Change the bounds first: update_fleet(FleetConfig(name, min_capacity=..., max_capacity=...))",
-                )
+            row = self._fleet_row(db, fleet, "update_fleet_capacity")
+            old = row[4]
+            self._fleet(db, row).check_capacity(capacity)  # again inside the transaction: bounds may have changed since
             if capacity != old:
                 self._set_capacity(db, fleet, old, capacity, now, cause)
             self.store.settle(db, now)

@@ -69,6 +69,8 @@ class LocalFunctions:
 
         def _now(self, db: sqlite3.Connection) -> float: ...
 
+        def already_exists(self, kind: str, name: str, operation: str) -> ConflictError: ...
+
     _function_pool: WorkerPool | None = None
 
     @property
@@ -168,23 +170,13 @@ class LocalFunctions:
     # -- lifecycle -------------------------------------------------------------
     async def create_function(self, config: FunctionConfig) -> Function:
         self._check_runtime(config.runtime, "create_function")
-        if config.code is None:
-            raise ValidationError(
-                "code: creating a function needs its code (zip bytes, a path to a zip, or a directory)",
-                field="code",
-                rule="required to create a function",
-            )
+        assert config.code is not None  # the manager's pre-flight: FunctionConfig.require_code
         values = {field: getattr(config, field) for field in _CONFIG_FIELDS}
         values.update(name=config.name, version=1, code_sha256=config.code_sha256, code_size=len(config.code))
         with self.store.transaction() as db:
             now = self._now(db)
             if db.execute("SELECT 1 FROM functions WHERE name = ?", (config.name,)).fetchone():
-                raise ConflictError(
-                    f"function {config.name!r} already exists",
-                    provider=self.name,
-                    operation="create_function",
-                    solution="Pick another name, or change it with update_function",
-                )
+                raise self.already_exists("function", config.name, "create_function")
             db.execute("INSERT INTO functions VALUES (?, 1, ?)", (config.name, now))
             self._insert_version(db, values, config.code, now)
             return self._function(self._current(db, config.name, "create_function"))
