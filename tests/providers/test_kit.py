@@ -414,8 +414,8 @@ def test_the_cost_window_defaults_to_the_month_so_far_and_never_ends_after_now()
     with pytest.raises(cdb.ValidationError) as err:
         cost_estimate.cost_window(at("2026-03-10"), at("2026-03-09"), now)
     assert err.value.field == "start"
-    with pytest.raises(cdb.ValidationError):
-        cost_estimate.require_order(now, now)
+    assert cost_estimate.cost_window(now, now, now) == (now, now)  # start == end: an empty window, on every cloud
+    assert cost_estimate.cost_window(at("2026-04-01"), None, now) == (now, now)  # after now: empty
 
 
 def instances_frame() -> pd.DataFrame:

@@ -77,3 +77,16 @@ def test_the_default_local_section_need_not_be_called_local():
         assert s.fleets()["provider"].tolist() == ["lab"]
         assert s.local.advance("1min") == pd_time("2026-01-05 00:01")
         assert list(s.locals) == ["lab"]
+
+
+def test_an_empty_window_is_empty_on_every_cloud(raw, role):
+    with cdb.connect(aws={"region": "us-east-1"}, local=LOCAL) as s:
+        s.create_fleet(WEB.with_provider("aws"))
+        s.create_fleet(cdb.FleetConfig("api", capacity=1, provider="local"))
+        s.local.advance("1h")
+        t = "2026-01-05 00:30"
+        assert len(s.costs(start=t, end=t)) == 0  # local and AWS agree: start == end costs nothing
+        assert len(s.utilization("web", start=t, end=t)) == 0
+        assert len(s.utilization("api", start=t, end=t)) == 0
+        with pytest.raises(cdb.ValidationError, match="start: .* is after end"):
+            s.costs(start="2026-01-06", end=t)

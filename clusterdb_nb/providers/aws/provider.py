@@ -19,14 +19,14 @@ from typing import Any
 
 import pandas as pd
 
-from ... import catalog
+from ... import catalog, durations, frames
 from ...config import AwsConfig
 from ...errors import ComputeError, ConflictError, NetworkError, NotFoundError, ValidationError
 from ...models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
 from ..kit import plans
-from ..kit.cost_estimate import billed_else_estimated, cost_window, require_order
+from ..kit.cost_estimate import billed_else_estimated, cost_window
 from ..kit.naming import resource_name
 from ..kit.plans import call_text
 from ..kit.pricing import price_or_nan
@@ -491,7 +491,9 @@ class AwsProvider(ComputeProvider):
         group = await self._group(fleet, op)
         hi = (end if end is not None else pd.Timestamp.now(tz="UTC")).ceil("min")
         lo = (start if start is not None else pd.Timestamp(group["CreatedTime"]).tz_convert("UTC")).floor("min")
-        require_order(lo, hi)
+        durations.check_window(lo, hi)
+        if lo == hi:  # an empty window: nothing to measure (CloudWatch refuses StartTime == EndTime)
+            return frames.frame(frames.INSTANCE_UTILIZATION if by == "instance" else frames.UTILIZATION, [])
         window = {"StartTime": lo.to_pydatetime(), "EndTime": hi.to_pydatetime(), "ScanBy": "TimestampAscending"}
         if by == "instance":
             found = await self.clients.pages("ec2", "describe_instances", op, Filters=instances.state_filters(fleet, None))
@@ -510,6 +512,8 @@ class AwsProvider(ComputeProvider):
     async def costs(self, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
         """Billed EC2 compute per fleet from Cost Explorer, else the catalog estimate per running instance (see costs.py)."""
         lo, hi = cost_window(start, end)
+        if lo == hi:  # an empty window costs nothing (Cost Explorer refuses Start == End)
+            return frames.frame(frames.COSTS, [])
         request = costs.request(self.region, lo, hi)
 
         def page(token: str | None) -> dict[str, Any]:  # GetCostAndUsage has no botocore paginator

@@ -17,29 +17,26 @@ from collections.abc import Awaitable, Callable
 
 import pandas as pd
 
-from ... import frames
-from ...errors import ComputeError, NetworkError, ValidationError
+from ... import durations, frames
+from ...errors import ComputeError, NetworkError
 
-__all__ = ["billed_else_estimated", "cost_window", "estimate", "require_order"]
+__all__ = ["billed_else_estimated", "cost_window", "estimate"]
 
 log = logging.getLogger("clusterdb_nb.costs")
-
-
-def require_order(lo: pd.Timestamp, hi: pd.Timestamp) -> None:
-    """Raise ``ValidationError`` unless the window's start is before its end."""
-    if lo >= hi:
-        raise ValidationError(f"start ({lo}) is not before end ({hi})", field="start", rule="start < end")
 
 
 def cost_window(
     start: pd.Timestamp | None, end: pd.Timestamp | None, now: pd.Timestamp | None = None
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The cost window: ``start`` defaults to the first day of ``end``'s month, ``end`` to now (UTC), never after now."""
+    """The cost window: ``start`` defaults to the first day of ``end``'s month, ``end`` to now (UTC), never after now.
+
+    A window that lies after now is empty (``lo == hi``), as every window with ``start == end`` is.
+    """
+    durations.check_window(start, end)
     now = now or pd.Timestamp.now(tz="UTC")
     hi = min(end, now) if end is not None else now
     lo = start if start is not None else hi.normalize().replace(day=1)
-    require_order(lo, hi)
-    return lo, hi
+    return min(lo, hi), hi
 
 
 def estimate(instances: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
