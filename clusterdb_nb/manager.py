@@ -112,7 +112,7 @@ class ComputeManager:
                 if not isinstance(result, Exception):
                     raise result
                 failed[p.name] = as_compute_error(result, p.name, operation)
-                log.warning("%s failed on %s: %s", operation, p.name, failed[p.name])
+                log.debug("%s failed on %s: %s", operation, p.name, failed[p.name])  # reported to the caller
             else:
                 ok[p.name] = result
         return ok, failed

@@ -17,6 +17,7 @@ import html
 import json
 import os
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -268,8 +269,8 @@ class Instance(Model):
 class FunctionConfig(Model):
     """A serverless function (the seed's fields).
 
-    ``code`` is a Lambda deployment zip: its bytes, a path to a zip, or a
-    directory (zipped deterministically). Zip entries with absolute paths or
+    ``code`` is a Lambda deployment zip: its bytes, a path to a zip, a
+    directory, or ``{file name: source}`` (both zipped deterministically). Zip entries with absolute paths or
     ``..`` are refused here, before any cloud sees them. ``reserved_concurrency``
     caps simultaneous invocations (beyond it they are throttled).
 
@@ -292,6 +293,8 @@ class FunctionConfig(Model):
     def _code_source(cls, value: Any) -> Any:
         if isinstance(value, (str, os.PathLike)):
             return function_code.read_code(value)
+        if isinstance(value, Mapping):
+            return function_code.zip_files(value)
         if isinstance(value, (bytearray, memoryview)):
             return bytes(value)
         return value

@@ -25,7 +25,7 @@ import pandas as pd
 from . import frames
 from ._loop import LoopThread
 from .config import ClusterConfig, load_config
-from .errors import ComputeError, ValidationError
+from .errors import ComputeError, ValidationError, as_called
 from .manager import ComputeManager
 from .models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation, Plan
 from .providers.local.clock import parse_duration
@@ -103,6 +103,28 @@ class LocalCloud:
         """Every recorded instance state change."""
         return self._provider.history(fleet)
 
+    @property
+    def path(self) -> str:
+        """The SQLite file that keeps the local cloud's state (``":memory:"`` for a throwaway cloud)."""
+        return str(self._provider.store.path)
+
+    def reset(self, confirm: bool = False) -> dict[str, int] | None:
+        """Delete every fleet, instance, function and invocation of the local cloud, after asking.
+
+        ``confirm=True`` skips the question. Returns what was deleted, or None when the answer was no.
+
+            >>> s.local.reset()
+            Delete local cloud state at ~/.local/share/clusterdb-nb/local.db: 1 fleets, 8 instances, ...? [y/N] y
+        """
+        from .providers.local import reset as local_reset
+
+        if not confirm:
+            answer = input(f"Delete {local_reset.describe(self._provider)}? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing deleted.")
+                return None
+        return local_reset.reset(self._provider)
+
 
 class ComputeSession:
     """Sync, DataFrame-returning facade over a ComputeManager."""
@@ -113,7 +135,10 @@ class ComputeSession:
         self._errors: list[tuple[Any, ...]] = []
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return self._runner.run(coro)
+        try:
+            return self._runner.run(coro)
+        except ComputeError as err:
+            raise as_called(err, coro.__name__, self.manager) from err.__cause__
 
     def _report(self, operation: str, errors: dict[str, ComputeError]) -> None:
         for name, err in errors.items():
