@@ -1,7 +1,7 @@
 """Every unknown key of a config named at once, each with a did-you-mean.
 
-    >>> check_keys(ClusterConfig, {"compute": {"providers": {"local": {"clokc": "virtual"}}}})
-    ValidationError: unknown config key: compute.providers.local.clokc (did you mean 'clock'?)
+>>> check_keys(ClusterConfig, {"compute": {"providers": {"local": {"clokc": "virtual"}}}})
+ValidationError: unknown config key: compute.providers.local.clokc (did you mean 'clock'?)
 """
 
 from __future__ import annotations

@@ -138,7 +138,7 @@ class ComputeSession:
         try:
             return self._runner.run(coro)
         except ComputeError as err:
-            raise as_called(err, coro.__name__, self.manager) from err.__cause__
+            raise as_called(err, getattr(coro, "__name__", ""), self.manager) from err.__cause__
 
     def _report(self, operation: str, errors: dict[str, ComputeError]) -> None:
         for name, err in errors.items():

@@ -56,8 +56,9 @@ def zip_directory(path: str | os.PathLike[str]) -> bytes:
         (p for p in root.rglob("*") if p.is_file() and not _SKIPPED_DIRS.intersection(p.relative_to(root).parts)),
         key=lambda p: p.relative_to(root).as_posix(),
     )
+    executable = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
     entries = [
-        (file.relative_to(root).as_posix(), file.read_bytes(), bool(file.stat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)))
+        (file.relative_to(root).as_posix(), file.read_bytes(), bool(file.stat().st_mode & executable))
         for file in files
         if file.suffix != ".pyc"
     ]

@@ -1,8 +1,8 @@
 """Forget everything the local cloud holds: fleets, instances, functions, history.
 
-    >>> counts(provider)          # what a reset would delete
-    {'fleets': 1, 'instances': 5, 'functions': 0, 'invocations': 0}
-    >>> reset(provider)           # deletes it; a virtual clock goes back to its start
+>>> counts(provider)          # what a reset would delete
+{'fleets': 1, 'instances': 5, 'functions': 0, 'invocations': 0}
+>>> reset(provider)           # deletes it; a virtual clock goes back to its start
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ def reset(provider: Any) -> dict[str, int]:
     deleted = counts(provider)
     provider._close_functions()
     with provider.store.transaction() as db:
-        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        tables = [row[0] for row in db.execute(query)]
         for table in tables:
             db.execute(f'DELETE FROM "{table}"')
         if provider.clock.virtual:
