@@ -1,4 +1,4 @@
-"""ComputeManager: the seed's async API over every configured provider.
+"""ComputeManager: the async API over every configured provider.
 
     >>> manager = ComputeManager(load_config())
     >>> fleet = await manager.create_fleet(FleetConfig("web-fleet").with_capacity(5))
@@ -66,7 +66,7 @@ def _check_count(value: Any, field: str) -> int:
 
 
 class ComputeManager:
-    """Routes the seed's operations to the right provider."""
+    """Routes each operation to the right provider."""
 
     def __init__(
         self, config: ClusterConfig | dict[str, Any] | str | None = None, providers: dict[str, ComputeProvider] | None = None
@@ -265,7 +265,7 @@ class ComputeManager:
     async def configure_auto_scaling(
         self, fleet: str, config: AutoScalingConfig, dry_run: bool = False, provider: str | None = None
     ) -> Fleet | Plan:
-        """Attach the seed's auto-scaling policy to a fleet."""
+        """Attach an auto-scaling policy to a fleet."""
         p, current = await self._locate("fleet", fleet, provider)
         if dry_run:
             clamped = min(max(current.capacity, config.min_capacity), config.max_capacity)

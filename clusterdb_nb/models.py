@@ -1,6 +1,6 @@
 """Resource models (pydantic v2), validated before any provider is called.
 
-The seed's builder and the keyword form both work and return new objects::
+The builder and the keyword form both work and return new objects::
 
     >>> cfg = FleetConfig("web-fleet", "Web Application Fleet").with_capacity(5)
     >>> cfg.capacity
@@ -131,7 +131,7 @@ def _check_tags(tags: dict[str, str]) -> dict[str, str]:
 
 
 class AutoScalingConfig(Model):
-    """The seed's auto-scaling policy.
+    """An auto-scaling policy.
 
     >>> AutoScalingConfig(min_capacity=1, max_capacity=10, target_cpu_utilization=70.0, cooldown_seconds=300)
     """
@@ -267,7 +267,7 @@ class Instance(Model):
 
 
 class FunctionConfig(Model):
-    """A serverless function (the seed's fields).
+    """A serverless function.
 
     ``code`` is a Lambda deployment zip: its bytes, a path to a zip, a
     directory, or ``{file name: source}`` (both zipped deterministically). Zip entries with absolute paths or
