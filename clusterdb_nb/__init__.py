@@ -18,6 +18,7 @@ from .errors import (
     ProviderError,
     QuotaExceededError,
     ValidationError,
+    WaitTimeoutError,
 )
 from .manager import ComputeManager, Listing
 from .models import (
@@ -63,6 +64,7 @@ __all__ = [
     "SimulationResult",
     "TuningResult",
     "ValidationError",
+    "WaitTimeoutError",
     "connect",
     "load_config",
     "simulate",

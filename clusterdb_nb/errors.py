@@ -113,3 +113,14 @@ def as_called(err: ComputeError, operation: str, manager: Any) -> ComputeError:
     if err.provider is None and len(manager.providers) == 1:
         err.provider = next(iter(manager.providers))
     return err
+
+
+class WaitTimeoutError(ComputeError, TimeoutError):
+    """``s.wait`` gave up: ``waiting`` maps each instance (or fleet) not there yet to its state."""
+
+    default_cause = "The instances did not reach the state in time"
+    default_solution = "Look at them with s.instances() and wait longer"
+
+    def __init__(self, message: str, *, waiting: dict[str, str] | None = None, **kw: str | None) -> None:
+        self.waiting = waiting or {}
+        super().__init__(message, **kw)

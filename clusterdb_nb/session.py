@@ -158,16 +158,17 @@ class ComputeSession:
         return LocalCloud(provider)
 
     # -- fleets ------------------------------------------------------------
-    def create_fleet(self, config: FleetConfig, dry_run: bool = False) -> Fleet | Plan:
-        """Create a fleet; ``dry_run=True`` returns the plan and hourly cost instead."""
-        return self._run(self.manager.create_fleet(config, dry_run=dry_run))
+    def create_fleet(self, config: FleetConfig, dry_run: bool = False, wait: bool = False) -> Fleet | Plan:
+        """Create a fleet; ``dry_run=True`` returns the plan and hourly cost instead; ``wait=True`` returns once it runs."""
+        fleet = self._run(self.manager.create_fleet(config, dry_run=dry_run))
+        return self._waited(fleet, wait)
 
     def update_fleet(self, config: FleetConfig, dry_run: bool = False) -> Fleet | Plan:
         return self._run(self.manager.update_fleet(config, dry_run=dry_run))
 
-    def update_fleet_capacity(self, fleet: str, capacity: int, dry_run: bool = False) -> Fleet | Plan:
-        """Scale ``fleet`` to ``capacity`` instances (``dry_run=True``: plan + hourly cost delta)."""
-        return self._run(self.manager.update_fleet_capacity(fleet, capacity, dry_run=dry_run))
+    def update_fleet_capacity(self, fleet: str, capacity: int, dry_run: bool = False, wait: bool = False) -> Fleet | Plan:
+        """Scale ``fleet`` to ``capacity`` instances (``dry_run=True``: plan + $/h delta; ``wait=True``: until they run)."""
+        return self._waited(self._run(self.manager.update_fleet_capacity(fleet, capacity, dry_run=dry_run)), wait)
 
     def delete_fleet(self, fleet: str, dry_run: bool = False) -> None | Plan:
         return self._run(self.manager.delete_fleet(fleet, dry_run=dry_run))
@@ -187,11 +188,13 @@ class ComputeSession:
     def instance(self, instance_id: str) -> Instance:
         return self._run(self.manager.get_instance(instance_id))
 
-    def start_instance(self, instance_id: str, dry_run: bool = False) -> Instance | Plan:
-        return self._run(self.manager.start_instance(instance_id, dry_run=dry_run))
+    def start_instance(self, instance_id: str, dry_run: bool = False, wait: bool = False) -> Instance | Plan:
+        """Start a stopped instance (``wait=True``: return once it runs)."""
+        return self._waited(self._run(self.manager.start_instance(instance_id, dry_run=dry_run)), wait, "running")
 
-    def stop_instance(self, instance_id: str, dry_run: bool = False) -> Instance | Plan:
-        return self._run(self.manager.stop_instance(instance_id, dry_run=dry_run))
+    def stop_instance(self, instance_id: str, dry_run: bool = False, wait: bool = False) -> Instance | Plan:
+        """Stop a running instance (``wait=True``: return once it is stopped)."""
+        return self._waited(self._run(self.manager.stop_instance(instance_id, dry_run=dry_run)), wait, "stopped")
 
     def terminate_instance(self, instance_id: str, dry_run: bool = False) -> Instance | Plan:
         """Terminate an instance; a fleet member is replaced to keep the fleet's capacity."""
@@ -427,3 +430,35 @@ class ComputeSession:
             + "".join(rows)
             + "</table>"
         )
+
+    # -- waiting ---------------------------------------------------------------
+    def wait(
+        self,
+        targets: str | Iterable[str],
+        state: str = "running",
+        timeout: str | float | pd.Timedelta = "10min",
+        progress: bool = True,
+    ) -> pd.DataFrame:
+        """Block until fleets (their desired capacity) or instance ids are in ``state``; returns their instance rows.
+
+        A virtual clock is advanced; the wall clock is polled with backoff. A progress bar counts the instances
+        settled; interrupt to stop; past ``timeout`` a WaitTimeoutError lists what is not there and its state.
+
+            >>> s.wait("web-fleet")                        # every desired instance running
+            >>> s.wait(["i-0abc"], state="stopped", timeout="5min")
+        """
+        from .waiting import wait
+
+        return wait(self, targets, state, timeout, progress)
+
+    def _waited(self, result: T, wait: bool, state: str = "running") -> T:
+        """``result`` (a Fleet or an Instance) re-read after waiting for it, when ``wait`` is set and it is no Plan."""
+        if not wait or isinstance(result, Plan):
+            return result
+        if isinstance(result, Fleet):
+            self.wait(result.name, state)
+            return self.fleet(result.name)  # type: ignore[return-value]
+        if isinstance(result, Instance):
+            self.wait([result.id], state)
+            return self.instance(result.id)  # type: ignore[return-value]
+        return result

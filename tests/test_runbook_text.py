@@ -8,6 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NBVAL_TAGS = ("nbval-ignore-output", "nbval-skip", "nbval-raises-exception")
 INTERNAL = re.compile(r"\bthe seed'?s?\b|Compute Manager", re.I)
 
 
@@ -21,7 +22,7 @@ def test_no_nbval_marker_shows_in_a_cell_and_ignored_outputs_are_tagged(path):
     assert not [c for c in code if "NBVAL" in "".join(c["source"])]
     for cell in code:
         tags = cell.get("metadata", {}).get("tags", [])
-        assert not [t for t in tags if t.startswith("nbval") and t not in ("nbval-ignore-output", "nbval-skip", "nbval-raises-exception")]
+        assert not [t for t in tags if t.startswith("nbval") and t not in NBVAL_TAGS]
 
 
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if not p.name.startswith("03")], ids=lambda p: p.name)
