@@ -8,6 +8,7 @@
 
 from .autoscaling import SimulationResult, TuningResult, simulate, tune
 from .config import ClusterConfig, load_config
+from .display import compare_plans
 from .errors import (
     AuthenticationError,
     ComputeError,
@@ -65,6 +66,7 @@ __all__ = [
     "TuningResult",
     "ValidationError",
     "WaitTimeoutError",
+    "compare_plans",
     "connect",
     "load_config",
     "simulate",

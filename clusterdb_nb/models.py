@@ -475,4 +475,6 @@ class Plan(Model):
         )
 
     def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(str(self))}</pre>"
+        from .display import plan_html
+
+        return plan_html(self)

@@ -20,19 +20,36 @@ if TYPE_CHECKING:
 
 COLORS = ["#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777"]
 CPU_COLOR, CAPACITY_COLOR, TARGET_COLOR, EVENT_COLOR = "#2563eb", "#64748b", "#dc2626", "#f97316"
+DESIRED_COLOR, STOP_COLOR, TERMINATE_COLOR = "#16a34a", "#9333ea", "#111827"
+THEMES = ("light", "dark")
+_theme = {"name": "light"}
+
+
+def set_theme(name: str) -> None:
+    """Draw figures for JupyterLab's ``"light"`` or ``"dark"`` theme from now on (default light).
+
+    >>> cdb.plots.set_theme("dark")
+    """
+    from .errors import ValidationError
+
+    if name not in THEMES:
+        raise ValidationError(f"theme: {name!r} is not one of {', '.join(THEMES)}", field="theme", rule=" | ".join(THEMES))
+    _theme["name"] = name
 
 
 @cache
-def template() -> go.layout.Template:
-    """The clusterdb template: plotly_white, our colours, compact margins, hover across traces."""
+def _template(name: str) -> go.layout.Template:
     import plotly.graph_objects as go
     import plotly.io as pio
 
-    base = pio.templates["plotly_white"]
-    tpl = go.layout.Template(base)
+    dark = name == "dark"
+    tpl = go.layout.Template(pio.templates["plotly_dark" if dark else "plotly_white"])
+    background = "#111111" if dark else "#ffffff"
     tpl.layout.update(
         colorway=COLORS,
-        font={"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13},
+        font={"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13, "color": "#e5e7eb" if dark else "#1f2937"},
+        paper_bgcolor=background,
+        plot_bgcolor=background,
         margin={"l": 60, "r": 60, "t": 90, "b": 50},
         hovermode="x unified",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.03, "x": 0},
@@ -41,12 +58,31 @@ def template() -> go.layout.Template:
     return tpl
 
 
-def utilization_figure(
-    df: pd.DataFrame, target: float | None = None, events: pd.DataFrame | None = None, title: str | None = None
-) -> go.Figure:
-    """CPU % over time with the target line, capacity as a step line on a second axis, scaling events marked.
+def template(name: str | None = None) -> go.layout.Template:
+    """The clusterdb template for the ``"light"`` or ``"dark"`` theme (default: the one set with ``set_theme``)."""
+    return _template(name or _theme["name"])
 
-    ``df`` has the columns of ``s.utilization(fleet)``; ``events`` those of ``s.scaling_activities(fleet)``.
+
+def pick_period(span: pd.Timedelta) -> str:
+    """A bar width that gives a dozen or more bars over ``span``: 5min up to 2 h, 15min to 6 h, 1h to 2 days, else 6h."""
+    for limit, period in (("2h", "5min"), ("6h", "15min"), ("2D", "1h")):
+        if span <= pd.Timedelta(limit):
+            return period
+    return "6h"
+
+
+def utilization_figure(
+    df: pd.DataFrame,
+    target: float | None = None,
+    events: pd.DataFrame | None = None,
+    title: str | None = None,
+    history: pd.DataFrame | None = None,
+) -> go.Figure:
+    """CPU % over time with the target line; running and desired capacity as step lines on a second axis;
+    scaling events, and instances stopped or terminated, marked.
+
+    ``df`` has the columns of ``s.utilization(fleet)``; ``events`` those of ``s.scaling_activities(fleet)``;
+    ``history`` those of ``s.local.history(fleet)`` (time, instance_id, state, cause).
     """
     import plotly.graph_objects as go
 
@@ -68,6 +104,35 @@ def utilization_figure(
             hovertemplate="%{y}",
         )
     )
+    if "desired_capacity" in df:
+        fig.add_trace(
+            go.Scatter(
+                x=df["time"],
+                y=df["desired_capacity"],
+                name="desired capacity",
+                yaxis="y2",
+                line_shape="hv",
+                line={"color": DESIRED_COLOR, "width": 1.5, "dash": "dash"},
+                hovertemplate="%{y}",
+            )
+        )
+    if history is not None and len(history) and len(df):
+        shown = history[(history["time"] >= df["time"].min()) & (history["time"] <= df["time"].max())]
+        for state, color, symbol in (("stopped", STOP_COLOR, "square"), ("terminated", TERMINATE_COLOR, "x")):
+            part = shown[shown["state"] == state]
+            if len(part):
+                fig.add_trace(
+                    go.Scatter(
+                        x=part["time"],
+                        y=[0.5] * len(part),
+                        yaxis="y2",
+                        mode="markers",
+                        name=f"instance {state}",
+                        marker={"symbol": symbol, "size": 9, "color": color},
+                        customdata=part[["instance_id", "cause"]].to_numpy(),
+                        hovertemplate=f"%{{customdata[0]}} {state}: %{{customdata[1]}}<extra></extra>",
+                    )
+                )
     if target is not None:
         fig.add_hline(
             y=target,
@@ -90,13 +155,15 @@ def utilization_figure(
         )
     top = max(
         float(df["running"].max()) if len(df) else 1.0,
+        float(df["desired_capacity"].max()) if "desired_capacity" in df and len(df) else 0.0,
         float(events["to_capacity"].max()) if events is not None and len(events) else 0.0,
     )
     fig.update_layout(
         title=title or f"Utilization of {fleet}",
-        yaxis={"title": "CPU %", "range": [0, 105]},
+        xaxis={"title": "time (UTC)"},
+        yaxis={"title": "CPU utilization (%)", "range": [0, 105]},
         yaxis2={
-            "title": "instances",
+            "title": "instances (count)",
             "overlaying": "y",
             "side": "right",
             "range": [0, top * 1.15 + 1],
@@ -127,7 +194,12 @@ def costs_figure(df: pd.DataFrame, by: str, period: str, title: str | None = Non
             )
         )
     fig.update_layout(
-        barmode="stack", title=title or f"Cost by {by.replace('_', ' ')} per {period}", yaxis={"title": "USD", "tickprefix": "$"}
+        barmode="stack",
+        title=title or f"Cost by {by.replace('_', ' ')} per {period}",
+        showlegend=True,
+        legend_title_text=by.replace("_", " "),
+        xaxis={"title": f"period start (UTC, {period} bars)"},
+        yaxis={"title": "cost (USD)", "tickprefix": "$"},
     )
     if len(df):
         fig.update_xaxes(range=[df["period_start"].min() - step * 0.1, df["period_start"].max() + step * 1.1])

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import html
+import inspect
 import os
 import warnings
-from collections.abc import Coroutine, Iterable
+import weakref
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from .ui import Dashboard, FleetForm, Scaler
 
 T = TypeVar("T")
+CHANGING = ("create_", "update_", "delete_", "start_", "stop_", "terminate_", "configure_")  # calls that change state
 TimeLike = str | datetime | pd.Timestamp | None
 COST_GROUPS = {
     "fleet": ["provider", "fleet"],
@@ -135,10 +138,14 @@ class ComputeSession:
         self._errors: list[tuple[Any, ...]] = []
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        name = getattr(coro, "__name__", "")
         try:
-            return self._runner.run(coro)
+            result = self._runner.run(coro)
         except ComputeError as err:
-            raise as_called(err, getattr(coro, "__name__", ""), self.manager) from err.__cause__
+            raise as_called(err, name, self.manager) from err.__cause__
+        if name.startswith(CHANGING) and not isinstance(result, Plan):
+            self.changed()
+        return result
 
     def _report(self, operation: str, errors: dict[str, ComputeError]) -> None:
         for name, err in errors.items():
@@ -354,11 +361,14 @@ class ComputeSession:
         """CPU % over time with the target line, capacity as a step line, scaling events marked."""
         from .plots import utilization_figure
 
-        policy = self.fleet(fleet).auto_scaling
+        found = self.fleet(fleet)
+        policy = found.auto_scaling
+        local = self.manager.providers.get(found.provider)
         return utilization_figure(
             self.utilization(fleet, start, end, period),
             target=policy.target_cpu_utilization if policy else None,
             events=self.scaling_activities(fleet),
+            history=getattr(local, "history", lambda _: None)(fleet),
         )
 
     def plot_costs(self, by: str = "fleet", start: TimeLike = None, end: TimeLike = None, period: str = "1h") -> go.Figure:
@@ -462,3 +472,31 @@ class ComputeSession:
             self.wait([result.id], state)
             return self.instance(result.id)  # type: ignore[return-value]
         return result
+
+    # -- one refresh signal for every open widget --------------------------------
+    def on_change(self, callback: Callable[[], object]) -> Callable[[], None]:
+        """Call ``callback()`` after every change made through this session; returns a function that unsubscribes.
+
+        Widgets subscribe their refresh, so a fleet scaled in one refreshes every table and form.
+        A bound method is held weakly (a closed widget is not kept alive).
+        """
+        ref: Callable[[], Any] = weakref.WeakMethod(callback) if inspect.ismethod(callback) else (lambda: callback)
+        listeners: list[Callable[[], Any]] = self.__dict__.setdefault("_listeners", [])
+        listeners.append(ref)
+        return lambda: listeners.remove(ref) if ref in listeners else None
+
+    def changed(self) -> None:
+        """Tell every subscriber that something changed (called after each create, update, delete, start, stop...)."""
+        if self.__dict__.get("_notifying"):
+            return
+        listeners: list[Callable[[], Any]] = self.__dict__.setdefault("_listeners", [])
+        self._notifying = True
+        try:
+            for ref in list(listeners):
+                callback = ref()
+                if callback is None:
+                    listeners.remove(ref)
+                else:
+                    callback()
+        finally:
+            self._notifying = False

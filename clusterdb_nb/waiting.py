@@ -13,7 +13,7 @@ every instance not there yet and its state.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -98,7 +98,7 @@ def progress(session: ComputeSession, fleets: list[str], ids: list[str], state: 
     return Progress(settled, total, waiting, impossible), rows[rows["id"].isin(ids) | rows["fleet"].isin(fleets)]
 
 
-def _virtual_clock(session: ComputeSession, rows: pd.DataFrame) -> bool:
+def on_virtual_clock(session: ComputeSession, rows: pd.DataFrame) -> bool:
     """True when every awaited instance lives on a local cloud whose clock is virtual."""
     providers = {session.manager.providers[p] for p in set(rows["provider"])} or set(session.manager.providers.values())
     return all(getattr(getattr(p, "clock", None), "virtual", False) for p in providers)
@@ -110,8 +110,12 @@ def wait(
     state: str = "running",
     timeout: str | float | pd.Timedelta = "10min",
     show_progress: bool = True,
+    on_progress: Callable[[int, int], object] | None = None,
 ) -> pd.DataFrame:
-    """Block until ``targets`` (fleet names and/or instance ids) are ``state``; returns their instance rows."""
+    """Block until ``targets`` (fleet names and/or instance ids) are ``state``; returns their instance rows.
+
+    ``on_progress(settled, total)`` is called at each poll (a widget's progress bar uses it).
+    """
     from tqdm.auto import tqdm
 
     try:
@@ -122,7 +126,7 @@ def wait(
     limit = parse_duration(timeout)
     fleets, ids = _split(session, targets)
     now, rows = progress(session, fleets, ids, wanted)
-    virtual = _virtual_clock(session, rows)
+    virtual = on_virtual_clock(session, rows)
     waited, pause = 0.0, FIRST_POLL
     bar = tqdm(total=now.total, desc=f"waiting for {wanted}", unit="instance", disable=not show_progress, leave=False)
     try:
@@ -130,6 +134,8 @@ def wait(
             bar.total = now.total
             bar.n = now.settled
             bar.set_postfix_str(", ".join(f"{k}: {v}" for k, v in list(now.waiting.items())[:3]), refresh=True)
+            if on_progress is not None:
+                on_progress(now.settled, now.total)
             if now.impossible:
                 raise _timeout(wanted, waited, now, "cannot get there: ")
             if now.done:
@@ -158,4 +164,3 @@ def _timeout(state: str, waited: float, now: Progress, prefix: str) -> WaitTimeo
         solution="Look at them with s.instances(); wait longer with s.wait(..., timeout='30min'), or start what is stopped",
         waiting=stuck,
     )
-
