@@ -14,6 +14,7 @@ import pandas as pd
 from ..plots import display_output, pick_period
 from .instances import InstancesGrid
 from .refresh import RefreshBar
+from .static import StaticFallback
 from .tables import FLEET_COLUMNS, table_html
 from .tasks import Status
 
@@ -23,8 +24,10 @@ if TYPE_CHECKING:
 TABS = ["Fleets", "Instances", "Functions", "Costs", "Utilization"]
 
 
-class Dashboard(widgets.VBox):
+class Dashboard(StaticFallback, widgets.VBox):
     """Everything the session can list, in tabs, refreshed by any change made through the session."""
+
+    kind = "dashboard"
 
     def __init__(self, session: ComputeSession) -> None:
         self.session = session

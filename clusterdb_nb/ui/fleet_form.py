@@ -16,6 +16,7 @@ from .. import catalog
 from ..errors import ComputeError, ValidationError
 from ..models import Fleet, FleetConfig, Plan
 from .refresh import RefreshBar
+from .static import StaticFallback
 from .tables import FLEET_COLUMNS, table_html
 from .tasks import Status, run_task
 
@@ -67,8 +68,10 @@ def type_options(kind: str, region: str | None) -> list[tuple[str, str]]:
     ]
 
 
-class FleetForm(widgets.VBox):
+class FleetForm(StaticFallback, widgets.VBox):
     """Name, description, provider, region, instance type, capacity, spot, tags; Preview and Create."""
+
+    kind = "form"
 
     def __init__(self, session: ComputeSession) -> None:
         self.session = session

@@ -17,6 +17,7 @@ from ..display import HOURS_PER_MONTH, money, signed_money
 from ..errors import ComputeError
 from ..models import Fleet, Plan
 from .refresh import RefreshBar
+from .static import StaticFallback
 from .tasks import Status, run_task
 
 if TYPE_CHECKING:
@@ -28,8 +29,10 @@ def slider_max(fleet: Fleet, value: int) -> int:
     return min(fleet.max_capacity, max(10, 2 * max(fleet.capacity, value), fleet.min_capacity + 1))
 
 
-class Scaler(widgets.VBox):
+class Scaler(StaticFallback, widgets.VBox):
     """Desired capacity of ``fleet`` with the hourly and monthly cost change of the change."""
+
+    kind = "scaler"
 
     def __init__(self, session: ComputeSession, fleet: str) -> None:
         self.session = session
