@@ -6,6 +6,8 @@
 >>> s.fleets()
 """
 
+from typing import TYPE_CHECKING
+
 from .autoscaling import SimulationResult, TuningResult, simulate, tune
 from .config import ClusterConfig, load_config
 from .display import compare_plans
@@ -36,7 +38,21 @@ from .models import (
 from .providers.base import ComputeProvider, ProviderStatus
 from .session import ComputeSession, connect
 
+if TYPE_CHECKING:
+    from .ui import Tuner
+
 __version__ = "0.1.0"
+
+
+def tuner(trace: object, **options: object) -> "Tuner":
+    """An interactive tuner: sliders redraw the simulation, a Pareto chart of the grid (see ``ui.Tuner``).
+
+    >>> cdb.tuner(example_trace(), provider="gcp", instance_type="n2-standard-2")
+    """
+    from .ui import Tuner
+
+    return Tuner(trace, **options)  # type: ignore[arg-type]
+
 
 __all__ = [
     "AuthenticationError",
@@ -71,4 +87,5 @@ __all__ = [
     "load_config",
     "simulate",
     "tune",
+    "tuner",
 ]

@@ -218,3 +218,142 @@ def display_output(fig: Any) -> dict[str, Any]:
 def summarize(fig: Any) -> str:
     """One line per trace (name, kind, points): what a test or a notebook compares instead of the figure's JSON."""
     return "\n".join(f"{t.name}: {t.type}, {len(t.x) if t.x is not None else 0} points" for t in fig.data)
+
+
+BUCKETS = ["1min", "5min", "15min", "1h", "3h", "6h", "1D"]
+
+
+def bucket_for(span: pd.Timedelta, max_points: int = 600) -> str:
+    """The smallest of 1min, 5min, 15min, 1h, 3h, 6h, 1D that shows ``span`` in at most ``max_points`` points."""
+    for bucket in BUCKETS:
+        if span / pd.Timedelta(bucket) <= max_points:
+            return bucket
+    return BUCKETS[-1]
+
+
+def simulation_figure(timeline: pd.DataFrame, title: str, max_points: int = 600) -> go.Figure:
+    """A simulated policy over a trace: mean utilization and peak capacity per bucket, sized to what the width
+    can show, with a range slider to zoom. ``timeline`` has the columns of ``SimulationResult.timeline``."""
+    import plotly.graph_objects as go
+
+    span = timeline["time"].max() - timeline["time"].min() if len(timeline) else pd.Timedelta(0)
+    bucket = bucket_for(span, max_points)
+    grouped = timeline.set_index("time").resample(bucket)
+    agg = pd.DataFrame(
+        {
+            "utilization": grouped["utilization"].mean(),
+            "capacity": grouped["capacity"].max(),
+            "saturated": grouped["saturated"].sum(),
+        }
+    ).dropna(subset=["utilization"])
+    fig = go.Figure(layout={"template": template()})
+    fig.add_trace(
+        go.Scatter(
+            x=agg.index,
+            y=agg["utilization"],
+            name=f"utilization (mean per {bucket})",
+            line={"color": CPU_COLOR, "width": 1.5},
+            hovertemplate="%{y:.1f}%",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=agg.index,
+            y=agg["capacity"],
+            name=f"capacity (peak per {bucket})",
+            yaxis="y2",
+            line_shape="hv",
+            line={"color": CAPACITY_COLOR, "width": 1.5},
+            hovertemplate="%{y} instances",
+        )
+    )
+    top = float(agg["capacity"].max()) if len(agg) else 1.0
+    fig.update_layout(
+        title=title,
+        xaxis={"title": "time (UTC)", "rangeslider": {"visible": True, "thickness": 0.08}},
+        yaxis={"title": "utilization (%)", "range": [0, 105]},
+        yaxis2={
+            "title": "instances (count)",
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, top * 1.15 + 1],
+            "showgrid": False,
+        },
+    )
+    return fig
+
+
+def pareto_figure(table: pd.DataFrame, cost_column: str, selected: int | None = None, title: str | None = None) -> go.Figure:
+    """Cost against saturated minutes for every tuned policy: the front joined, the recommendation starred, the
+    ``selected`` row (a ``table`` index) ringed; hover names each policy. ``table`` is ``TuningResult.table``."""
+    import plotly.graph_objects as go
+
+    unit = "USD" if cost_column == "cost_usd" else "instance-hours"
+    words = [
+        f"target {r.target_cpu_utilization:g}%, cooldown {r.cooldown_seconds}s, {r.min_capacity}–{r.max_capacity} instances"
+        for r in table.itertuples()
+    ]
+    hover = "%{text}<br>%{x:,.2f} " + unit + ", %{y:,.0f} min saturated<extra></extra>"
+    fig = go.Figure(layout={"template": template()})
+    fig.add_trace(
+        go.Scatter(
+            x=table[cost_column],
+            y=table["minutes_saturated"],
+            mode="markers",
+            name="policies",
+            text=words,
+            marker={"color": "#94a3b8", "size": 8},
+            hovertemplate=hover,
+        )
+    )
+    front = table[table["pareto"]].sort_values(cost_column)
+    fig.add_trace(
+        go.Scatter(
+            x=front[cost_column],
+            y=front["minutes_saturated"],
+            mode="lines+markers+text",
+            name="Pareto front",
+            line_shape="hv",
+            text=[f"{r.target_cpu_utilization:g}%/{r.cooldown_seconds}s" for r in front.itertuples()],
+            textposition="top right",
+            hovertext=[words[table.index.get_loc(i)] for i in front.index],
+            marker={"color": COLORS[0], "size": 10},
+            hovertemplate="%{hovertext}<br>%{x:,.2f} " + unit + ", %{y:,.0f} min saturated<extra></extra>",
+        )
+    )
+    best = table[table["recommended"]]
+    fig.add_trace(
+        go.Scatter(
+            x=best[cost_column],
+            y=best["minutes_saturated"],
+            mode="markers",
+            name="recommended",
+            text=[words[table.index.get_loc(i)] for i in best.index],
+            marker={"color": TARGET_COLOR, "size": 18, "symbol": "star"},
+            hovertemplate=hover,
+            cliponaxis=False,
+        )
+    )
+    if selected is not None and selected in table.index:
+        row = table.loc[[selected]]
+        fig.add_trace(
+            go.Scatter(
+                x=row[cost_column],
+                y=row["minutes_saturated"],
+                mode="markers",
+                name="selected",
+                text=[words[table.index.get_loc(selected)]],
+                hovertemplate=hover,
+                cliponaxis=False,
+                marker={"color": "rgba(0,0,0,0)", "size": 24, "line": {"color": EVENT_COLOR, "width": 3}},
+            )
+        )
+    high = float(table["minutes_saturated"].max()) if len(table) else 1.0
+    pad = max(high * 0.08, 1.0)
+    fig.update_layout(
+        title=title or f"{len(table)} policies: cost against minutes saturated",
+        xaxis={"title": f"cost over the trace ({unit})"},
+        yaxis={"title": "minutes saturated", "range": [-pad, high + pad]},  # room below 0: the star is not cut
+        hovermode="closest",
+    )
+    return fig

@@ -35,7 +35,7 @@ from .providers.local.clock import parse_duration
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from .ui import Dashboard, FleetForm, Scaler
+    from .ui import Dashboard, FleetForm, Scaler, Tuner
 
 T = TypeVar("T")
 CHANGING = ("create_", "update_", "delete_", "start_", "stop_", "terminate_", "configure_")  # calls that change state
@@ -388,6 +388,29 @@ class ComputeSession:
         from .ui import Scaler
 
         return Scaler(self, fleet)
+
+    def tuner(self, fleet: str, trace: Any = None, **options: Any) -> Tuner:
+        """Tune ``fleet``'s autoscaling on ``trace`` (default: the fleet's own CPU % so far), then apply the policy.
+
+        ``options`` go to ``clusterdb_nb.ui.Tuner`` (targets, cooldowns, provider, instance_type, ...).
+        """
+        from .ui import Tuner
+
+        found = self.fleet(fleet)
+        if trace is None:
+            util = self.utilization(fleet, period="1min").dropna(subset=["cpu_percent"])
+            if util.empty:
+                raise ValidationError(
+                    f"trace: fleet {fleet!r} has no utilization yet; pass a trace (e.g. autoscaling.example_trace())",
+                    field="trace",
+                    rule="a CPU % trace",
+                )
+            trace = util.set_index("time")["cpu_percent"]
+            options.setdefault("observed_capacity", max(float(util["running"].median()), 1.0))
+        options.setdefault("instance_type", found.instance_type)
+        options.setdefault("min_capacity", found.min_capacity if found.auto_scaling is None else found.auto_scaling.min_capacity)
+        options.setdefault("max_capacity", max(found.capacity * 2, found.min_capacity + 1, 2))
+        return Tuner(trace, session=self, fleet=fleet, **options)
 
     def dashboard(self) -> Dashboard:
         """Tabs: fleets, instances (start / stop / terminate), functions, costs, utilization."""
