@@ -408,7 +408,8 @@ class ComputeSession:
             trace = util.set_index("time")["cpu_percent"]
             options.setdefault("observed_capacity", max(float(util["running"].median()), 1.0))
         options.setdefault("instance_type", found.instance_type)
-        options.setdefault("min_capacity", found.min_capacity if found.auto_scaling is None else found.auto_scaling.min_capacity)
+        policy = found.auto_scaling
+        options.setdefault("min_capacity", max(1, found.min_capacity if policy is None else policy.min_capacity))
         options.setdefault("max_capacity", max(found.capacity * 2, found.min_capacity + 1, 2))
         return Tuner(trace, session=self, fleet=fleet, **options)
 
