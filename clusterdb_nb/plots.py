@@ -277,6 +277,8 @@ def simulation_figure(timeline: pd.DataFrame, title: str, max_points: int = 600)
             "overlaying": "y",
             "side": "right",
             "range": [0, top * 1.15 + 1],
+            "dtick": max(1, math.ceil(top / 5)),
+            "tickformat": "d",
             "showgrid": False,
         },
     )
