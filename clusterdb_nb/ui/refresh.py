@@ -31,6 +31,7 @@ class RefreshBar(widgets.HBox):
         self.interval = widgets.Dropdown(
             options=INTERVALS, value=0, description="Auto-refresh", layout=widgets.Layout(width="200px")
         )
+        self.interval.style.description_width = "initial"  # the label in full, not "Auto-refre…"
         self._task: asyncio.Task[None] | None = None
         self.button.on_click(lambda _: self.refresh())
         self.interval.observe(lambda _: self._schedule(), "value")
