@@ -79,13 +79,6 @@ class Scaler(StaticFallback, widgets.VBox):
         f = self.fleet
         self.status.clear()
         clamped = min(max(value, f.min_capacity), f.max_capacity)
-        self.note.value = ""
-        if clamped != value:
-            side = "above the maximum" if value > f.max_capacity else "below the minimum"
-            self.note.value = (
-                f"<span style='color:var(--jp-warn-color1,#b45309)'>{value} is {side} of {html.escape(f.name)} "
-                f"({f.min_capacity}–{f.max_capacity}): set to {clamped}</span>"
-            )
         self._setting = True
         try:
             if clamped > self.slider.max:
@@ -94,6 +87,13 @@ class Scaler(StaticFallback, widgets.VBox):
             self.capacity.value = clamped
         finally:
             self._setting = False
+        self.note.value = ""  # the value first, then the note: what is read after the note is the value shown
+        if clamped != value:
+            side = "above the maximum" if value > f.max_capacity else "below the minimum"
+            self.note.value = (
+                f"<span style='color:var(--jp-warn-color1,#b45309)'>{value} is {side} of {html.escape(f.name)} "
+                f"({f.min_capacity}–{f.max_capacity}): set to {clamped}</span>"
+            )
         self._price()
 
     def _price(self) -> None:
