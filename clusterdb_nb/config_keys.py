@@ -27,8 +27,8 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def unknown_keys(model: type[BaseModel], raw: Any, where: str = "") -> list[tuple[str, list[str]]]:
-    """(dotted path, close matches) of every key of ``raw`` that ``model`` (and its sections) does not know."""
+def unknown_keys(model: type[BaseModel], raw: Any, where: str = "") -> list[tuple[str, list[str], type[BaseModel]]]:
+    """(dotted path, close matches, the section it is in) of every key of ``raw`` that ``model`` (or a section) does not know."""
     if not isinstance(raw, dict):
         return []
     known = set(model.model_fields)
@@ -41,7 +41,7 @@ def unknown_keys(model: type[BaseModel], raw: Any, where: str = "") -> list[tupl
             if sub is not None:
                 found += unknown_keys(sub, value, path)
         elif forbids:
-            found.append((path, difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)))
+            found.append((path, difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6), model))
     return found
 
 
@@ -50,13 +50,10 @@ def check_keys(model: type[BaseModel], raw: Any) -> None:
     found = unknown_keys(model, raw)
     if not found:
         return
-    named = [f"{path} (did you mean {close[0]!r}?)" if close else path for path, close in found]
-    first = found[0][0]
-    parent = first.rpartition(".")[0]
-    sub: type[BaseModel] | None = model
-    for part in parent.split(".") if parent else []:
-        sub = _model_of(sub.model_fields[part].annotation) if sub is not None else None
-    allowed = ", ".join(sub.model_fields) if sub is not None else ""
+    named = [f"{path} (did you mean {close[0]!r}?)" if close else path for path, close, _ in found]
+    first, _, section = found[0]
+    parent = first.rpartition(".")[0] if section is not model else ""
+    allowed = ", ".join(section.model_fields)
     raise ValidationError(
         f"unknown config key{'s' if len(found) > 1 else ''}: {', '.join(named)}",
         field=first,

@@ -57,3 +57,8 @@ def test_a_missing_sdk_says_what_to_install_in_the_message(monkeypatch):
     with pytest.raises(cdb.NotSupportedError) as exc:
         registry.provider_class("aws")
     assert str(exc.value) == "[aws/connect] provider 'aws' needs boto3, which is not installed: pip install 'clusterdb-nb[aws]'"
+
+
+def test_an_unknown_key_with_a_dot_in_it_is_named_too():
+    with pytest.raises(cdb.ValidationError, match=r"^unknown config key: 0\.$"):
+        cdb.connect({"0.": None})
