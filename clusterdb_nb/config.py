@@ -4,8 +4,16 @@
     >>> cfg.compute.providers.local.clock
     'virtual'
 
+Interpolation: ``${VAR}`` must be set; ``${VAR:-default}`` falls back to
+``default``, which may itself hold references (``${A:-${B:-x}}``); ``$${``
+is a literal ``${``. A ``${`` without its ``}`` is an error, never a literal.
+
 Secrets are ``SecretStr``: they never show in a repr, a DataFrame, a log line
-or an error message.
+or an error message. In a plug-in provider's section (a plain dict), every
+value under a key that looks secret (see ``models.is_secret_key``) becomes a
+``SecretStr``. A YAML file is refused when it is not UTF-8, has a non-string
+key, or expands its aliases beyond ``ALIAS_BUDGET`` nodes; a parse error shows
+the offending line with its value redacted.
 """
 
 from __future__ import annotations
@@ -16,14 +24,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, SecretStr, model_validator
+from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
 from .config_keys import check_keys
 from .errors import ValidationError
-from .models import Model, cross_field
-
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+from .models import Count, Identifier, Model, Seconds, StrictInt, cross_field, is_secret_key
 
 
 class Section(Model):
@@ -42,7 +48,7 @@ class AwsConfig(Section):
     profile: str | None = None
     endpoint_url: str | None = None
     retry_mode: Literal["standard", "adaptive"] = "standard"
-    max_attempts: int = Field(5, ge=1)
+    max_attempts: StrictInt = Field(5, ge=1, le=100)
     function_role_arn: str | None = None
 
 
@@ -66,7 +72,9 @@ class LocalConfig(Section):
     """The embedded local cloud.
 
     ``path`` is the SQLite state file (``":memory:"`` allowed; default
-    ``$CLUSTERDB_HOME/local.db`` or the user data dir). ``clock`` is
+    ``$CLUSTERDB_HOME/local.db`` or the user data dir). An empty ``path`` (say
+    ``${STATE}`` with ``STATE=""``) is refused rather than silently meaning the
+    default: leave ``path`` out for the default. ``clock`` is
     ``"wall"`` or ``"virtual"`` (advanced by hand with ``s.local.advance``).
     Functions are billed by ``function_billing``'s rule, a worker idle for
     ``function_idle_seconds`` (local clock) is stopped, and a function without
@@ -77,16 +85,31 @@ class LocalConfig(Section):
 
     path: str | None = None
     clock: Literal["wall", "virtual"] = "wall"
-    seed: int = 0
+    seed: StrictInt = 0
     start: datetime = datetime(2026, 1, 5, tzinfo=timezone.utc)
-    boot_seconds: float = Field(40.0, ge=0)
-    stop_seconds: float = Field(20.0, ge=0)
-    terminate_seconds: float = Field(15.0, ge=0)
-    region: str = "local"
+    boot_seconds: Seconds = 40.0
+    stop_seconds: Seconds = 20.0
+    terminate_seconds: Seconds = 15.0
+    region: Identifier = "local"
     function_billing: Literal["aws", "gcp", "azure"] = "aws"
-    function_idle_seconds: float = Field(600.0, gt=0)
-    function_concurrency: int = Field(10, ge=1)
+    function_idle_seconds: Seconds = Field(600.0, gt=0)
+    function_concurrency: StrictInt = Field(10, ge=1, le=1000)
     autoscaler: Literal["aws", "gcp", "azure", "kubernetes"] = "aws"
+
+    @field_validator("path")
+    @classmethod
+    def _path_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValidationError(
+                "must not be empty (an environment variable set to an empty string?)",
+                rule="a file path or ':memory:'",
+                solution="remove `path` to use the default state file, or give a file path or ':memory:'",
+            )
+        if value is not None and "\0" in value:
+            raise ValidationError(
+                "must not contain a NUL byte", rule="a file path or ':memory:'", solution="give a file path without NUL bytes"
+            )
+        return value
 
     def state_path(self) -> str:
         """Where the state lives: ``path``, else ``$CLUSTERDB_HOME``, else the user data dir."""
@@ -105,8 +128,36 @@ class LocalConfig(Section):
         return str(Path(home) / "local.db")
 
 
+def hide_secrets(value: Any, secret: bool = False) -> Any:
+    """``value`` with everything under a secret-looking key (``models.is_secret_key``) as ``SecretStr``.
+
+    >>> hide_secrets({"api_token": "abc", "key_name": "ops", "auth": {"password": 12345}})
+    {'api_token': SecretStr('**********'), 'key_name': 'ops', 'auth': {'password': SecretStr('**********')}}
+    """
+    if isinstance(value, dict):
+        return {k: hide_secrets(v, secret or (isinstance(k, str) and is_secret_key(k))) for k, v in value.items()}
+    if isinstance(value, list):
+        return [hide_secrets(v, secret) for v in value]
+    if secret and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return SecretStr(str(value))
+    return value
+
+
+def reveal_secrets(value: Any) -> Any:
+    """The inverse of ``hide_secrets``, for a plug-in provider's own config model.
+
+    >>> reveal_secrets({"token": SecretStr("abc")})
+    {'token': 'abc'}
+    """
+    if isinstance(value, dict):
+        return {k: reveal_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal_secrets(v) for v in value]
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
 class ProvidersConfig(Section):
-    """One section per provider; third-party providers keep their own dict."""
+    """One section per provider; a third-party provider's section stays a dict, its secrets hidden."""
 
     model_config = ConfigDict(frozen=True, extra="allow", hide_input_in_errors=True)
 
@@ -114,6 +165,13 @@ class ProvidersConfig(Section):
     gcp: GcpConfig | None = None
     azure: AzureConfig | None = None
     local: LocalConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plugin_secrets(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return {k: v if k in cls.model_fields else hide_secrets(v) for k, v in data.items()}
 
     def sections(self) -> dict[str, Any]:
         """Configured providers by name, in the order they were written."""
@@ -147,10 +205,10 @@ class Networking(Section):
 
 
 class FleetDefaults(Section):
-    default_instance_type: str = "t3.medium"
-    default_capacity: int = Field(3, ge=0)
-    default_min_capacity: int = Field(0, ge=0)
-    default_max_capacity: int = Field(100, ge=0)
+    default_instance_type: Identifier = "t3.medium"
+    default_capacity: Count = 3
+    default_min_capacity: Count = 0
+    default_max_capacity: Count = 100
     tags: dict[str, str] = Field(default_factory=dict)
     networking: Networking = Field(default_factory=Networking)
 
@@ -162,29 +220,114 @@ class ClusterConfig(Section):
     fleet: FleetDefaults = Field(default_factory=FleetDefaults)
 
 
-def interpolate(value: Any, where: str = "") -> Any:
-    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string of ``value``."""
-    if isinstance(value, dict):
-        return {k: interpolate(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [interpolate(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if not isinstance(value, str):
-        return value
+_NAME_AT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MAX_NESTING = 8
 
-    def repl(m: re.Match[str]) -> str:
-        name, default = m.group(1), m.group(2)
-        if name in os.environ:
-            return os.environ[name]
-        if default is not None:
-            return default
-        raise ValidationError(
-            f"{where}: environment variable {name} is not set",
-            field=where,
-            rule="referenced environment variable must be set",
-            solution=f"export {name}=... or write ${{{name}:-default}} in the config",
+
+def _interpolation_error(where: str, detail: str, rule: str) -> ValidationError:
+    return ValidationError(
+        f"{where}: {detail}",
+        field=where,
+        rule=rule,
+        solution="write ${VAR} or ${VAR:-default} (defaults may nest: ${A:-${B}}); $${ is a literal ${",
+    )
+
+
+def _expand(text: str, i: int, where: str, evaluate: bool, depth: int) -> tuple[str, int]:
+    """Expand ``text`` from ``i``; inside a default (``depth > 0``) stop at its closing ``}``."""
+    out: list[str] = []
+    while i < len(text):
+        if depth and text[i] == "}":
+            return "".join(out), i
+        if text.startswith("$${", i):
+            out.append("${")
+            i += 3
+        elif text.startswith("${", i):
+            value, i = _reference(text, i + 2, where, evaluate, depth + 1)
+            out.append(value)
+        else:
+            out.append(text[i])
+            i += 1
+    if depth:
+        raise _interpolation_error(where, "a ${ has no closing }", "every ${ is closed by }")
+    return "".join(out), i
+
+
+def _reference(text: str, i: int, where: str, evaluate: bool, depth: int) -> tuple[str, int]:
+    """The value of the reference whose name starts at ``i`` (just after ``${``), and where it ends."""
+    if depth > _MAX_NESTING:
+        raise _interpolation_error(where, f"defaults nest deeper than {_MAX_NESTING} levels", "at most 8 nested defaults")
+    m = _NAME_AT.match(text, i)
+    if m is None:
+        raise _interpolation_error(
+            where, f"${{ at character {i - 2} is not followed by a variable name", "${ starts a variable reference"
         )
+    name, i = m.group(), m.end()
+    if text.startswith("}", i):
+        default = None
+        i += 1
+    elif text.startswith(":-", i):
+        default, i = _expand(text, i + 2, where, evaluate and name not in os.environ, depth)
+        i += 1
+    elif i >= len(text):
+        raise _interpolation_error(where, f"${{{name} has no closing }}", "every ${ is closed by }")
+    else:
+        raise _interpolation_error(where, f"${{{name} is followed by an unsupported form", "${VAR} or ${VAR:-default}")
+    if not evaluate:
+        return "", i
+    if name in os.environ:
+        return os.environ[name], i
+    if default is not None:
+        return default, i
+    raise ValidationError(
+        f"{where}: environment variable {name} is not set",
+        field=where,
+        rule="referenced environment variable must be set",
+        solution=f"export {name}=... or write ${{{name}:-default}} in the config",
+    )
 
-    return _VAR.sub(repl, value)
+
+MAX_VALUES = 100_000
+"""The most values (mappings, lists and scalars) a config may hold, shared references counted per use."""
+
+
+def interpolate(value: Any, where: str = "") -> Any:
+    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string of ``value``; keys must be strings.
+
+    >>> interpolate({"region": "${CDB_REGION:-${AWS_REGION:-us-east-1}}"})  # neither variable set
+    {'region': 'us-east-1'}
+    """
+    visited = 0
+
+    def walk(value: Any, where: str) -> Any:
+        nonlocal visited
+        visited += 1
+        if visited > MAX_VALUES:
+            raise ValidationError(
+                f"config: holds more than {MAX_VALUES} values (shared references counted per use)",
+                field="config",
+                rule=f"at most {MAX_VALUES} values",
+                solution="a config needs a few dozen values: pass a smaller one, without deeply shared sub-dicts",
+            )
+        if isinstance(value, dict):
+            out = {}
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise ValidationError(
+                        f"{where or 'config'}: keys must be strings (got {type(key).__name__} {key!r})",
+                        field=where or "config",
+                        rule="string keys",
+                        solution=f"quote the key in the YAML: '{key}':",
+                    )
+                out[key] = walk(item, f"{where}.{key}" if where else key)
+            return out
+        if isinstance(value, list):
+            return [walk(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if not isinstance(value, str):
+            return value
+        return _expand(value, 0, where, True, 0)[0]
+
+    return walk(value, where)
 
 
 def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -195,6 +338,96 @@ def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+ALIAS_BUDGET = 10_000
+"""How many nodes YAML aliases may add to a config once expanded (a real config needs a few dozen)."""
+
+_VALUE_AFTER_KEY = re.compile(r"^(\s*(?:-\s+)?[^\s:#][^:#]*:)(\s*).+$")
+
+
+def _redacted(line: str) -> str:
+    """A YAML line with its value hidden: ``  token: abc`` -> ``  token: <redacted>``."""
+    m = _VALUE_AFTER_KEY.match(line)
+    return f"{m.group(1)} <redacted>" if m else "<redacted>"
+
+
+def _expanded_size(node: Any, sizes: dict[int, int], open_: set[int]) -> int:
+    """Nodes in ``node`` once every alias is expanded (shared nodes counted once per use)."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_:
+        raise ValidationError(
+            "config: a YAML alias refers to a node that contains it",
+            field="config",
+            rule="no recursive aliases",
+            solution="write the data out instead of using a recursive anchor",
+        )
+    open_.add(key)
+    children = node.value if isinstance(node.value, list) else []
+    total = 1
+    for child in children:
+        for part in child if isinstance(child, tuple) else (child,):
+            total += _expanded_size(part, sizes, open_)
+    open_.discard(key)
+    sizes[key] = total
+    return total
+
+
+def _read_yaml(source: str | os.PathLike[str]) -> Any:
+    """The YAML document in ``source``: UTF-8, valid, within the alias budget."""
+    import yaml
+
+    try:
+        data = Path(source).read_bytes()
+    except OSError as exc:
+        raise ValidationError(
+            f"config: cannot read {source}: {exc.strerror}",
+            field="config",
+            rule="readable file",
+            solution="check the path given to connect() or $CLUSTERDB_CONFIG",
+        ) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ValidationError(
+            f"config: {source} is not UTF-8 (byte {exc.start}, line {line})",
+            field="config",
+            rule="UTF-8 text",
+            solution="save the file as UTF-8",
+        ) from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return {}
+        sizes: dict[int, int] = {}
+        if _expanded_size(node, sizes, set()) - len(sizes) > ALIAS_BUDGET:
+            raise ValidationError(
+                f"config: {source} expands its YAML aliases beyond {ALIAS_BUDGET} nodes",
+                field="config",
+                rule=f"aliases add at most {ALIAS_BUDGET} nodes",
+                solution="write the repeated parts out, or use fewer nested aliases",
+            )
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        where = ""
+        if mark is not None:
+            lines = text.splitlines()
+            shown = _redacted(lines[mark.line]) if mark.line < len(lines) else ""
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" + (f": {shown}" if shown else "")
+        raise ValidationError(
+            f"config: {source} is not valid YAML: {problem}{where}",
+            field="config",
+            rule="valid YAML",
+            solution="fix the YAML at the line shown (quote values holding : # { [ or a leading *)",
+        ) from None
+    finally:
+        loader.dispose()
 
 
 def load_config(source: str | os.PathLike[str] | dict[str, Any] | ClusterConfig | None = None, **overrides: Any) -> ClusterConfig:
@@ -212,21 +445,20 @@ def load_config(source: str | os.PathLike[str] | dict[str, Any] | ClusterConfig 
         raw = source
     elif not isinstance(source, (str, os.PathLike)):
         raise ValidationError(
-            f"config: expected a YAML path or a dict (got {type(source).__name__})", field="config", rule="path or dict"
+            f"config: expected a YAML path or a dict (got {type(source).__name__})",
+            field="config",
+            rule="path or dict",
+            solution="pass the path of a YAML file, a dict shaped like it, or nothing for the local cloud alone",
         )
     else:
-        import yaml
-
-        try:
-            text = Path(source).read_text()
-        except OSError as exc:
-            raise ValidationError(f"config: cannot read {source}: {exc.strerror}", field="config", rule="readable file") from None
-        try:
-            raw = yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            raise ValidationError(f"config: {source} is not valid YAML: {exc}", field="config", rule="valid YAML") from None
+        raw = _read_yaml(source)
     if not isinstance(raw, dict):
-        raise ValidationError("config: the top level must be a mapping", field="config", rule="mapping")
+        raise ValidationError(
+            "config: the top level must be a mapping",
+            field="config",
+            rule="mapping",
+            solution="start the file with `compute:` and/or `fleet:` sections",
+        )
     raw = interpolate(raw)
     compute = raw.get("compute", {})
     if isinstance(compute, dict) and isinstance(compute.get("providers", {}), dict):

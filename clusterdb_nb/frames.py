@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .errors import ValidationError
+
 # dtype "utc" means: epoch seconds (float) or datetimes in, tz-aware UTC out;
 # "str" is pandas' default string dtype (``str`` from pandas 3, ``object`` before).
 Schema = dict[str, str]
@@ -151,6 +153,47 @@ ERRORS: Schema = {
     "cause": "str",
     "solution": "str",
 }
+
+
+# The most rows a time-bucketed query may produce, so a typo in ``period`` cannot exhaust memory.
+MAX_PERIODS = 100_000
+_COARSER = ("1min", "5min", "15min", "1h", "6h", "1D", "7D", "30D", "365D")
+
+
+def period_length(period: str) -> pd.Timedelta:
+    """The length of one ``period`` (a pandas frequency such as ``"5min"``); must be positive.
+
+    >>> period_length("5min")
+    Timedelta('0 days 00:05:00')
+    """
+    try:
+        offset = pd.tseries.frequencies.to_offset(period)
+        origin = pd.Timestamp("2026-01-01", tz="UTC")
+        length = ((origin + 10 * offset) - origin) / 10  # calendar periods (months, weeks) on average
+    except (ValueError, TypeError):
+        raise ValidationError(
+            f"period: {period!r} is not a pandas frequency such as '5min', '1h' or '1D'", field="period", rule="pandas frequency"
+        ) from None
+    if length <= pd.Timedelta(0):
+        raise ValidationError(
+            f"period: must be a positive length of time such as '5min' (got {period!r})", field="period", rule="period > 0"
+        )
+    return length
+
+
+def check_periods(start: pd.Timestamp, end: pd.Timestamp, period: str, limit: int = MAX_PERIODS) -> int:
+    """How many ``period`` buckets span ``start``..``end``; more than ``limit`` is a ValidationError naming a coarser one."""
+    length = period_length(period)
+    count = int((end - start) / length) + 1
+    if count > limit:
+        coarser = next((p for p in _COARSER if (end - start) / pd.Timedelta(p) < limit), _COARSER[-1])
+        raise ValidationError(
+            f"period: {period!r} over {end - start} makes {count:,} periods, more than {limit:,}",
+            field="period",
+            rule=f"at most {limit:,} periods",
+            solution=f"Use a coarser period such as {coarser!r}, or a shorter start..end window",
+        )
+    return count
 
 
 def utc(values: Any) -> pd.DatetimeIndex:

@@ -6,7 +6,8 @@
 
 Listings fan out to all providers at once; one provider's failure is
 reported beside the others' rows (``.errors``), never hidden. A fleet name,
-instance id or function name finds its provider by itself.
+instance id or function name finds its provider by itself; a name held by
+more than one provider needs ``provider=`` for every operation.
 """
 
 from __future__ import annotations
@@ -65,6 +66,27 @@ def _check_count(value: Any, field: str) -> int:
     return value
 
 
+def _check_size(provider: ComputeProvider, operation: str, **sizes: int | None) -> None:
+    """Each of ``sizes`` (capacity, min_capacity, max_capacity) fits ``provider``'s largest group."""
+    for field, value in sizes.items():
+        if value is not None and value > provider.max_group_size:
+            raise ValidationError(
+                f"{field}: {value} is more than {provider.name}'s largest fleet ({provider.max_group_size:,} instances)",
+                field=field,
+                rule=f"{field} <= {provider.max_group_size}",
+                provider=provider.name,
+                operation=operation,
+                solution=f"Use at most {provider.max_group_size:,} instances per fleet, or split the work over several fleets",
+            )
+
+
+def _check_window(start: pd.Timestamp | None, end: pd.Timestamp | None) -> None:
+    if start is not None and end is not None and start > end:
+        raise ValidationError(
+            f"start: {start} is after end ({end})", field="start", rule="start <= end", solution="Swap start and end"
+        )
+
+
 class ComputeManager:
     """Routes each operation to the right provider."""
 
@@ -80,7 +102,6 @@ class ComputeManager:
         self.default_provider = (
             self.config.compute.default_provider if self.config.compute.default_provider in providers else next(iter(providers))
         )
-        self._owners: dict[tuple[str, str], str] = {}
 
     # -- routing -----------------------------------------------------------
     def provider(self, name: str | None = None) -> ComputeProvider:
@@ -123,21 +144,23 @@ class ComputeManager:
         if provider is not None:
             p = self.provider(provider)
             return p, await self._call(p, getter, key)
-        cached = self._owners.get((kind, key))
-        if cached in self.providers:
-            try:
-                return self.providers[cached], await self._call(self.providers[cached], getter, key)
-            except NotFoundError:
-                del self._owners[(kind, key)]
+        # Every provider is asked every time: a name that another session created elsewhere
+        # since must make the call ambiguous, never silently pick one.
         found, failed = await self._fan_out(getter, key)
         missing = {n for n, e in failed.items() if isinstance(e, NotFoundError)}
         if len(found) > 1:
-            raise ConflictError(f"{kind} {key!r} exists in {', '.join(found)}; pass provider=...", operation=getter)
+            raise ConflictError(
+                f"{kind} {key!r} exists in {', '.join(found)}; pass provider=... (one of {', '.join(found)})",
+                operation=getter,
+                cause=f"More than one provider holds a {kind} named {key!r}",
+                solution=f"Name the provider, e.g. provider={next(iter(found))!r}",
+            )
         if found:
             name, resource = next(iter(found.items()))
-            self._owners[(kind, key)] = name
             return self.providers[name], resource
         unreachable = {n: e for n, e in failed.items() if n not in missing}
+        if len(unreachable) == 1 and not missing:  # the only answer was a failure: it is the error
+            raise next(iter(unreachable.values()))
         if unreachable:
             detail = "; ".join(f"{n}: {e.message}" for n, e in unreachable.items())
             raise NotFoundError(
@@ -191,21 +214,35 @@ class ComputeManager:
     # -- fleets ------------------------------------------------------------
     async def create_fleet(self, config: FleetConfig, dry_run: bool = False) -> Fleet | Plan:
         """Create a fleet (``dry_run`` returns the plan and its hourly cost)."""
-        config = self.resolve_fleet_config(config)
         p = self.provider(config.provider)
+        self._check_fleet_config(p, config, "create_fleet")  # before the defaults are merged in
+        config = self.resolve_fleet_config(config)
         if not p.supports("create_fleet"):
             raise p.unsupported("create_fleet")
         assert config.instance_type is not None and config.capacity is not None
         if dry_run:
             after = self._fleet_cost(p, config.instance_type, bool(config.spot), config.capacity)
             return self._plan(p, "create_fleet", config.name, (config.name, config.instance_type, config.capacity), 0.0, after)
-        fleet = await self._call(p, "create_fleet", config)
-        self._owners[("fleet", fleet.id)] = p.name
-        return fleet
+        return await self._call(p, "create_fleet", config)
+
+    def _check_fleet_config(self, p: ComputeProvider, config: FleetConfig, operation: str) -> None:
+        """Sizes within ``p``'s largest group; a provider section works in one region, so ``region`` is it or unset."""
+        _check_size(p, operation, capacity=config.capacity, min_capacity=config.min_capacity, max_capacity=config.max_capacity)
+        region = config.region
+        if region is not None and p.region and region != p.region:
+            raise ValidationError(
+                f"region: {p.name} works in region {p.region!r}, not {region!r}",
+                field="region",
+                rule=f"region == {p.region!r} (the {p.name} section's region) or unset",
+                provider=p.name,
+                operation=operation,
+                solution=f"Leave region unset, or configure another provider section for {region!r} and pass its name",
+            )
 
     async def update_fleet(self, config: FleetConfig, dry_run: bool = False) -> Fleet | Plan:
         """Change a fleet's description, instance type, bounds, tags or capacity."""
         p, fleet = await self._locate("fleet", config.name, config.provider)
+        self._check_fleet_config(p, config, "update_fleet")
         capacity = config.capacity if config.capacity is not None else fleet.capacity
         lo = config.min_capacity if config.min_capacity is not None else fleet.min_capacity
         hi = config.max_capacity if config.max_capacity is not None else fleet.max_capacity
@@ -229,6 +266,7 @@ class ComputeManager:
         """Set a fleet's desired capacity, within its min/max."""
         _check_count(capacity, "capacity")
         p, current = await self._locate("fleet", fleet, provider)
+        _check_size(p, "update_fleet_capacity", capacity=capacity)
         if not current.min_capacity <= capacity <= current.max_capacity:
             raise ValidationError(
                 f"capacity: {capacity} is outside fleet {fleet!r}'s bounds [{current.min_capacity}, {current.max_capacity}]",
@@ -251,7 +289,6 @@ class ComputeManager:
             before = self._fleet_cost(p, current.instance_type, current.spot, current.capacity)
             return self._plan(p, "delete_fleet", fleet, (fleet,), before, 0.0, note=f"terminate {current.capacity} instance(s)")
         await self._call(p, "delete_fleet", fleet)
-        self._owners.pop(("fleet", fleet), None)
         return None
 
     async def get_fleet(self, fleet: str, provider: str | None = None) -> Fleet:
@@ -263,10 +300,12 @@ class ComputeManager:
         return Listing([f for fleets in ok.values() for f in fleets], failed)
 
     async def configure_auto_scaling(
-        self, fleet: str, config: AutoScalingConfig, dry_run: bool = False, provider: str | None = None
+        self, fleet: str, config: AutoScalingConfig | dict[str, Any], dry_run: bool = False, provider: str | None = None
     ) -> Fleet | Plan:
-        """Attach an auto-scaling policy to a fleet."""
+        """Attach an auto-scaling policy (an ``AutoScalingConfig`` or its fields as a dict) to a fleet."""
+        config = AutoScalingConfig.coerce(config)
         p, current = await self._locate("fleet", fleet, provider)
+        _check_size(p, "configure_auto_scaling", min_capacity=config.min_capacity, max_capacity=config.max_capacity)
         if dry_run:
             clamped = min(max(current.capacity, config.min_capacity), config.max_capacity)
             before = self._fleet_cost(p, current.instance_type, current.spot, current.capacity)
@@ -280,10 +319,12 @@ class ComputeManager:
         return await self._call(p, "scaling_activities", fleet)
 
     # -- instances -----------------------------------------------------------
-    async def list_instances(self, fleet: str | None = None, states: set[InstanceState] | None = None) -> pd.DataFrame:
+    async def list_instances(
+        self, fleet: str | None = None, states: set[InstanceState] | None = None, provider: str | None = None
+    ) -> pd.DataFrame:
         """Instances of every provider (``frames.INSTANCES``); failures in ``df.attrs["errors"]``."""
         if fleet is not None:
-            p, _ = await self._locate("fleet", fleet, None)
+            p, _ = await self._locate("fleet", fleet, provider)
             df = await self._call(p, "list_instances", fleet, states)
             df.attrs["errors"] = {}
             return df
@@ -325,9 +366,7 @@ class ComputeManager:
             raise p.unsupported("create_function")
         if dry_run:
             return self._plan(p, "create_function", config.name, (config.name, config.runtime), 0.0, 0.0)
-        fn = await self._call(p, "create_function", config)
-        self._owners[("function", fn.name)] = p.name
-        return fn
+        return await self._call(p, "create_function", config)
 
     async def update_function(self, config: FunctionConfig, dry_run: bool = False) -> Function | Plan:
         p, _ = await self._locate("function", config.name, config.provider)
@@ -340,7 +379,6 @@ class ComputeManager:
         if dry_run:
             return self._plan(p, "delete_function", function, (function,), 0.0, 0.0)
         await self._call(p, "delete_function", function)
-        self._owners.pop(("function", function), None)
         return None
 
     async def get_function(self, function: str, provider: str | None = None) -> Function:
@@ -385,17 +423,16 @@ class ComputeManager:
         """CPU % of ``fleet`` over time (``frames.UTILIZATION``, or per instance with ``by="instance"``)."""
         if by not in ("fleet", "instance"):
             raise ValidationError(f"by: must be 'fleet' or 'instance' (got {by!r})", field="by", rule="fleet | instance")
-        try:
-            pd.tseries.frequencies.to_offset(period)
-        except ValueError:
-            raise ValidationError(
-                f"period: {period!r} is not a pandas frequency such as '1min' or '5min'", field="period", rule="pandas frequency"
-            ) from None
+        frames.period_length(period)
+        _check_window(start, end)
+        if start is not None and end is not None:
+            frames.check_periods(start, end, period)
         p, _ = await self._locate("fleet", fleet, provider)
         return await self._call(p, "utilization", fleet, start, end, period, by)
 
     async def costs(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
         """Cost per instance over every provider (``frames.COSTS``); failures in ``df.attrs["errors"]``."""
+        _check_window(start, end)
         ok, failed = await self._fan_out("costs", start, end)
         df = frames.concat(frames.COSTS, list(ok.values()))
         df.attrs["errors"] = failed

@@ -15,26 +15,31 @@ from __future__ import annotations
 import enum
 import html
 import json
+import math
+import numbers
 import os
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import Self
 
 from .errors import ValidationError
 from .providers import function_code
 
 NAME_RULE = "lowercase letters, digits and hyphens, 1-63 characters, starting with a letter"
-_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
-_TAG_KEY = re.compile(r"^[A-Za-z0-9_.:/=+\-@ ]{1,63}$")
-_TAG_VALUE = re.compile(r"^[A-Za-z0-9_.:/=+\-@ ]{0,255}$")
-_RUNTIME = re.compile(r"^(python3\.(9|1[0-4])|nodejs(18|20|22)\.x|java(11|17|21)|go1\.x|dotnet[68]|provided(\.al2(023)?)?)$")
-_HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
-_ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Every pattern is used with fullmatch: "$" would also match before a trailing newline.
+_NAME = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
+_TAG_KEY = re.compile(r"[A-Za-z0-9_.:/=+\-@ ]{1,63}")
+_TAG_VALUE = re.compile(r"[A-Za-z0-9_.:/=+\-@ ]{0,255}")
+_RUNTIME = re.compile(r"python3\.(9|1[0-4])|nodejs(18|20|22)\.x|java(11|17|21)|go1\.x|dotnet[68]|provided(\.al2(023)?)?")
+_HANDLER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
+_ENV_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+IDENTIFIER_RULE = "1-64 letters, digits and . _ - starting with a letter or digit"
 # Set by the Lambda runtime itself; Lambda refuses them in a function's environment.
 RESERVED_ENV_KEYS = frozenset(
     "AWS_REGION AWS_DEFAULT_REGION AWS_EXECUTION_ENV AWS_LAMBDA_FUNCTION_NAME AWS_LAMBDA_FUNCTION_MEMORY_SIZE "
@@ -42,6 +47,65 @@ RESERVED_ENV_KEYS = frozenset(
     "AWS_ACCESS_KEY AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_LAMBDA_RUNTIME_API "
     "LAMBDA_TASK_ROOT LAMBDA_RUNTIME_DIR".split()
 )
+
+
+_SECRET_WORDS = frozenset("token secret secrets password passwd passphrase pass pwd credential credentials apikey".split())
+_REFERENCE_WORDS = frozenset("file path dir url uri endpoint name id arn ttl type env".split())
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a config key names a secret: a secret word anywhere, or ``key`` last.
+
+    Keys that end in a word naming a reference to something (``credentials_file``,
+    ``key_name``, ``secret_arn``, ``token_url``) are not secrets.
+
+    >>> [is_secret_key(k) for k in ("api_token", "apiKey", "client_secret", "key_name", "credentials_file")]
+    [True, True, True, False, False]
+    """
+    words = [w.lower() for w in _WORD.findall(key)]
+    if not words or words[-1] in _REFERENCE_WORDS:
+        return False
+    joined = "".join(words)
+    return bool(_SECRET_WORDS.intersection(words)) or words[-1] in ("key", "keys") or "connectionstring" in joined
+
+
+MAX_CAPACITY = 100_000
+"""Sanity cap on any instance count; each provider caps its groups further."""
+HORIZON_SECONDS = 10 * 365 * 86_400
+"""The longest duration any ``*_seconds`` field takes (ten years)."""
+
+
+def _strict_int(value: Any) -> Any:
+    """Integers only: no booleans, floats or strings (``True`` is not 1 instance)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"must be an integer, not {type(value).__name__}")
+    return int(value)
+
+
+def _real_number(value: Any) -> Any:
+    """Finite numbers only: no booleans, strings, infinities or NaN."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"must be a number, not {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return float(value)
+
+
+def _identifier(value: str) -> str:
+    if not _IDENTIFIER.fullmatch(value):
+        raise ValueError(f"must be {IDENTIFIER_RULE}")
+    return value
+
+
+StrictInt = Annotated[int, BeforeValidator(_strict_int)]
+"""An ``int`` field that refuses ``True``, ``2.0`` and ``"2"``."""
+Count = Annotated[int, BeforeValidator(_strict_int), Field(ge=0, le=MAX_CAPACITY)]
+"""An instance count: an integer from 0 to ``MAX_CAPACITY``."""
+Seconds = Annotated[float, BeforeValidator(_real_number), Field(ge=0, le=HORIZON_SECONDS, allow_inf_nan=False)]
+"""A duration in seconds: finite, >= 0, at most ``HORIZON_SECONDS``."""
+Identifier = Annotated[str, AfterValidator(_identifier)]
+"""An instance type, region or provider name: no blanks, no newlines, never empty."""
 
 
 def _rule_of(err: Any) -> str:
@@ -52,21 +116,31 @@ def _rule_of(err: Any) -> str:
 
 
 def _raise_ours(exc: pydantic.ValidationError, hide_input: bool) -> None:
-    """Re-raise pydantic's first error as ours, with the dotted field path and the rule."""
+    """Re-raise pydantic's first error as ours, with the dotted field path, the rule and the fix."""
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
     inner = (err.get("ctx") or {}).get("error")
+    solution = None
     if isinstance(inner, ValidationError):  # a nested model or a cross-field rule already said it
         field = ".".join([*loc, *([inner.field] if inner.field else [])]) or exc.title
         rule = inner.rule or ""
         detail = inner.message.removeprefix(f"{inner.field}: ")
+        if inner.solution != ValidationError.default_solution:
+            solution = inner.solution
     else:
         field = ".".join(loc) or exc.title
         rule = _rule_of(err)
-        shown = not hide_input and "input" in err and not isinstance(err["input"], dict)
-        detail = rule + (f" (got {err['input']!r})" if shown else "")
+        secret = any(isinstance(p, str) and is_secret_key(p) for p in err["loc"])
+        shown = not hide_input and not secret and "input" in err and not isinstance(err["input"], dict)
+        got = repr(err["input"]) if shown else ""
+        detail = rule + (f" (got {got if len(got) <= 80 else got[:77] + '...'})" if shown else "")
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    raise ValidationError(f"{field}: {detail}{more}", field=field, rule=rule) from None
+    raise ValidationError(
+        f"{field}: {detail}{more}",
+        field=field,
+        rule=rule,
+        solution=solution or f"Correct the value ({rule[:1].lower()}{rule[1:]})",
+    ) from None
 
 
 def cross_field(field: str, rule: str, detail: str) -> ValidationError:
@@ -114,7 +188,7 @@ class Model(BaseModel):
 
 
 def _valid_name(value: str) -> str:
-    if not _NAME.match(value):
+    if not _NAME.fullmatch(value):
         raise ValueError(f"must be {NAME_RULE}")
     return value
 
@@ -123,9 +197,9 @@ def _check_tags(tags: dict[str, str]) -> dict[str, str]:
     if len(tags) > 50:
         raise ValueError("at most 50 tags")
     for key, value in tags.items():
-        if not _TAG_KEY.match(key):
+        if not _TAG_KEY.fullmatch(key):
             raise ValueError(f"tag key {key!r} must be 1-63 characters of letters, digits, spaces and _.:/=+-@")
-        if not _TAG_VALUE.match(value):
+        if not _TAG_VALUE.fullmatch(value):
             raise ValueError(f"tag {key!r}: value must be 0-255 characters of letters, digits, spaces and _.:/=+-@")
     return tags
 
@@ -136,10 +210,28 @@ class AutoScalingConfig(Model):
     >>> AutoScalingConfig(min_capacity=1, max_capacity=10, target_cpu_utilization=70.0, cooldown_seconds=300)
     """
 
-    min_capacity: int = Field(1, ge=0)
-    max_capacity: int = Field(10, ge=0)
-    target_cpu_utilization: float = Field(70.0, gt=0, le=100)
-    cooldown_seconds: int = Field(300, ge=0)
+    min_capacity: Count = 1
+    max_capacity: Count = 10
+    target_cpu_utilization: Annotated[float, BeforeValidator(_real_number)] = Field(70.0, gt=0, le=100)
+    cooldown_seconds: StrictInt = Field(300, ge=0, le=HORIZON_SECONDS)
+
+    @classmethod
+    def coerce(cls, value: Any) -> AutoScalingConfig:
+        """``value`` itself, or a policy validated from a dict of its fields.
+
+        >>> AutoScalingConfig.coerce({"min_capacity": 2, "max_capacity": 8}).max_capacity
+        8
+        """
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, dict):
+            return cls.model_validate(value)
+        raise ValidationError(
+            f"config: expected an AutoScalingConfig or a dict of its fields (got {type(value).__name__})",
+            field="config",
+            rule="AutoScalingConfig or dict",
+            solution="pass cdb.AutoScalingConfig(min_capacity=..., max_capacity=...) or a dict with those keys",
+        )
 
     @model_validator(mode="after")
     def _bounds(self) -> Self:
@@ -161,13 +253,13 @@ class FleetConfig(Model):
 
     name: str
     description: str = ""
-    capacity: int | None = Field(None, ge=0)
-    instance_type: str | None = None
-    min_capacity: int | None = Field(None, ge=0)
-    max_capacity: int | None = Field(None, ge=0)
+    capacity: Count | None = None
+    instance_type: Identifier | None = None
+    min_capacity: Count | None = None
+    max_capacity: Count | None = None
     tags: dict[str, str] = Field(default_factory=dict)
-    provider: str | None = None
-    region: str | None = None
+    provider: Identifier | None = None
+    region: Identifier | None = None
     spot: bool | None = None
     image: str | None = None
     networking: dict[str, Any] = Field(default_factory=dict)
@@ -281,18 +373,25 @@ class FunctionConfig(Model):
     name: str
     runtime: str = "python3.12"
     handler: str = "main.handler"
-    memory_mb: int = Field(128, ge=128, le=10240)
-    timeout_sec: int = Field(3, ge=1, le=900)
+    memory_mb: StrictInt = Field(128, ge=128, le=10240)
+    timeout_sec: StrictInt = Field(3, ge=1, le=900)
     environment: dict[str, str] = Field(default_factory=dict)
     code: bytes | None = None
-    reserved_concurrency: int | None = Field(None, ge=0, le=1000)
-    provider: str | None = None
+    reserved_concurrency: StrictInt | None = Field(None, ge=0, le=1000)
+    provider: Identifier | None = None
 
     @field_validator("code", mode="before")
     @classmethod
     def _code_source(cls, value: Any) -> Any:
         if isinstance(value, (str, os.PathLike)):
-            return function_code.read_code(value)
+            try:
+                return function_code.read_code(value)
+            except RuntimeError as exc:  # pathlib: "~user" of an unknown user
+                raise ValidationError(
+                    f"cannot read {os.fspath(value)!r}: {exc}",
+                    rule="a readable zip file or directory",
+                    solution="give zip bytes, or the path of a zip file or a directory you can read",
+                ) from None
         if isinstance(value, Mapping):
             return function_code.zip_files(value)
         if isinstance(value, (bytearray, memoryview)):
@@ -318,14 +417,14 @@ class FunctionConfig(Model):
     @field_validator("runtime")
     @classmethod
     def _runtime(cls, value: str) -> str:
-        if not _RUNTIME.match(value):
+        if not _RUNTIME.fullmatch(value):
             raise ValueError("must be a known runtime such as python3.12, nodejs20.x, java21")
         return value
 
     @field_validator("handler")
     @classmethod
     def _handler(cls, value: str) -> str:
-        if not _HANDLER.match(value):
+        if not _HANDLER.fullmatch(value):
             raise ValueError("must be module.function, e.g. main.handler")
         return value
 
@@ -333,7 +432,7 @@ class FunctionConfig(Model):
     @classmethod
     def _environment(cls, value: dict[str, str]) -> dict[str, str]:
         for key in value:
-            if not _ENV_KEY.match(key):
+            if not _ENV_KEY.fullmatch(key):
                 raise ValueError(f"environment key {key!r} must start with a letter and hold only letters, digits and _")
             if key in RESERVED_ENV_KEYS:
                 raise ValueError(f"environment key {key!r} is reserved: the function runtime sets it")

@@ -7,7 +7,9 @@
 
 Sync methods run the manager's coroutines on a private event-loop thread, so
 they work in a Jupyter kernel without touching its loop; ``s.manager`` is
-the async API for ``await`` in a cell.
+the async API for ``await`` in a cell. ``with cdb.connect(...) as s:`` closes
+the session at the end; a session dropped without ``close()`` is closed when
+it is garbage-collected or the interpreter exits.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import html
 import inspect
 import os
+import threading
 import warnings
 import weakref
 from collections.abc import Callable, Coroutine, Iterable
@@ -27,10 +30,11 @@ import pandas as pd
 from . import frames
 from ._loop import LoopThread
 from .config import ClusterConfig, load_config
-from .errors import ComputeError, ValidationError, as_called
+from .errors import ComputeError, ConflictError, ValidationError, as_called
 from .manager import ComputeManager
 from .models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation, Plan
 from .providers.local.clock import parse_duration
+from .providers.local.store import LATEST_TIME
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -39,6 +43,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 CHANGING = ("create_", "update_", "delete_", "start_", "stop_", "terminate_", "configure_")  # calls that change state
+MAX_COST_PERIODS = 500  # costs_over_time asks every provider once per period (~10 ms each on the local cloud)
 TimeLike = str | datetime | pd.Timestamp | None
 COST_GROUPS = {
     "fleet": ["provider", "fleet"],
@@ -66,9 +71,32 @@ def _timestamp(value: TimeLike, field: str) -> pd.Timestamp | None:
         return None
     try:
         ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ValidationError(f"{field}: {value!r} is not a time", field=field, rule="ISO time or datetime") from None
+    except (ValueError, TypeError, OverflowError):
+        ts = pd.NaT
+    if ts is pd.NaT or not 0 <= ts.timestamp() <= LATEST_TIME:
+        raise ValidationError(
+            f"{field}: {value!r} is not a time between 1970 and 2250", field=field, rule="ISO time or datetime, 1970..2250"
+        )
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _closed_error() -> ConflictError:
+    return ConflictError(
+        "this session is closed",
+        cause="close() was called on the session, or its `with` block ended",
+        solution="Open a new session: s = clusterdb_nb.connect(...)",
+    )
+
+
+def _shutdown(runner: LoopThread, manager: ComputeManager) -> None:
+    """Close every provider and stop the loop thread; from close(), garbage collection or interpreter exit."""
+    if runner.on_loop_thread():  # collected on the loop thread itself: finish from another thread
+        threading.Thread(target=_shutdown, args=(runner, manager), name="clusterdb-nb-close").start()
+        return
+    try:
+        runner.run(manager.close())
+    finally:
+        runner.close()
 
 
 def _states(state: str | Iterable[str] | None) -> set[InstanceState] | None:
@@ -92,6 +120,7 @@ class LocalCloud:
 
     @property
     def now(self) -> pd.Timestamp:
+        """The local cloud's time (UTC)."""
         return pd.Timestamp(self._provider.clock.now(), unit="s", tz="UTC")
 
     def advance(self, duration: str | float | pd.Timedelta) -> pd.Timestamp:
@@ -99,7 +128,7 @@ class LocalCloud:
         return pd.Timestamp(self._provider.advance(parse_duration(duration)), unit="s", tz="UTC")
 
     def attach_trace(self, fleet: str, cpu_percent: pd.Series) -> None:
-        """Drive ``fleet``'s load from a CPU % series (DatetimeIndex), replayed from now."""
+        """Drive ``fleet``'s load from a CPU % series on a DatetimeIndex, replayed from now."""
         self._provider.attach_trace(fleet, cpu_percent)
 
     def history(self, fleet: str | None = None) -> pd.DataFrame:
@@ -136,8 +165,22 @@ class ComputeSession:
         self.manager = manager
         self._runner = LoopThread()
         self._errors: list[tuple[Any, ...]] = []
+        # Runs once: on close(), when the session is garbage-collected, or at interpreter exit.
+        self._finalizer = weakref.finalize(self, _shutdown, self._runner, manager)
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` ran (every other method then raises ConflictError)."""
+        return not self._finalizer.alive
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise _closed_error()
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        if self.closed:
+            coro.close()
+            raise _closed_error()
         name = getattr(coro, "__name__", "")
         try:
             result = self._runner.run(coro)
@@ -159,6 +202,7 @@ class ComputeSession:
     @property
     def local(self) -> LocalCloud:
         """The local cloud's handle (clock, traces, history)."""
+        self._check_open()
         provider = self.manager.providers.get("local")
         if provider is None:
             raise ValidationError("local: no local provider is configured", field="local", rule="configured provider")
@@ -173,39 +217,53 @@ class ComputeSession:
     def update_fleet(self, config: FleetConfig, dry_run: bool = False) -> Fleet | Plan:
         return self._run(self.manager.update_fleet(config, dry_run=dry_run))
 
-    def update_fleet_capacity(self, fleet: str, capacity: int, dry_run: bool = False, wait: bool = False) -> Fleet | Plan:
-        """Scale ``fleet`` to ``capacity`` instances (``dry_run=True``: plan + $/h delta; ``wait=True``: until they run)."""
-        return self._waited(self._run(self.manager.update_fleet_capacity(fleet, capacity, dry_run=dry_run)), wait)
+    def update_fleet_capacity(
+        self, fleet: str, capacity: int, dry_run: bool = False, provider: str | None = None, wait: bool = False
+    ) -> Fleet | Plan:
+        """Scale ``fleet`` to ``capacity`` instances (``dry_run=True``: plan + $/h delta; ``wait=True``: until they run).
 
-    def delete_fleet(self, fleet: str, dry_run: bool = False) -> None | Plan:
-        return self._run(self.manager.delete_fleet(fleet, dry_run=dry_run))
+        ``provider=`` names the provider when several hold a fleet of that name (as for every fleet method).
+        """
+        result = self._run(self.manager.update_fleet_capacity(fleet, capacity, dry_run=dry_run, provider=provider))
+        return self._waited(result, wait)
 
-    def fleet(self, fleet: str) -> Fleet:
+    def delete_fleet(self, fleet: str, dry_run: bool = False, provider: str | None = None) -> None | Plan:
+        return self._run(self.manager.delete_fleet(fleet, dry_run=dry_run, provider=provider))
+
+    def fleet(self, fleet: str, provider: str | None = None) -> Fleet:
         """One fleet, found on whichever provider holds it."""
-        return self._run(self.manager.get_fleet(fleet))
+        return self._run(self.manager.get_fleet(fleet, provider=provider))
 
-    def scaling_activities(self, fleet: str) -> pd.DataFrame:
+    def scaling_activities(self, fleet: str, provider: str | None = None) -> pd.DataFrame:
         """Every desired-capacity change of ``fleet``: time, from_capacity, to_capacity, reason."""
-        return self._run(self.manager.scaling_activities(fleet))
+        return self._run(self.manager.scaling_activities(fleet, provider=provider))
 
-    def configure_auto_scaling(self, fleet: str, config: AutoScalingConfig, dry_run: bool = False) -> Fleet | Plan:
-        return self._run(self.manager.configure_auto_scaling(fleet, config, dry_run=dry_run))
+    def configure_auto_scaling(
+        self, fleet: str, config: AutoScalingConfig | dict[str, Any], dry_run: bool = False, provider: str | None = None
+    ) -> Fleet | Plan:
+        return self._run(self.manager.configure_auto_scaling(fleet, config, dry_run=dry_run, provider=provider))
 
     # -- instances -----------------------------------------------------------
-    def instance(self, instance_id: str) -> Instance:
-        return self._run(self.manager.get_instance(instance_id))
+    def instance(self, instance_id: str, provider: str | None = None) -> Instance:
+        return self._run(self.manager.get_instance(instance_id, provider=provider))
 
-    def start_instance(self, instance_id: str, dry_run: bool = False, wait: bool = False) -> Instance | Plan:
+    def start_instance(
+        self, instance_id: str, dry_run: bool = False, provider: str | None = None, wait: bool = False
+    ) -> Instance | Plan:
         """Start a stopped instance (``wait=True``: return once it runs)."""
-        return self._waited(self._run(self.manager.start_instance(instance_id, dry_run=dry_run)), wait, "running")
+        result = self._run(self.manager.start_instance(instance_id, dry_run=dry_run, provider=provider))
+        return self._waited(result, wait, "running")
 
-    def stop_instance(self, instance_id: str, dry_run: bool = False, wait: bool = False) -> Instance | Plan:
+    def stop_instance(
+        self, instance_id: str, dry_run: bool = False, provider: str | None = None, wait: bool = False
+    ) -> Instance | Plan:
         """Stop a running instance (``wait=True``: return once it is stopped)."""
-        return self._waited(self._run(self.manager.stop_instance(instance_id, dry_run=dry_run)), wait, "stopped")
+        result = self._run(self.manager.stop_instance(instance_id, dry_run=dry_run, provider=provider))
+        return self._waited(result, wait, "stopped")
 
-    def terminate_instance(self, instance_id: str, dry_run: bool = False) -> Instance | Plan:
+    def terminate_instance(self, instance_id: str, dry_run: bool = False, provider: str | None = None) -> Instance | Plan:
         """Terminate an instance; a fleet member is replaced to keep the fleet's capacity."""
-        return self._run(self.manager.terminate_instance(instance_id, dry_run=dry_run))
+        return self._run(self.manager.terminate_instance(instance_id, dry_run=dry_run, provider=provider))
 
     # -- functions -------------------------------------------------------------
     def create_function(self, config: FunctionConfig, dry_run: bool = False) -> Function | Plan:
@@ -214,12 +272,14 @@ class ComputeSession:
     def update_function(self, config: FunctionConfig, dry_run: bool = False) -> Function | Plan:
         return self._run(self.manager.update_function(config, dry_run=dry_run))
 
-    def delete_function(self, function: str, dry_run: bool = False) -> None | Plan:
-        return self._run(self.manager.delete_function(function, dry_run=dry_run))
+    def delete_function(self, function: str, dry_run: bool = False, provider: str | None = None) -> None | Plan:
+        return self._run(self.manager.delete_function(function, dry_run=dry_run, provider=provider))
 
-    def invoke_function(self, function: str, payload: bytes | dict[str, Any] | list[Any] = b"{}") -> Invocation:
+    def invoke_function(
+        self, function: str, payload: bytes | dict[str, Any] | list[Any] = b"{}", provider: str | None = None
+    ) -> Invocation:
         """Run ``function`` on ``payload`` (JSON bytes, a dict or a list); the Invocation says how it went."""
-        return self._run(self.manager.invoke_function(function, payload))
+        return self._run(self.manager.invoke_function(function, payload, provider=provider))
 
     def invocations(self, function: str | None = None) -> pd.DataFrame:
         """One row per past invocation (of ``function``, or of every function), oldest first."""
@@ -258,9 +318,11 @@ class ComputeSession:
         df.attrs["errors"] = listing.errors
         return df
 
-    def instances(self, fleet: str | None = None, state: str | Iterable[str] | None = None) -> pd.DataFrame:
+    def instances(
+        self, fleet: str | None = None, state: str | Iterable[str] | None = None, provider: str | None = None
+    ) -> pd.DataFrame:
         """One row per instance. ``state``: one state, several, or ``"all"``; default every state but terminated."""
-        df = self._run(self.manager.list_instances(fleet, _states(state)))
+        df = self._run(self.manager.list_instances(fleet, _states(state), provider=provider))
         self._report("list_instances", df.attrs.get("errors", {}))
         return df
 
@@ -318,10 +380,20 @@ class ComputeSession:
         return out
 
     def utilization(
-        self, fleet: str, start: TimeLike = None, end: TimeLike = None, period: str = "5min", by: str = "fleet"
+        self,
+        fleet: str,
+        start: TimeLike = None,
+        end: TimeLike = None,
+        period: str = "5min",
+        by: str = "fleet",
+        provider: str | None = None,
     ) -> pd.DataFrame:
-        """CPU % and capacity of ``fleet`` over time (``by="instance"``: one series per instance)."""
-        return self._run(self.manager.utilization(fleet, _timestamp(start, "start"), _timestamp(end, "end"), period, by))
+        """CPU % and capacity of ``fleet`` over time (``by="instance"``: one series per instance).
+
+        Rows start when the fleet was created; at most ``frames.MAX_PERIODS`` periods per query.
+        """
+        start_ts, end_ts = _timestamp(start, "start"), _timestamp(end, "end")
+        return self._run(self.manager.utilization(fleet, start_ts, end_ts, period, by, provider=provider))
 
     def costs_over_time(
         self, by: str = "fleet", start: TimeLike = None, end: TimeLike = None, period: str = "1h"
@@ -332,11 +404,10 @@ class ComputeSession:
             raise ValidationError(f"by: must be one of {rule} (got {by!r})", field="by", rule=rule)
         hi = _timestamp(end, "end") or self._now()
         lo = _timestamp(start, "start") or hi - pd.Timedelta("1D")
-        try:
-            edges = pd.date_range(lo.floor(period), hi, freq=period).append(pd.DatetimeIndex([hi]))
-        except ValueError:
-            raise ValidationError(f"period: {period!r} is not a pandas frequency such as '1h' or '1D'", field="period",
-                                  rule="pandas frequency") from None
+        if lo > hi:
+            raise ValidationError(f"start: {lo} is after end ({hi})", field="start", rule="start <= end", solution="Swap them")
+        frames.check_periods(lo, hi, period, limit=MAX_COST_PERIODS)
+        edges = pd.date_range(lo.floor(period), hi, freq=period).append(pd.DatetimeIndex([hi]))
 
         async def per_period() -> list[pd.DataFrame]:
             return list(await asyncio.gather(*(self.manager.costs(a, b) for a, b in zip(edges[:-1], edges[1:]) if a < b)))
@@ -357,17 +428,19 @@ class ComputeSession:
         return self.local.now if "local" in self.manager.providers else pd.Timestamp.now(tz="UTC")
 
     # -- charts and widgets ------------------------------------------------------
-    def plot_utilization(self, fleet: str, start: TimeLike = None, end: TimeLike = None, period: str = "5min") -> go.Figure:
+    def plot_utilization(
+        self, fleet: str, start: TimeLike = None, end: TimeLike = None, period: str = "5min", provider: str | None = None
+    ) -> go.Figure:
         """CPU % over time with the target line, capacity as a step line, scaling events marked."""
         from .plots import utilization_figure
 
-        found = self.fleet(fleet)
+        found = self.fleet(fleet, provider=provider)
         policy = found.auto_scaling
         local = self.manager.providers.get(found.provider)
         return utilization_figure(
-            self.utilization(fleet, start, end, period),
+            self.utilization(fleet, start, end, period, provider=provider),
             target=policy.target_cpu_utilization if policy else None,
-            events=self.scaling_activities(fleet),
+            events=self.scaling_activities(fleet, provider=provider),
             history=getattr(local, "history", lambda _: None)(fleet),
         )
 
@@ -381,12 +454,14 @@ class ComputeSession:
         """A form to create a fleet: validation as you type, a priced Preview, Create."""
         from .ui import FleetForm
 
+        self._check_open()
         return FleetForm(self)
 
     def scaler(self, fleet: str) -> Scaler:
         """A slider to scale ``fleet`` within its bounds, with the $/h delta before Apply."""
         from .ui import Scaler
 
+        self._check_open()
         return Scaler(self, fleet)
 
     def tuner(self, fleet: str, trace: Any = None, **options: Any) -> Tuner:
@@ -417,6 +492,7 @@ class ComputeSession:
         """Tabs: fleets, instances (start / stop / terminate), functions, costs, utilization."""
         from .ui import Dashboard
 
+        self._check_open()
         return Dashboard(self)
 
     def status(self) -> pd.DataFrame:
@@ -429,12 +505,13 @@ class ComputeSession:
 
     def errors(self) -> pd.DataFrame:
         """Provider failures reported beside listings in this session, newest last."""
+        self._check_open()
         return frames.frame(frames.ERRORS, self._errors)
 
     # -- lifecycle and display -------------------------------------------------
     def close(self) -> None:
-        self._run(self.manager.close())
-        self._runner.close()
+        """Close every provider (state file, function workers) and the loop thread; calling it again does nothing."""
+        self._finalizer()
 
     def __enter__(self) -> ComputeSession:
         return self
@@ -443,9 +520,12 @@ class ComputeSession:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<ComputeSession providers={list(self.manager.providers)} default={self.manager.default_provider!r}>"
+        closed = " closed" if self.closed else ""
+        return f"<ComputeSession{closed} providers={list(self.manager.providers)} default={self.manager.default_provider!r}>"
 
     def _repr_html_(self) -> str:
+        if self.closed:
+            return "<b>ComputeSession</b> (closed: open a new one with <code>clusterdb_nb.connect()</code>)"
         status = self.status()
         fleets = self.fleets()
         instances = self.instances()

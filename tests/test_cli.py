@@ -47,4 +47,4 @@ def test_compute_errors_print_the_short_table_not_a_traceback(tmp_path):
     )
     assert done.returncode == 2
     assert done.stderr.startswith("ValidationError: compute.providers.local.clock:")
-    assert "Solution: Correct the named field and try again" in done.stderr and "Traceback" not in done.stderr
+    assert "Solution: Correct the value (input should be" in done.stderr and "Traceback" not in done.stderr

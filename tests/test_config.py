@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import clusterdb_nb as cdb
-from clusterdb_nb.config import LocalConfig, load_config
+from clusterdb_nb.config import LocalConfig, interpolate, load_config
+from clusterdb_nb.models import HORIZON_SECONDS
 
 # Both YAML blocks of the seed's "Configuration" section, verbatim.
 SEED_YAML = """\
@@ -141,8 +142,16 @@ def test_secrets_never_in_repr_str_json_or_html(env, seed_file):
 
 
 def test_azure_client_secret_is_hidden():
-    cfg = load_config({"compute": {"default_provider": "azure", "providers": {"azure": {
-        "subscription_id": "sub", "client_id": "app", "client_secret": "azure-very-secret-value"}}}})
+    cfg = load_config(
+        {
+            "compute": {
+                "default_provider": "azure",
+                "providers": {
+                    "azure": {"subscription_id": "sub", "client_id": "app", "client_secret": "azure-very-secret-value"}
+                },
+            }
+        }
+    )
     assert "azure-very-secret-value" not in repr(cfg) + cfg.model_dump_json()
     assert cfg.compute.providers.azure.client_secret.get_secret_value() == "azure-very-secret-value"
 
@@ -302,10 +311,18 @@ def test_malformed_providers_with_override_is_validation_error():
 
 # --------------------------------------------------------------------------- fuzzing load_config(dict)
 
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=30),
-                    st.sampled_from(["${CDB_FUZZ_UNSET}", "${CDB_FUZZ_UNSET:-x}", "${HOME}", "$", "${", "local", "aws"]))
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=30),
+    st.sampled_from(["${CDB_FUZZ_UNSET}", "${CDB_FUZZ_UNSET:-x}", "${HOME}", "$", "${", "local", "aws"]),
+)
 ANYTHING = st.recursive(
-    SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=10,
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10,
 )
 
 
@@ -318,20 +335,31 @@ def section(**fields):
 
 
 PROVIDERS = section(
-    aws=section(region=st.text(max_size=12), max_attempts=st.integers(-2, 10),
-                retry_mode=st.sampled_from(["standard", "adaptive", "x"]),
-                credentials=section(access_key=st.text(max_size=10), secret_key=st.text(max_size=10))),
+    aws=section(
+        region=st.text(max_size=12),
+        max_attempts=st.integers(-2, 10),
+        retry_mode=st.sampled_from(["standard", "adaptive", "x"]),
+        credentials=section(access_key=st.text(max_size=10), secret_key=st.text(max_size=10)),
+    ),
     gcp=section(project_id=st.text(max_size=10), credentials_file=st.text(max_size=10)),
     azure=section(subscription_id=st.text(max_size=10), client_secret=st.text(max_size=10)),
-    local=section(clock=st.sampled_from(["wall", "virtual", "x"]), seed=st.integers(), path=st.just(":memory:"),
-                  start=st.sampled_from(["2025-01-01T00:00:00Z", "yesterday"]), boot_seconds=st.floats()),
+    local=section(
+        clock=st.sampled_from(["wall", "virtual", "x"]),
+        seed=st.integers(),
+        path=st.just(":memory:"),
+        start=st.sampled_from(["2025-01-01T00:00:00Z", "yesterday"]),
+        boot_seconds=st.floats(),
+    ),
     custom=ANYTHING,
 )
 CONFIGS = section(
     compute=section(default_provider=st.sampled_from(["aws", "gcp", "azure", "local", "custom", "nope"]), providers=PROVIDERS),
-    fleet=section(default_instance_type=st.text(max_size=10), default_capacity=st.integers(-2, 10),
-                  tags=st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
-                  networking=section(vpc_id=st.text(max_size=5), subnet_ids=st.lists(st.text(max_size=5), max_size=2))),
+    fleet=section(
+        default_instance_type=st.text(max_size=10),
+        default_capacity=st.integers(-2, 10),
+        tags=st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
+        networking=section(vpc_id=st.text(max_size=5), subnet_ids=st.lists(st.text(max_size=5), max_size=2)),
+    ),
 )
 
 
@@ -389,3 +417,268 @@ def test_local_state_path_expands_home_and_creates_its_folder(tmp_path, monkeypa
     path = LocalConfig(path="~/clusterdb/local.db").state_path()
     assert path == str(tmp_path / "clusterdb" / "local.db") and (tmp_path / "clusterdb").is_dir()
     assert LocalConfig(path=":memory:").state_path() == ":memory:"
+
+
+# --------------------------------------------------------------------------- issue 9: YAML that cannot hurt
+
+BOMB_LEVELS = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+    f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]" for p, c in zip("abcdefg", "bcdefgh")
+]
+
+
+def write(tmp_path, text: str | bytes, name: str = "c.yaml"):
+    path = tmp_path / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+def test_nested_alias_bomb_is_refused_fast(tmp_path):
+    # About 400 bytes; expanded, 9**8 = 43 million nodes (88 s, then never, before the budget).
+    path = write(tmp_path, "\n".join(BOMB_LEVELS) + "\n")
+    assert path.stat().st_size < 450
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(path)
+    assert info.value.field == "config" and "aliases" in str(info.value)
+    assert "alias" in info.value.solution
+
+
+def test_recursive_alias_is_refused(tmp_path):
+    with pytest.raises(cdb.ValidationError, match="alias") as info:
+        load_config(write(tmp_path, "fleet: &f\n  tags: *f\n"))
+    assert info.value.field == "config"
+
+
+def test_modest_aliases_still_work(tmp_path):
+    text = (
+        "fleet:\n  tags: &tags {team: ops}\n"
+        "compute:\n  default_provider: local\n  providers:\n"
+        "    local: {path: ':memory:'}\n    mycloud: {labels: *tags}\n"
+    )
+    cfg = load_config(write(tmp_path, text))
+    assert cfg.fleet.tags == {"team": "ops"}
+    assert cfg.compute.providers.sections()["mycloud"] == {"labels": {"team": "ops"}}
+
+
+def test_non_utf8_yaml_is_a_clear_error(tmp_path):
+    path = write(tmp_path, b"fleet:\n  tags:\n    team: caf\xe9\n")
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(path)
+    assert info.value.field == "config" and "UTF-8" in str(info.value) and "line 3" in str(info.value)
+    assert "UTF-8" in info.value.solution
+
+
+def test_utf8_with_bom_is_fine(tmp_path):
+    path = write(tmp_path, "\ufefffleet:\n  tags:\n    team: café\n".encode())
+    assert load_config(path).fleet.tags == {"team": "café"}
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("fleet:\n  tags:\n    1: x\n", "fleet.tags"),
+        ("compute:\n  providers:\n    local: {}\n    2: {}\n", "compute.providers"),
+        ("1: x\n", "config"),
+        ("fleet:\n  tags:\n    null: x\n", "fleet.tags"),
+    ],
+    ids=["int-tag-key", "int-provider", "int-top-level", "null-key"],
+)
+def test_non_string_yaml_key_is_a_clear_error(tmp_path, text, field):
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(write(tmp_path, text))
+    assert info.value.field == field and "keys must be strings" in str(info.value)
+    assert "quote" in info.value.solution
+
+
+def test_unhashable_yaml_key_is_a_validation_error(tmp_path):
+    with pytest.raises(cdb.ValidationError, match="not valid YAML"):
+        load_config(write(tmp_path, "? [a, b]\n: x\n"))
+
+
+LITERAL_SECRET = "hunter2-literal-Secret-Zq8"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"compute:\n  providers:\n    aws:\n      credentials:\n        secret_key: {LITERAL_SECRET}: oops\n",
+        f"compute:\n  providers:\n    mycloud:\n      token: '{LITERAL_SECRET}\n",
+        f"compute:\n  providers:\n    mycloud:\n      token: {LITERAL_SECRET}\n     bad: [\n",
+        f'compute:\n  providers:\n    mycloud: {{token: "{LITERAL_SECRET}\\q"}}\n',
+    ],
+    ids=["mapping-in-value", "unclosed-quote", "bad-indent-after", "bad-escape"],
+)
+def test_malformed_yaml_error_never_echoes_a_literal_secret(tmp_path, text):
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(write(tmp_path, text))
+    err = info.value
+    shown = " ".join([str(err), err.rule or "", err.solution, *err._render_traceback_()])
+    assert "not valid YAML" in str(err) and "line " in str(err)
+    assert LITERAL_SECRET not in shown and "Zq8" not in shown
+
+
+def test_malformed_yaml_error_shows_the_redacted_line(tmp_path):
+    text = f"compute:\n  providers:\n    mycloud:\n      token: {LITERAL_SECRET}: oops\n"
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(write(tmp_path, text))
+    assert "line 4" in str(info.value) and "token: <redacted>" in str(info.value)
+
+
+# --------------------------------------------------------------------------- issue 9: ${VAR} parsing
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in ("CDB_A", "CDB_B", "CDB_C"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def region_of(value: str) -> str:
+    return load_config({"compute": {"providers": {"aws": {"region": value}}}}).compute.providers.aws.region
+
+
+@pytest.mark.parametrize(
+    ("value", "env", "expected"),
+    [
+        ("${CDB_A:-${CDB_B}}", {"CDB_A": "a"}, "a"),
+        ("${CDB_A:-${CDB_B}}", {"CDB_B": "b"}, "b"),
+        ("${CDB_A:-${CDB_B:-c}}", {}, "c"),
+        ("${CDB_A:-x-${CDB_B:-y}-z}", {}, "x-y-z"),
+        ("${CDB_A:-${CDB_B:-${CDB_C:-deep}}}", {"CDB_C": "c"}, "c"),
+        ("${CDB_A:-}", {}, ""),
+        ("pre-$${CDB_A}-post", {"CDB_A": "a"}, "pre-${CDB_A}-post"),
+        ("cost $5 {ok}", {}, "cost $5 {ok}"),
+    ],
+    ids=["outer-set", "inner-set", "inner-default", "default-with-text", "three-levels", "empty-default", "escape", "plain"],
+)
+def test_nested_defaults(clean_env, value, env, expected):
+    for name, v in env.items():
+        clean_env.setenv(name, v)
+    assert interpolate({"v": value}) == {"v": expected}
+
+
+def test_nested_default_missing_inner_variable_is_named(clean_env):
+    with pytest.raises(cdb.ValidationError, match="CDB_B is not set") as info:
+        region_of("${CDB_A:-${CDB_B}}")
+    assert info.value.field == "compute.providers.aws.region"
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("${CDB_A", "no closing"),
+        ("/data/${CDB_A/local.db", "unsupported"),
+        ("${CDB_A:-x", "no closing"),
+        ("${CDB_A:-${CDB_B:-x}", "no closing"),
+        ("${", "variable name"),
+        ("${1A}", "variable name"),
+        ("${ CDB_A }", "variable name"),
+        ("${CDB_A-x}", "unsupported"),
+        ("${CDB_A:x}", "unsupported"),
+        ("${A:-" * 9 + "x" + "}" * 9, "nest deeper"),
+    ],
+)
+def test_malformed_references_are_errors_not_literals(clean_env, value, words):
+    clean_env.setenv("CDB_A", "a")
+    with pytest.raises(cdb.ValidationError) as info:
+        region_of(value)
+    assert info.value.field == "compute.providers.aws.region"
+    assert words in str(info.value) and "${VAR:-default}" in info.value.solution
+
+
+def test_unterminated_reference_in_yaml_local_path_is_an_error(tmp_path, clean_env):
+    path = write(tmp_path, "compute:\n  providers:\n    local:\n      path: ${CDB_A/local.db\n")
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(path)
+    assert info.value.field == "compute.providers.local.path"
+
+
+@pytest.mark.parametrize("text", ["path: ${CDB_A}", "path: ${CDB_A:-}", "path: ''", "path: '  '"])
+def test_empty_local_path_is_refused_not_the_default_state_file(tmp_path, clean_env, text):
+    clean_env.setenv("CDB_A", "")
+    path = write(tmp_path, f"compute:\n  providers:\n    local:\n      {text}\n")
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(path)
+    assert info.value.field == "compute.providers.local.path" and "empty" in str(info.value)
+    assert "remove `path`" in info.value.solution
+
+
+def test_nul_in_local_path_is_refused():
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(None, local={"path": "a\0b.db"})
+    assert info.value.field == "compute.providers.local.path"
+
+
+# --------------------------------------------------------------------------- issue 9: numbers in config
+
+
+@pytest.mark.parametrize("field", ["boot_seconds", "stop_seconds", "terminate_seconds", "function_idle_seconds"])
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1e300", "-1", "true"])
+def test_local_durations_are_finite_non_negative_and_bounded(tmp_path, field, value):
+    path = write(tmp_path, f"compute:\n  providers:\n    local:\n      {field}: {value}\n")
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(path)
+    assert info.value.field == f"compute.providers.local.{field}"
+
+
+def test_ten_years_is_the_longest_duration():
+    assert load_config(None, local={"boot_seconds": HORIZON_SECONDS}).compute.providers.local.boot_seconds == HORIZON_SECONDS
+    with pytest.raises(cdb.ValidationError):
+        load_config(None, local={"boot_seconds": HORIZON_SECONDS + 1})
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({"fleet": {"default_capacity": True}}, "fleet.default_capacity"),
+        ({"fleet": {"default_max_capacity": 2**63}}, "fleet.default_max_capacity"),
+        ({"fleet": {"default_capacity": 3.0}}, "fleet.default_capacity"),
+        ({"fleet": {"default_instance_type": ""}}, "fleet.default_instance_type"),
+        ({"compute": {"providers": {"local": {"function_concurrency": True}}}}, "compute.providers.local.function_concurrency"),
+        ({"compute": {"providers": {"local": {"seed": True}}}}, "compute.providers.local.seed"),
+        ({"compute": {"providers": {"local": {"region": ""}}}}, "compute.providers.local.region"),
+        ({"compute": {"providers": {"aws": {"max_attempts": True}}}}, "compute.providers.aws.max_attempts"),
+    ],
+)
+def test_config_counts_are_strict(raw, field):
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(raw)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        42,
+        "missing.yaml",
+        {"compute": {"providers": {"local": {"path": "a\0b"}}}},
+        {"compute": {"providers": {"local": {"boot_seconds": float("inf")}}}},
+        {"compute": {"default_provider": "gcp", "providers": {"local": {}}}},
+        {1: "x"},
+        {"region": "${CDB_NEVER_SET_9}"},
+    ],
+    ids=["not-a-source", "missing-file", "nul-path", "inf-seconds", "unconfigured-default", "int-key", "unset-var"],
+)
+def test_every_config_error_names_its_field_and_a_fix(tmp_path, monkeypatch, source):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(source)
+    err = info.value
+    assert err.field and str(err).startswith(f"{err.field}: ")
+    assert err.solution and err.solution != cdb.ValidationError.default_solution
+
+
+def test_top_level_list_error_says_how_to_start_the_file(tmp_path):
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config(write(tmp_path, "- compute\n"))
+    assert "compute:" in info.value.solution
+
+
+def test_a_dict_with_deeply_shared_references_is_refused_fast():
+    # The same bomb built in Python (say by yaml.safe_load before load_config): 9**8 values once expanded.
+    level: object = ["x"] * 9
+    for _ in range(7):
+        level = [level] * 9
+    with pytest.raises(cdb.ValidationError) as info:
+        load_config({"fleet": {"networking": {"subnet_ids": level}}})
+    assert info.value.field == "config" and "100000 values" in str(info.value)

@@ -34,12 +34,7 @@ def raises_validation(field: str, *words: str):
 
 
 def test_builder_chain_from_the_seed():
-    cfg = (
-        FleetConfig("web-fleet", "Web Application Fleet")
-        .with_capacity(5)
-        .with_instance_type("t3.medium")
-        .with_tags(TAGS)
-    )
+    cfg = FleetConfig("web-fleet", "Web Application Fleet").with_capacity(5).with_instance_type("t3.medium").with_tags(TAGS)
     assert (cfg.name, cfg.description, cfg.capacity, cfg.instance_type) == ("web-fleet", "Web Application Fleet", 5, "t3.medium")
     assert cfg.tags == TAGS
 
@@ -243,13 +238,20 @@ def test_autoscaling_min_above_max_rejected():
 
 
 def test_function_config_from_the_seed():
-    fn = FunctionConfig(name="process-image", runtime="python3.12", handler="main.handler",
-                        memory_mb=256, timeout_sec=30, environment={"STAGE": "dev"})
+    fn = FunctionConfig(
+        name="process-image",
+        runtime="python3.12",
+        handler="main.handler",
+        memory_mb=256,
+        timeout_sec=30,
+        environment={"STAGE": "dev"},
+    )
     assert (fn.memory_mb, fn.timeout_sec, fn.environment) == (256, 30, {"STAGE": "dev"})
 
 
 @pytest.mark.parametrize(
-    "runtime", ["python3.9", "python3.12", "python3.13", "nodejs20.x", "java21", "go1.x", "dotnet8", "provided.al2023"],
+    "runtime",
+    ["python3.9", "python3.12", "python3.13", "nodejs20.x", "java21", "go1.x", "dotnet8", "provided.al2023"],
 )
 def test_known_runtimes(runtime):
     assert FunctionConfig(name="f", runtime=runtime).runtime == runtime
@@ -314,9 +316,12 @@ def test_instance_rejects_unknown_state():
 
 def _plan(before: float, after: float) -> Plan:
     return Plan(
-        operation="update_fleet_capacity", target="web-fleet", provider="local",
+        operation="update_fleet_capacity",
+        target="web-fleet",
+        provider="local",
         calls=[PlannedCall(provider="local", call="set_desired_capacity(web-fleet, 20)")],
-        hourly_cost_before_usd=before, hourly_cost_after_usd=after,
+        hourly_cost_before_usd=before,
+        hourly_cost_after_usd=after,
     )
 
 
@@ -354,7 +359,12 @@ def test_model_repr_html_contains_field_values_escaped():
 # --------------------------------------------------------------------------- fuzzing: only ValidationError ever escapes
 
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=80), st.binary(max_size=20),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=80),
+    st.binary(max_size=20),
     st.sampled_from([int, float, str, bytes, complex, datetime.date, decimal.Decimal]).flatmap(st.from_type),
 )
 ANYTHING = st.recursive(
@@ -375,17 +385,27 @@ def maybe(value_strategy):
 FLEET_KWARGS = st.fixed_dictionaries(
     {},
     optional={
-        "name": maybe(NAMEISH), "description": maybe(st.text()), "capacity": maybe(INTISH),
-        "min_capacity": maybe(INTISH), "max_capacity": maybe(INTISH), "instance_type": maybe(st.text(max_size=20)),
-        "tags": maybe(TAGISH), "provider": maybe(st.sampled_from(["aws", "gcp", "azure", "local"])),
-        "region": ANYTHING, "spot": ANYTHING, "image": ANYTHING, "networking": ANYTHING,
+        "name": maybe(NAMEISH),
+        "description": maybe(st.text()),
+        "capacity": maybe(INTISH),
+        "min_capacity": maybe(INTISH),
+        "max_capacity": maybe(INTISH),
+        "instance_type": maybe(st.text(max_size=20)),
+        "tags": maybe(TAGISH),
+        "provider": maybe(st.sampled_from(["aws", "gcp", "azure", "local"])),
+        "region": ANYTHING,
+        "spot": ANYTHING,
+        "image": ANYTHING,
+        "networking": ANYTHING,
     },
 )
 AUTOSCALING_KWARGS = st.fixed_dictionaries(
     {},
     optional={
-        "min_capacity": maybe(INTISH), "max_capacity": maybe(INTISH),
-        "target_cpu_utilization": maybe(st.floats()), "cooldown_seconds": maybe(INTISH),
+        "min_capacity": maybe(INTISH),
+        "max_capacity": maybe(INTISH),
+        "target_cpu_utilization": maybe(st.floats()),
+        "cooldown_seconds": maybe(INTISH),
     },
 )
 FUNCTION_KWARGS = st.fixed_dictionaries(
@@ -394,9 +414,11 @@ FUNCTION_KWARGS = st.fixed_dictionaries(
         "name": maybe(NAMEISH),
         "runtime": maybe(st.sampled_from(["python3.12", "nodejs20.x", "java21", "python2.7"]) | st.text(max_size=15)),
         "handler": maybe(st.from_regex(r"[a-z_]{1,5}(\.[a-z_]{1,5}){0,2}", fullmatch=True)),
-        "memory_mb": maybe(INTISH), "timeout_sec": maybe(INTISH),
+        "memory_mb": maybe(INTISH),
+        "timeout_sec": maybe(INTISH),
         "environment": maybe(st.dictionaries(st.text(max_size=10), st.text(max_size=10) | ANYTHING, max_size=4)),
-        "code": ANYTHING, "provider": ANYTHING,
+        "code": ANYTHING,
+        "provider": ANYTHING,
     },
 )
 EXTRA_KWARGS = st.dictionaries(st.text(min_size=1, max_size=10), ANYTHING, max_size=2)
@@ -449,3 +471,137 @@ def test_with_bounds_validates_against_the_capacity() -> None:
     with pytest.raises(cdb.ValidationError) as err:
         cfg.with_bounds(5, 8)
     assert err.value.field == "capacity"
+
+
+# --------------------------------------------------------------------------- issue 9: no silent wrong results
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: FleetConfig("web\n"), "name"),
+        (lambda: FleetConfig("web", tags={"team\n": "ops"}), "tags"),
+        (lambda: FleetConfig("web", tags={"team": "ops\n"}), "tags"),
+        (lambda: FunctionConfig(name="fn\n"), "name"),
+        (lambda: FunctionConfig(name="fn", runtime="python3.12\n"), "runtime"),
+        (lambda: FunctionConfig(name="fn", handler="main.handler\n"), "handler"),
+        (lambda: FunctionConfig(name="fn", environment={"STAGE\n": "dev"}), "environment"),
+    ],
+    ids=["fleet-name", "tag-key", "tag-value", "function-name", "runtime", "handler", "env-key"],
+)
+def test_trailing_newline_is_refused_everywhere(build, field):
+    with raises_validation(field):
+        build()
+
+
+@pytest.mark.parametrize("field", ["instance_type", "region", "provider"])
+@pytest.mark.parametrize("value", ["", " ", "t3.medium\n", "t3 medium"])
+def test_blank_or_spaced_identifiers_are_refused(field, value):
+    with raises_validation(field, "letters, digits"):
+        FleetConfig("web", **{field: value})
+
+
+@pytest.mark.parametrize("value", ["t3.medium", "e2-standard-4", "Standard_D2s_v3", "us-east-1", "local"])
+def test_real_identifiers_are_accepted(value):
+    assert FleetConfig("web", instance_type=value, region=value).instance_type == value
+
+
+@pytest.mark.parametrize("field", ["capacity", "min_capacity", "max_capacity"])
+@pytest.mark.parametrize("value", [True, False, 1.0, "1", [1]])
+def test_counts_are_strict_integers(field, value):
+    with raises_validation(field, "integer"):
+        FleetConfig("web", **{field: value})
+
+
+def test_numpy_integers_are_counts():
+    np = pytest.importorskip("numpy")
+    cfg = FleetConfig("web", capacity=np.int64(4), max_capacity=np.int32(9))
+    assert (cfg.capacity, cfg.max_capacity) == (4, 9) and type(cfg.capacity) is int
+
+
+@pytest.mark.parametrize("field", ["capacity", "min_capacity", "max_capacity"])
+@pytest.mark.parametrize("value", [2**63, 2**62, 10**7, cdb.models.MAX_CAPACITY + 1])
+def test_capacities_have_a_sanity_cap(field, value):
+    with raises_validation(field, str(cdb.models.MAX_CAPACITY)):
+        FleetConfig("web", **{field: value})
+
+
+def test_huge_with_capacity_fails_fast_not_hangs():
+    cfg = FleetConfig("web", max_capacity=cdb.models.MAX_CAPACITY)
+    with raises_validation("capacity", "less than or equal"):
+        cfg.with_capacity(2**62)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"min_capacity": True}, "min_capacity"),
+        ({"max_capacity": 2**63}, "max_capacity"),
+        ({"cooldown_seconds": True}, "cooldown_seconds"),
+        ({"cooldown_seconds": 300.0}, "cooldown_seconds"),
+        ({"cooldown_seconds": 10**12}, "cooldown_seconds"),
+        ({"target_cpu_utilization": float("nan")}, "target_cpu_utilization"),
+        ({"target_cpu_utilization": float("inf")}, "target_cpu_utilization"),
+        ({"target_cpu_utilization": True}, "target_cpu_utilization"),
+    ],
+)
+def test_autoscaling_numbers_are_strict_and_finite(kwargs, field):
+    with raises_validation(field):
+        AutoScalingConfig(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("memory_mb", True), ("memory_mb", 256.0), ("timeout_sec", True), ("reserved_concurrency", True)]
+)
+def test_function_counts_are_strict(field, value):
+    with raises_validation(field, "integer"):
+        FunctionConfig(name="fn", **{field: value})
+
+
+def test_autoscaling_coerce_accepts_the_model_or_a_dict():
+    policy = AutoScalingConfig(min_capacity=2, max_capacity=8)
+    assert AutoScalingConfig.coerce(policy) is policy
+    assert AutoScalingConfig.coerce({"min_capacity": 2, "max_capacity": 8}) == policy
+    with raises_validation("max_capacity"):
+        AutoScalingConfig.coerce({"min_capacity": 2, "max_capacity": True})
+    with raises_validation("config", "AutoScalingConfig"):
+        AutoScalingConfig.coerce([2, 8])
+
+
+def test_configure_auto_scaling_accepts_a_dict(s):
+    s.create_fleet(FleetConfig("web", capacity=2, max_capacity=10))
+    fleet = s.configure_auto_scaling("web", {"min_capacity": 1, "max_capacity": 6, "target_cpu_utilization": 60.0})
+    assert fleet.auto_scaling == AutoScalingConfig(min_capacity=1, max_capacity=6, target_cpu_utilization=60.0)
+    plan = s.configure_auto_scaling("web", {"min_capacity": 3, "max_capacity": 6}, dry_run=True)
+    assert isinstance(plan, Plan)
+    with raises_validation("max_capacity"):
+        s.configure_auto_scaling("web", {"min_capacity": 1, "max_capacity": "many"})
+    with raises_validation("config"):
+        s.configure_auto_scaling("web", 5)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: FleetConfig("web", capacity=True),
+        lambda: FleetConfig("web", instance_type=""),
+        lambda: FleetConfig("web", max_capacity=2**63),
+        lambda: FleetConfig("web", min_capacity=5, max_capacity=2),
+        lambda: FleetConfig("Web"),
+        lambda: AutoScalingConfig(target_cpu_utilization=float("inf")),
+        lambda: FunctionConfig(name="fn", runtime="cobol"),
+    ],
+)
+def test_every_model_error_names_its_field_and_a_fix(build):
+    with pytest.raises(cdb.ValidationError) as info:
+        build()
+    err = info.value
+    assert err.field and str(err).startswith(f"{err.field}: ")
+    assert err.solution and err.solution != cdb.ValidationError.default_solution
+
+
+@pytest.mark.parametrize("code", ["~no-such-user-cdb/handlers", "~0"])
+def test_code_path_of_an_unknown_user_is_a_validation_error(code):
+    # pathlib raises RuntimeError for "~user" of an unknown user (found by the fuzz test)
+    with raises_validation("code", "readable"):
+        FunctionConfig(name="fn", code=code)

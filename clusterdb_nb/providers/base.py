@@ -74,6 +74,9 @@ class ComputeProvider(abc.ABC):
 
     kind: ClassVar[str]
     config_model: ClassVar[type[Model] | None] = None
+    # The most instances one fleet may hold on this cloud; the manager refuses larger capacities
+    # before any call. A provider states its cloud's own limit.
+    max_group_size: ClassVar[int] = 1_000
 
     def __init__(self, config: Any, name: str | None = None) -> None:
         self.config = config

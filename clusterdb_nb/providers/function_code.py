@@ -26,6 +26,8 @@ from ..errors import ValidationError
 
 MAX_ZIP_BYTES = 50 * 2**20  # Lambda's limit for a zip uploaded directly
 MAX_UNZIPPED_BYTES = 250 * 2**20  # Lambda's limit for the unzipped code
+MAX_NAME_BYTES = 255  # the longest file name Linux and macOS file systems take
+MAX_PATH_BYTES = 4095  # and the longest path
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 _SKIPPED_DIRS = {"__pycache__"}
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -110,9 +112,35 @@ def check_zip(code: bytes) -> None:
                 f"zip entry {name!r} escapes the code directory (absolute path or '..')",
                 "no absolute paths or '..' in zip entries",
             )
+    _check_extractable(entries)
     unzipped = sum(info.file_size for info in entries)
     if unzipped > MAX_UNZIPPED_BYTES:
         raise _invalid(f"the code unzips to {unzipped / 2**20:.1f} MB; at most 250 MB", "unzipped code <= 250 MB")
+
+
+def _check_extractable(entries: list[zipfile.ZipInfo]) -> None:
+    """Refuse names a file system cannot hold and a path that is both a file and a directory."""
+    files: set[str] = set()
+    dirs: set[str] = set()
+    for info in entries:
+        path = PurePosixPath(info.filename.replace("\\", "/"))
+        parts = [p for p in path.parts if p not in ("", ".")]
+        if len(info.filename.encode()) > MAX_PATH_BYTES or any(len(p.encode()) > MAX_NAME_BYTES for p in parts):
+            raise _invalid(
+                f"zip entry {info.filename[:80]!r}... has a name too long to extract "
+                f"(at most {MAX_NAME_BYTES} bytes a name, {MAX_PATH_BYTES} a path)",
+                "extractable entry names",
+            )
+        if "\x00" in info.filename:
+            raise _invalid(f"zip entry {info.filename!r} has a NUL byte in its name", "extractable entry names")
+        dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
+        (dirs if info.is_dir() else files).add("/".join(parts))
+    clash = sorted(files & dirs)
+    if clash:
+        raise _invalid(
+            f"zip entry {clash[0]!r} is both a file and a directory, so the zip cannot be extracted",
+            "no path that is both a file and a directory",
+        )
 
 
 def code_sha256(code: bytes) -> str:

@@ -64,8 +64,14 @@ def provider_class(kind: str) -> type[ComputeProvider]:
 
 
 def create(kind: str, section: object) -> ComputeProvider:
-    """Instantiate provider ``kind`` from its config section (validated by its ``config_model``)."""
+    """Instantiate provider ``kind`` from its config section, validated by its ``config_model``.
+
+    Without a ``config_model`` the provider gets the section as a dict whose
+    secret-looking values are ``SecretStr`` (``config.hide_secrets``).
+    """
+    from ..config import reveal_secrets
+
     cls = provider_class(kind)
     if cls.config_model is not None and not isinstance(section, cls.config_model):
-        section = cls.config_model.model_validate(section or {})
+        section = cls.config_model.model_validate(reveal_secrets(section or {}))
     return cls(section, name=kind)

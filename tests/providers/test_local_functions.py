@@ -46,6 +46,11 @@ def pid_alive(pid):
     return True
 
 
+def host_pids(s, name=None):
+    """Host process ids of the session's function workers (a handler's own pid is its sandbox's)."""
+    return s.manager.providers["local"].function_pool.worker_pids(name)
+
+
 def zip_of(entries):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -79,7 +84,8 @@ def test_create_needs_code(s):
 def test_warm_invocations_keep_module_state_and_a_new_version_starts_over(s, tmp_path):
     create(s, tmp_path, COUNTER)
     runs = [s.invoke_function("fn", {"n": i}) for i in range(3)]
-    assert [r.result["count"] for r in runs] == [1, 2, 3]
+    first_workers = host_pids(s)
+    assert [r.result["count"] for r in runs] == [1, 2, 3] and len(first_workers) == 1
     assert [r.cold_start for r in runs] == [True, False, False]
     assert len({r.result["pid"] for r in runs}) == 1
     assert runs[0].result["event"] == {"n": 0}
@@ -89,7 +95,7 @@ def test_warm_invocations_keep_module_state_and_a_new_version_starts_over(s, tmp
     assert fn.version == 2
     after = [s.invoke_function("fn") for _ in range(2)]
     assert [r.result["count"] for r in after] == [1, 2] and [r.version for r in after] == [2, 2]
-    assert after[0].cold_start and not pid_alive(runs[0].result["pid"])
+    assert after[0].cold_start and not pid_alive(first_workers[0])
 
 
 def test_update_merges_only_the_fields_given_and_skips_a_no_op(s, tmp_path):
@@ -107,7 +113,8 @@ def test_update_merges_only_the_fields_given_and_skips_a_no_op(s, tmp_path):
 
 def test_delete_stops_workers_and_keeps_billed_invocations(s, tmp_path):
     create(s, tmp_path, COUNTER)
-    pid = s.invoke_function("fn").result["pid"]
+    s.invoke_function("fn")
+    (pid,) = host_pids(s)
     s.delete_function("fn")
     assert not pid_alive(pid) and len(s.functions()) == 0
     with pytest.raises(cdb.NotFoundError):
@@ -302,7 +309,8 @@ def test_timeout_kills_the_worker_and_reports_it(s, tmp_path):
         """,
         timeout_sec=1,
     )
-    pid = s.invoke_function("fn").result
+    s.invoke_function("fn")
+    (pid,) = host_pids(s)
     inv = s.invoke_function("fn", {"sleep": True})
     assert inv.status == "timeout" and inv.error["errorType"] == "Sandbox.Timedout"
     assert inv.error["errorMessage"].endswith("Task timed out after 1.00 seconds")
@@ -331,7 +339,8 @@ def test_allocating_past_the_memory_size_is_out_of_memory(s, tmp_path, allocatio
         """,
         memory_mb=128,
     )
-    pid = s.invoke_function("fn").result
+    s.invoke_function("fn")
+    (pid,) = host_pids(s)
     inv = s.invoke_function("fn", {"grow": True})
     assert inv.status == "out_of_memory" and inv.error["errorType"] == "Runtime.OutOfMemory"
     assert "out of memory" in inv.error["errorMessage"]
@@ -492,7 +501,8 @@ def test_billing_rules_match_the_published_prices():
 def test_idle_workers_stop_after_the_idle_timeout_on_the_local_clock(tmp_path):
     with cdb.connect(local={"clock": "virtual", "path": ":memory:", "function_idle_seconds": 300}) as s:
         create(s, tmp_path, COUNTER)
-        pid = s.invoke_function("fn").result["pid"]
+        s.invoke_function("fn")
+        (pid,) = host_pids(s)
         s.local.advance("299s")
         assert not s.invoke_function("fn").cold_start
         s.local.advance("5min")
@@ -503,7 +513,8 @@ def test_idle_workers_stop_after_the_idle_timeout_on_the_local_clock(tmp_path):
 def test_on_the_wall_clock_idle_workers_stop_by_themselves(tmp_path):
     with cdb.connect(local={"clock": "wall", "path": ":memory:", "function_idle_seconds": 0.5}) as s:
         create(s, tmp_path, COUNTER)
-        pid = s.invoke_function("fn").result["pid"]
+        s.invoke_function("fn")
+        (pid,) = host_pids(s)
         deadline = time.monotonic() + 10
         while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -515,7 +526,10 @@ def test_closing_the_session_stops_every_worker(tmp_path):
     s = cdb.connect(local={"clock": "virtual", "path": ":memory:"})
     create(s, tmp_path, COUNTER, name="one")
     create(s, tmp_path, COUNTER, name="two")
-    pids = [s.invoke_function(name).result["pid"] for name in ("one", "two")]
+    for name in ("one", "two"):
+        s.invoke_function(name)
+    pids = host_pids(s)
+    assert len(pids) == 2
     assert all(pid_alive(pid) for pid in pids)
     s.close()
     assert not any(pid_alive(pid) for pid in pids)

@@ -53,6 +53,10 @@ class AwsProvider(ComputeProvider):
     kind = "aws"
     config_model = AwsConfig
     config: AwsConfig
+    # An Auto Scaling group's MaxSize has no documented cap of its own; groups launch through EC2 Fleet,
+    # whose "Target capacity per EC2 Fleet" quota is 10,000 (EC2 User Guide, "Quotas for EC2 Fleet and
+    # Spot Fleet", docs.aws.amazon.com/AWSEC2/latest/UserGuide/fleet-quotas.html).
+    max_group_size = 10_000
 
     def __init__(self, config: AwsConfig, name: str | None = None) -> None:
         super().__init__(config, name)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
 import time
@@ -16,23 +17,40 @@ import pandas as pd
 from ...errors import ConflictError, ValidationError
 from .store import Store
 
+HORIZON_SECONDS = 10 * 365 * 86400.0  # the longest single advance: ten years
+
 
 def parse_duration(value: str | float | int | timedelta | pd.Timedelta) -> float:
-    """Seconds in ``"2h"``, ``"30min"``, ``"1d 6h"``, a number of seconds, or a timedelta."""
+    """Seconds in ``"2h"``, ``"30min"``, ``"1d 6h"``, a number of seconds, or a timedelta.
+
+    A duration is finite, >= 0 and at most ten years (``HORIZON_SECONDS``)::
+
+        >>> parse_duration("1d 6h")
+        108000.0
+    """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = float(value)
-    else:
+    elif value is not None:
         try:
             text = re.sub(r"(?<=\d)\s*d\b", "D", value) if isinstance(value, str) else value
             seconds = pd.Timedelta(text).total_seconds()
-        except (ValueError, TypeError):
-            raise ValidationError(
-                f"duration: {value!r} is not a duration such as '30min', '2h' or '1d'",
-                field="duration",
-                rule="pandas Timedelta string or seconds",
-            ) from None
-    if seconds < 0:
-        raise ValidationError(f"duration: must be >= 0 (got {value!r})", field="duration", rule=">= 0")
+        except (ValueError, TypeError, OverflowError):
+            seconds = math.nan
+    else:
+        seconds = math.nan
+    if not math.isfinite(seconds):
+        raise ValidationError(
+            f"duration: {value!r} is not a duration such as '30min', '2h', '1d' or a number of seconds",
+            field="duration",
+            rule="finite pandas Timedelta string or seconds",
+        )
+    if not 0 <= seconds <= HORIZON_SECONDS:
+        raise ValidationError(
+            f"duration: must be between 0 and 10 years (got {value!r})",
+            field="duration",
+            rule="0 <= duration <= 3650 days",
+            solution="Advance by a non-negative duration of at most '3650d', in several steps if you need more",
+        )
     return seconds
 
 
@@ -63,18 +81,19 @@ class VirtualClock:
         self._store = store
         with store.transaction() as db:
             if store.meta(db, "virtual_now") is None:
-                store.set_meta(db, "virtual_now", repr(start))
+                store.set_clock(db, start)
+            store.clock(db)  # a clock corrupted by an older version fails here, naming the repair
 
     def now(self, db: sqlite3.Connection | None = None) -> float:
         if db is None:
             with self._store.reading() as db:
                 return self.now(db)
-        return float(self._store.meta(db, "virtual_now") or 0.0)
+        return self._store.clock(db)
 
     def advance(self, seconds: float) -> float:
         """Move time forward; returns the new time (epoch seconds)."""
         with self._store.transaction() as db:
             now = self.now(db) + seconds
-            self._store.set_meta(db, "virtual_now", repr(now))
+            self._store.set_clock(db, now)
             self._store.settle(db, now)
         return now

@@ -45,10 +45,22 @@ class LocalProvider(LocalFunctions, ComputeProvider):
     kind = "local"
     config_model = LocalConfig
     config: LocalConfig
+    # As large as an AWS group (10,000), and small enough that one SQLite transaction launches it in a second.
+    max_group_size = 10_000
 
     def __init__(self, config: LocalConfig, name: str | None = None) -> None:
         super().__init__(config, name)
-        self.store = Store(config.state_path())
+        try:
+            path = config.state_path()
+        except (OSError, ValueError) as exc:
+            raise ValidationError(
+                f"local.path: cannot use {config.path!r} as the local cloud's state file ({exc})",
+                field="local.path",
+                rule="a writable file path without NUL characters (or ':memory:')",
+                provider="local",
+                solution="Set local.path to a new or existing state file such as '~/clusterdb/local.db', or ':memory:'",
+            ) from None
+        self.store = Store(path)
         self.clock: VirtualClock | WallClock = (
             VirtualClock(self.store, config.start.timestamp()) if config.clock == "virtual" else WallClock()
         )
@@ -192,8 +204,14 @@ class LocalProvider(LocalFunctions, ComputeProvider):
             ok=True,
             region=self.config.region,
             account="local",
-            detail=f"local cloud, {'virtual' if self.clock.virtual else 'wall'} clock at {now:%Y-%m-%d %H:%M:%S} UTC",
-            facts={"state": self.store.path, "clock": "virtual" if self.clock.virtual else "wall", "now": now.isoformat()},
+            detail=f"local cloud, {'virtual' if self.clock.virtual else 'wall'} clock at {now:%Y-%m-%d %H:%M:%S} UTC"
+            + ("" if self.function_sandboxed() else f"; functions run {self.function_runtime()}"),
+            facts={
+                "state": self.store.path,
+                "clock": "virtual" if self.clock.virtual else "wall",
+                "now": now.isoformat(),
+                "function_runtime": self.function_runtime(),
+            },
         )
 
     # -- fleets ------------------------------------------------------------
@@ -401,11 +419,10 @@ class LocalProvider(LocalFunctions, ComputeProvider):
         return df.loc[df["state"] == "running", ["instance_id", "start", "end"]].reset_index(drop=True)
 
     def _window(self, start: pd.Timestamp | None, end: pd.Timestamp | None, first: float, now: float) -> tuple[float, float]:
-        lo = first if start is None else pd.Timestamp(start).timestamp()
+        """The asked window within [first, now]; empty (lo == hi) when it lies outside (the manager checks start <= end)."""
+        lo = first if start is None else max(pd.Timestamp(start).timestamp(), first)
         hi = now if end is None else min(pd.Timestamp(end).timestamp(), now)
-        if lo > hi:
-            raise ValidationError(f"start ({start}) is after end ({end or 'now'})", field="start", rule="start <= end")
-        return lo, hi
+        return min(lo, hi), hi
 
     async def utilization(
         self, fleet: str, start: pd.Timestamp | None, end: pd.Timestamp | None, period: str = "5min", by: str = "fleet"
@@ -419,6 +436,7 @@ class LocalProvider(LocalFunctions, ComputeProvider):
             intervals = self._running_intervals(db, fleet, now)
             events = db.execute("SELECT at, to_capacity FROM fleet_events WHERE fleet = ? ORDER BY seq", (fleet,)).fetchall()
         lo, hi = self._window(start, end, row[1], now)
+        frames.check_periods(frames.utc([lo])[0], frames.utc([hi])[0], period)
         t = np.arange(np.ceil(lo / 60.0) * 60.0, hi, 60.0)
         starts, ends = np.sort(intervals["start"].to_numpy()), np.sort(intervals["end"].to_numpy())
         running = np.searchsorted(starts, t, side="right") - np.searchsorted(ends, t, side="right")
@@ -503,6 +521,16 @@ class LocalProvider(LocalFunctions, ComputeProvider):
 
     def attach_trace(self, fleet: str, cpu_percent: pd.Series) -> None:
         """Replay ``cpu_percent`` (a Series on a DatetimeIndex) as the fleet's load, starting now."""
+        if not isinstance(cpu_percent, pd.Series) or not isinstance(cpu_percent.index, pd.DatetimeIndex):
+            raise ValidationError(
+                f"trace: needs a pandas Series of CPU % on a DatetimeIndex (got {type(cpu_percent).__name__}"
+                + (f" on a {type(cpu_percent.index).__name__}" if isinstance(cpu_percent, pd.Series) else "")
+                + ")",
+                field="trace",
+                rule="pd.Series with a DatetimeIndex",
+                solution="Index the values by time, e.g. pd.Series(values, index=pd.date_range('2026-01-05', periods=n, "
+                "freq='5min')), or load a trace with clusterdb_nb.autoscaling.traces",
+            )
         values = pd.to_numeric(cpu_percent, errors="coerce")
         if values.empty or values.isna().any() or (values < 0).any() or (values > 100).any():
             raise ValidationError("trace: needs numeric CPU % values in [0, 100]", field="trace", rule="0 <= value <= 100")

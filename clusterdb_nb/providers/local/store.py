@@ -8,10 +8,21 @@ wall clock and the virtual clock behave alike and every state change lands in
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+import pandas as pd
+
+from ...errors import ConflictError, ValidationError
+
+# How long an operation waits for another session's write before it fails with ConflictError. Writes
+# are single transactions of milliseconds, so ten seconds serves many concurrent sessions with margin.
+BUSY_TIMEOUT_SECONDS = 10.0
+# The virtual clock stays where every timestamp of pandas (ns since 1970, up to 2262) can show it.
+LATEST_TIME = pd.Timestamp("2250-01-01", tz="UTC").timestamp()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,6 +59,8 @@ CREATE TABLE IF NOT EXISTS invocations(
     duration_ms REAL NOT NULL, init_ms REAL, memory_mb INTEGER NOT NULL, memory_used_mb INTEGER NOT NULL,
     request_bytes INTEGER NOT NULL, response_bytes INTEGER NOT NULL, logs TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS invocations_function ON invocations(function, at);
+CREATE TABLE IF NOT EXISTS function_slots(
+    request_id TEXT PRIMARY KEY, function TEXT NOT NULL, pid INTEGER NOT NULL, at REAL NOT NULL);
 """
 
 
@@ -62,17 +75,66 @@ class Store:
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA busy_timeout = 30000")
-        if path != ":memory:":
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.executescript(SCHEMA)
+        self._closed = False
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS)
+        except (sqlite3.Error, ValueError) as exc:
+            raise self._unusable(exc) from None
+        try:
+            with self._translated():
+                if path != ":memory:":
+                    self._db.execute("PRAGMA journal_mode = WAL")
+                    self._db.execute("PRAGMA synchronous = NORMAL")
+                self._db.executescript(SCHEMA)
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _unusable(self, exc: Exception) -> ValidationError:
+        return ValidationError(
+            f"local.path: cannot use {self.path!r} as the local cloud's state file ({exc})",
+            field="local.path",
+            rule="a writable SQLite file (or ':memory:')",
+            provider="local",
+            cause="The path is a directory, a file that is not a SQLite database, not writable, or not a valid file name",
+            solution="Set local.path to a new or existing state file such as '~/clusterdb/local.db', or ':memory:'",
+        )
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """SQLite's raw errors as ours: a lock held too long is a ConflictError, a bad file a ValidationError."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise ConflictError(
+                    f"another session is writing to {self.path}; waited {BUSY_TIMEOUT_SECONDS:g} s",
+                    provider="local",
+                    cause="Another session or process holds the state file's write lock",
+                    solution="Retry when its long operation (e.g. a large advance) is done, or close the other session",
+                ) from None
+            if not self._closed and ("unable to open" in str(exc) or "readonly" in str(exc) or "disk I/O" in str(exc)):
+                raise self._unusable(exc) from None
+            raise
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is sqlite3.DatabaseError:  # "file is not a database"
+                raise self._unusable(exc) from None
+            raise
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ConflictError(
+                "this session is closed",
+                provider="local",
+                cause="close() was called on the session (or it was garbage-collected)",
+                solution="Open a new session: s = clusterdb_nb.connect(...)",
+            )
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``; any exception rolls everything back."""
-        with self._lock:
+        with self._lock, self._translated():
+            self._check_open()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -84,7 +146,8 @@ class Store:
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """A consistent read (``BEGIN`` ... ``COMMIT``)."""
-        with self._lock:
+        with self._lock, self._translated():
+            self._check_open()
             self._db.execute("BEGIN")
             try:
                 yield self._db
@@ -97,6 +160,45 @@ class Store:
 
     def set_meta(self, db: sqlite3.Connection, key: str, value: str) -> None:
         db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def clock(self, db: sqlite3.Connection) -> float:
+        """The virtual clock (epoch seconds); a stored value that is not a time names the repair."""
+        text = self.meta(db, "virtual_now")
+        try:
+            now = float(text or 0.0)
+        except ValueError:
+            now = math.nan
+        if not 0 <= now <= LATEST_TIME:  # also False for NaN
+            row = db.execute(
+                "SELECT MAX(t) FROM (SELECT MAX(at) AS t FROM transitions UNION ALL SELECT MAX(at) FROM fleet_events "
+                "UNION ALL SELECT MAX(created_at) FROM fleets UNION ALL SELECT MAX(at) FROM invocations) "
+                "WHERE t BETWEEN 0 AND ?",
+                (LATEST_TIME,),
+            ).fetchone()
+            good = row[0] if row[0] is not None else 1_767_571_200.0
+            repair = (
+                f"import sqlite3; sqlite3.connect({self.path!r}).execute(\"UPDATE meta SET value = '{good!r}' "
+                f"WHERE key = 'virtual_now'\").connection.commit()"
+            )
+            raise ConflictError(
+                f"the virtual clock in {self.path} holds {text!r}, which is not a time",
+                provider="local",
+                cause="An older version stored a non-finite or out-of-range clock (e.g. advance(float('nan')))",
+                solution=f"Reset the clock to the last recorded event, then reconnect: {repair}",
+            )
+        return now
+
+    def set_clock(self, db: sqlite3.Connection, now: float) -> None:
+        """Store the virtual clock; a non-finite or out-of-range time is refused, so the file stays readable."""
+        if not (isinstance(now, (int, float)) and 0 <= now <= LATEST_TIME):
+            raise ValidationError(
+                f"clock: {now!r} is not a time between 1970 and 2250",
+                field="clock",
+                rule="0 <= epoch seconds <= 2250-01-01",
+                provider="local",
+                solution="Advance by a finite duration; the virtual clock cannot go past 2250",
+            )
+        self.set_meta(db, "virtual_now", repr(float(now)))
 
     def settle(self, db: sqlite3.Connection, now: float) -> None:
         """Apply and record every scheduled transition due at ``now``."""
@@ -113,4 +215,5 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._db.close()

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -26,7 +27,8 @@ from .... import frames
 from ....errors import ConflictError, NotFoundError, NotSupportedError, QuotaExceededError, ValidationError
 from ....models import Function, FunctionConfig, Invocation
 from ...function_billing import BILLING, FunctionBilling
-from .pool import MAX_PAYLOAD_BYTES, WorkerPool, WorkerSpec
+from . import sandbox
+from .pool import MAX_PAYLOAD_BYTES, Outcome, WorkerPool, WorkerSpec
 
 if TYPE_CHECKING:
     from ....config import LocalConfig
@@ -42,9 +44,18 @@ INVOCATION_COLUMNS = (
     "request_id, function, version, at, status, error_type, error_message, cold_start, duration_ms, init_ms, "
     "memory_mb, memory_used_mb, request_bytes, response_bytes, logs"
 )
-LOG_TAIL_BYTES = 4096  # what s.invocations() keeps of each invocation's logs, as Lambda's LogResult tail
 _CONFIG_FIELDS = ("runtime", "handler", "memory_mb", "timeout_sec", "environment", "reserved_concurrency")
 _POOL_LOCK = threading.Lock()
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class LocalFunctions:
@@ -69,6 +80,15 @@ class LocalFunctions:
                     self.clock.now, self.config.function_idle_seconds, reap_in_background=not self.clock.virtual
                 )
             return self._function_pool
+
+    def function_sandboxed(self) -> bool:
+        """True where handlers run in the bubblewrap sandbox."""
+        return sandbox.probe().available
+
+    def function_runtime(self) -> str:
+        """How handlers run here, for ``s.status()``: in the bubblewrap sandbox, or as plain processes and why."""
+        box = sandbox.probe()
+        return f"sandboxed ({box.reason})" if box.available else f"as plain processes, not sandboxed: {box.reason}"
 
     @property
     def function_billing(self) -> FunctionBilling:
@@ -188,7 +208,7 @@ class LocalFunctions:
             self._insert_version(db, new, config.code, now)
             db.execute("UPDATE functions SET version = ? WHERE name = ?", (new["version"], config.name))
             function = self._function(self._current(db, config.name, "update_function"))
-        self.function_pool.retire(config.name)
+        self._retire(config.name)
         return function
 
     async def delete_function(self, function: str) -> None:
@@ -199,7 +219,7 @@ class LocalFunctions:
             db.execute("DELETE FROM functions WHERE name = ?", (function,))
             db.execute("DELETE FROM function_versions WHERE name = ?", (function,))
             db.execute("DELETE FROM function_code WHERE sha256 NOT IN (SELECT code_sha256 FROM function_versions)")
-        self.function_pool.retire(function)
+        self._retire(function)
 
     async def get_function(self, function: str) -> Function:
         with self.store.reading() as db:
@@ -226,16 +246,39 @@ class LocalFunctions:
         with self.store.transaction() as db:
             now = self._now(db)
             row = self._current(db, function, "invoke_function")
+            name, version, runtime, handler, memory, timeout, env, reserved, sha, _, _ = row
+            limit = self.config.function_concurrency if reserved is None else reserved
             counter = int(self.store.meta(db, "invocation_counter", "0") or 0)
+            request_id = self._request_id(counter)
+            self._take_slot(db, name, limit, request_id, now)
             self.store.set_meta(db, "invocation_counter", str(counter + 1))
-        name, version, runtime, handler, memory, timeout, env, reserved, sha, _, _ = row
         spec = WorkerSpec(
             name, version, runtime, handler, memory, timeout, tuple(sorted(json.loads(env).items())), sha, self.config.region
         )
-        limit = self.config.function_concurrency if reserved is None else reserved
-        pool = self.function_pool
-        pool.reap(now)
-        if not pool.try_reserve(name, limit):
+        try:
+            self.function_pool.reap(now)
+            future = self.function_pool.submit(self._run_invocation, spec, request_id, payload, now)
+        except BaseException:
+            self._release_slot(request_id)
+            raise
+        # a cancelled await leaves the invocation running: its thread records it and frees the slot;
+        # one cancelled before it started never reached a worker, so only its slot is freed
+
+        def release_if_never_run(done: concurrent.futures.Future[Invocation]) -> None:
+            if done.cancelled():
+                self._release_slot(request_id)
+
+        future.add_done_callback(release_if_never_run)
+        return await asyncio.wrap_future(future)
+
+    def _take_slot(self, db: sqlite3.Connection, name: str, limit: int, request_id: str, now: float) -> None:
+        """Take one of ``name``'s ``limit`` concurrency slots in the shared store (every session on the
+        state file counts), or raise QuotaExceededError; slots of processes that are gone are freed."""
+        for (pid,) in db.execute("SELECT DISTINCT pid FROM function_slots WHERE pid != ?", (os.getpid(),)).fetchall():
+            if not _process_exists(pid):
+                db.execute("DELETE FROM function_slots WHERE pid = ?", (pid,))
+        (running,) = db.execute("SELECT COUNT(*) FROM function_slots WHERE function = ?", (name,)).fetchone()
+        if running >= limit:
             raise QuotaExceededError(
                 f"Rate exceeded (TooManyRequestsException): function {name!r} is already running {limit} "
                 f"invocation(s), its concurrency limit",
@@ -244,11 +287,25 @@ class LocalFunctions:
                 cause="More concurrent invocations than the function's concurrency limit (throttled)",
                 solution="Retry with backoff, or raise reserved_concurrency with update_function",
             )
-        request_id = self._request_id(counter)
+        db.execute("INSERT INTO function_slots VALUES (?, ?, ?, ?)", (request_id, name, os.getpid(), now))
+
+    def _release_slot(self, request_id: str) -> None:
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM function_slots WHERE request_id = ?", (request_id,))
+
+    def _run_invocation(self, spec: WorkerSpec, request_id: str, payload: bytes, now: float) -> Invocation:
+        """Run, record and bill one invocation, then free its slot (on a pool thread)."""
         try:
-            outcome = await asyncio.wrap_future(pool.submit(spec, request_id, payload, lambda: self._code(sha)))
+            pool = self._function_pool
+            if pool is None:
+                raise RuntimeError("the function runtime is closed")
+            outcome = pool.invoke(spec, request_id, payload, lambda: self._code(spec.code_sha256))
+            return self._record_invocation(spec, request_id, payload, now, outcome)
         finally:
-            pool.release(name)
+            self._release_slot(request_id)
+
+    def _record_invocation(self, spec: WorkerSpec, request_id: str, payload: bytes, now: float, outcome: Outcome) -> Invocation:
+        """Write the invocation to the history; what it cost follows from the row."""
         rule = self.function_billing
         duration_ms = round(outcome.duration_ms, 3)  # to the microsecond, the same everywhere it is shown or billed
         init_ms = None if outcome.init_ms is None else round(outcome.init_ms, 3)
@@ -259,8 +316,8 @@ class LocalFunctions:
                 f"INSERT INTO invocations({INVOCATION_COLUMNS}) VALUES ({', '.join('?' * 15)})",
                 (
                     request_id,
-                    name,
-                    version,
+                    spec.name,
+                    spec.version,
                     now,
                     outcome.status,
                     error.get("errorType"),
@@ -268,17 +325,17 @@ class LocalFunctions:
                     int(outcome.cold_start),
                     duration_ms,
                     init_ms,
-                    memory,
+                    spec.memory_mb,
                     outcome.memory_used_mb,
                     len(payload),
                     len(outcome.body),
-                    outcome.logs.encode()[-LOG_TAIL_BYTES:].decode("utf-8", "ignore"),
+                    outcome.logs,
                 ),
             )
         return Invocation(
             request_id=request_id,
-            function=name,
-            version=version,
+            function=spec.name,
+            version=spec.version,
             provider=self.name,
             status=outcome.status,
             payload=outcome.body,
@@ -287,11 +344,11 @@ class LocalFunctions:
             duration_ms=duration_ms,
             init_ms=init_ms,
             billed_ms=billed,
-            memory_mb=memory,
+            memory_mb=spec.memory_mb,
             memory_used_mb=outcome.memory_used_mb,
             cold_start=outcome.cold_start,
             started_at=pd.Timestamp(now, unit="s", tz="UTC"),
-            cost_usd=float(rule.cost_usd(billed, memory, outcome.memory_used_mb)),
+            cost_usd=float(rule.cost_usd(billed, spec.memory_mb, outcome.memory_used_mb)),
         )
 
     def _invocation_rows(self, where: str = "", args: tuple[Any, ...] = ()) -> pd.DataFrame:
@@ -355,6 +412,12 @@ class LocalFunctions:
                 "source": ["exact"] * n,
             },
         )
+
+    def _retire(self, name: str) -> None:
+        """Stop ``name``'s idle workers, if any ever started."""
+        pool = self._function_pool
+        if pool is not None:
+            pool.retire(name)
 
     def _close_functions(self) -> None:
         """Stop every worker process."""

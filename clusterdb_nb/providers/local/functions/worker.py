@@ -12,12 +12,14 @@ such as editable installs, belong in the zip).
 
 with fd 0 = requests, fd 1 = responses (pipes from the pool) and fd 2 = the
 log file. The handler's stdout and stderr both go to the log; stdin reads
-nothing. Frames both ways are ``struct "!II"`` (header length, body length),
-a JSON header, then the body. After the handler is imported it sends one init
-frame; then, per request ``{"id": request_id, "timeout_ms": ...}`` + payload,
-it runs ``handler(event, context)`` and answers
-``{"status", "error", "duration_ms", "memory_used_mb"}`` + the response body,
-with errors shaped as Lambda's Python runtime shapes them.
+nothing. Frames both ways are ``struct "!4sII"`` (magic, header length, body
+length), a JSON header, then the body. After the handler is imported it sends
+one init frame ``{"id": "init", ...}``; then, per request
+``{"id": request_id, "nonce": ..., "timeout_ms": ...}`` + payload, it runs
+``handler(event, context)`` and answers ``{"id", "nonce", "status", "error",
+"duration_ms", "memory_used_mb"}`` + the response body (the pool checks that
+id and nonce match), with errors shaped as Lambda's Python runtime shapes them;
+a response over 6 MB is never sent, it is Lambda's Function.ResponseSizeTooLarge.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ import sys
 import time
 from typing import Any
 
-FRAME = struct.Struct("!II")
+MAGIC = b"CDBF"
+FRAME = struct.Struct("!4sII")  # magic, header length, body length
+MAX_RESPONSE_BYTES = 6 * 2**20  # Lambda's synchronous response limit
 _THIS_FILE = os.path.abspath(__file__)
 
 
@@ -74,7 +78,9 @@ def _read_frame(fd: int) -> tuple[dict[str, Any], bytes] | None:
     head = _read_exact(fd, FRAME.size)
     if head is None:
         return None
-    header_len, body_len = FRAME.unpack(head)
+    magic, header_len, body_len = FRAME.unpack(head)
+    if magic != MAGIC:
+        return None
     data = _read_exact(fd, header_len + body_len)
     if data is None:
         return None
@@ -83,7 +89,7 @@ def _read_frame(fd: int) -> tuple[dict[str, Any], bytes] | None:
 
 def _write_frame(fd: int, header: dict[str, Any], body: bytes = b"") -> None:
     head = json.dumps(header).encode()
-    view = memoryview(FRAME.pack(len(head), len(body)) + head + body)
+    view = memoryview(FRAME.pack(MAGIC, len(head), len(body)) + head + body)
     while view:
         view = view[os.write(fd, view) :]
 
@@ -190,10 +196,10 @@ def serve(handler_name: str, arn: str, requests: int, responses: int) -> None:
     except BaseException as exc:  # noqa: BLE001 - anything the user's module raises is reported, as Lambda does
         status, failure = _failure(exc)
         _log_error(failure)
-        _write_frame(responses, {"status": status, "error": failure, "memory_used_mb": _peak_rss_mb()})
+        _write_frame(responses, {"id": "init", "status": status, "error": failure, "memory_used_mb": _peak_rss_mb()})
         return
     init_ms = (time.monotonic() - started) * 1000
-    _write_frame(responses, {"status": "ok", "error": None, "init_ms": init_ms, "memory_used_mb": _peak_rss_mb()})
+    _write_frame(responses, {"id": "init", "status": "ok", "error": None, "init_ms": init_ms, "memory_used_mb": _peak_rss_mb()})
     while True:
         frame = _read_frame(requests)
         if frame is None:
@@ -205,6 +211,12 @@ def serve(handler_name: str, arn: str, requests: int, responses: int) -> None:
         error: dict[str, Any] | None = None
         try:
             body = _to_json(handler(json.loads(payload), context))
+            if len(body) > MAX_RESPONSE_BYTES:
+                message = (
+                    f"Response payload size ({len(body)} bytes) exceeded maximum allowed payload size "
+                    f"({MAX_RESPONSE_BYTES} bytes)."
+                )
+                raise _Fault("Function.ResponseSizeTooLarge", message)
         except Exception as exc:  # noqa: BLE001 - an uncaught handler exception is the invocation's result
             status, error = _failure(exc)
         duration_ms = (time.monotonic() - start) * 1000
@@ -214,7 +226,14 @@ def serve(handler_name: str, arn: str, requests: int, responses: int) -> None:
             body = json.dumps(error).encode()
         sys.stdout.flush()
         sys.stderr.flush()
-        reply = {"status": status, "error": error, "duration_ms": duration_ms, "memory_used_mb": _peak_rss_mb()}
+        reply = {
+            "id": request["id"],
+            "nonce": request["nonce"],
+            "status": status,
+            "error": error,
+            "duration_ms": duration_ms,
+            "memory_used_mb": _peak_rss_mb(),
+        }
         _write_frame(responses, reply, body)
         if status == "out_of_memory":
             return
