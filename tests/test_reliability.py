@@ -155,13 +155,17 @@ def test_a_period_that_is_not_positive_is_refused(web, period):
     [
         lambda: cdb.FleetConfig("big", max_capacity=2**62).with_capacity(2**62),
         lambda: cdb.FleetConfig("big", min_capacity=10**7),
-        lambda: cdb.FleetConfig("big", capacity=10_001, max_capacity=10_001),
         lambda: cdb.FleetConfig("big", capacity=1, max_capacity=2**40),
     ],
 )
-def test_a_fleet_larger_than_the_provider_allows_fails_before_any_call(s, config):
+def test_an_absurd_fleet_size_fails_in_the_model(config):
+    with pytest.raises(cdb.ValidationError, match="less than or equal to 100000"):
+        config()
+
+
+def test_a_fleet_larger_than_the_provider_allows_fails_before_any_call(s):
     with pytest.raises(cdb.ValidationError, match="more than local's largest fleet \\(10,000 instances\\)"):
-        s.create_fleet(config())
+        s.create_fleet(cdb.FleetConfig("big", capacity=10_001, max_capacity=10_001))
     assert len(s.fleets()) == 0 and len(s.local.history()) == 0
 
 
@@ -169,9 +173,9 @@ def test_scaling_past_the_provider_limit_is_refused(web):
     with pytest.raises(cdb.ValidationError, match="largest fleet"):
         web.update_fleet_capacity("web-fleet", 10**7)
     with pytest.raises(cdb.ValidationError, match="largest fleet"):
-        web.update_fleet(cdb.FleetConfig("web-fleet", max_capacity=2**62))
+        web.update_fleet(cdb.FleetConfig("web-fleet", max_capacity=20_000))
     with pytest.raises(cdb.ValidationError, match="largest fleet"):
-        web.configure_auto_scaling("web-fleet", cdb.AutoScalingConfig(min_capacity=1, max_capacity=10**6))
+        web.configure_auto_scaling("web-fleet", cdb.AutoScalingConfig(min_capacity=1, max_capacity=20_000))
     assert web.fleet("web-fleet").max_capacity == 100  # unchanged
     assert web.create_fleet(cdb.FleetConfig("max", capacity=0, max_capacity=10_000)).max_capacity == 10_000
 
@@ -202,9 +206,9 @@ def not_a_database(tmp_path):
     ids=["directory", "not-a-database", "proc-file", "proc-dir", "nul"],
 )
 def test_an_unusable_state_path_is_a_validation_error(tmp_path, make_path):
-    with pytest.raises(cdb.ValidationError, match="local.path: cannot use") as err:
+    with pytest.raises(cdb.ValidationError, match="local.path: (cannot use|must not contain a NUL)") as err:
         cdb.connect(local={"path": make_path(tmp_path)})
-    assert err.value.field == "local.path" and "':memory:'" in err.value.solution
+    assert err.value.field.endswith("local.path") and err.value.solution
 
 
 @pytest.mark.parametrize(
