@@ -6,8 +6,11 @@
 >>> s.fleets()
 """
 
+from typing import TYPE_CHECKING
+
 from .autoscaling import SimulationResult, TuningResult, simulate, tune, tune_many
 from .config import ClusterConfig, load_config
+from .display import compare_plans
 from .errors import (
     AuthenticationError,
     ComputeError,
@@ -18,6 +21,7 @@ from .errors import (
     ProviderError,
     QuotaExceededError,
     ValidationError,
+    WaitTimeoutError,
 )
 from .manager import ComputeManager, Listing
 from .models import (
@@ -34,7 +38,21 @@ from .models import (
 from .providers.base import ComputeProvider, ProviderStatus
 from .session import ComputeSession, connect
 
+if TYPE_CHECKING:
+    from .ui import Tuner
+
 __version__ = "0.1.0"
+
+
+def tuner(trace: object, **options: object) -> "Tuner":
+    """An interactive tuner: sliders redraw the simulation, a Pareto chart of the grid (see ``ui.Tuner``).
+
+    >>> cdb.tuner(example_trace(), provider="gcp", instance_type="n2-standard-2")
+    """
+    from .ui import Tuner
+
+    return Tuner(trace, **options)  # type: ignore[arg-type]
+
 
 __all__ = [
     "AuthenticationError",
@@ -63,9 +81,12 @@ __all__ = [
     "SimulationResult",
     "TuningResult",
     "ValidationError",
+    "WaitTimeoutError",
+    "compare_plans",
     "connect",
     "load_config",
     "simulate",
     "tune",
     "tune_many",
+    "tuner",
 ]

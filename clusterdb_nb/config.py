@@ -1,4 +1,4 @@
-"""The seed's YAML configuration, with ``${VAR}`` and ``${VAR:-default}``.
+"""The YAML configuration (``compute`` and ``fleet`` sections), with ``${VAR}`` and ``${VAR:-default}``.
 
     >>> cfg = load_config({"compute": {"default_provider": "local", "providers": {"local": {"clock": "virtual"}}}})
     >>> cfg.compute.providers.local.clock
@@ -27,6 +27,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
+from .config_keys import check_keys
 from .errors import ValidationError
 from .models import Count, Identifier, Model, Seconds, StrictInt, cross_field, is_secret_key
 
@@ -548,4 +549,5 @@ def load_config(source: str | os.PathLike[str] | dict[str, Any] | ClusterConfig 
         if "default_provider" not in compute and len(providers) == 1:
             compute["default_provider"] = next(iter(providers))
         raw = {**raw, "compute": compute}
+    check_keys(ClusterConfig, raw)
     return ClusterConfig.model_validate(raw)

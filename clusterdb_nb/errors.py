@@ -1,7 +1,7 @@
 """One error hierarchy for every provider.
 
 Each error carries the provider and operation it came from, a ``cause`` and a
-``solution`` line (the seed's troubleshooting table), and shows in IPython as
+``solution`` line (what went wrong and what to do), and shows in IPython as
 a short box instead of an SDK traceback::
 
     >>> raise QuotaExceededError("Failed to create instance", provider="aws",
@@ -10,7 +10,7 @@ a short box instead of an SDK traceback::
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class ComputeError(Exception):
@@ -40,7 +40,7 @@ class ComputeError(Exception):
         return f"[{where}] {self.message}" if where else self.message
 
     def lines(self) -> list[str]:
-        """The error as the seed's troubleshooting table prints it."""
+        """The error as three lines: the error, its cause, the solution."""
         return [
             f"{type(self).__name__}: {self}",
             f"Cause: {self.cause}",
@@ -100,3 +100,27 @@ class NotSupportedError(ComputeError, NotImplementedError):
 class ProviderError(ComputeError):
     default_cause = "The provider's API returned an unexpected error"
     default_solution = "Retry later; if it persists, check the provider's service health"
+
+
+def as_called(err: ComputeError, operation: str, manager: Any) -> ComputeError:
+    """``err`` naming the ``operation`` the user called (not the lookup inside it) and, when only one
+    provider is configured, that provider. ``operation`` is kept as it is unless ``manager`` has a method of that name.
+
+    >>> as_called(NotFoundError("no fleet 'x' in local", operation="get_fleet"), "update_fleet_capacity", manager)
+    """
+    if not operation.startswith("_") and callable(getattr(manager, operation, None)):
+        err.operation = operation
+    if err.provider is None and len(manager.providers) == 1:
+        err.provider = next(iter(manager.providers))
+    return err
+
+
+class WaitTimeoutError(ComputeError, TimeoutError):
+    """``s.wait`` gave up: ``waiting`` maps each instance (or fleet) not there yet to its state."""
+
+    default_cause = "The instances did not reach the state in time"
+    default_solution = "Look at them with s.instances() and wait longer"
+
+    def __init__(self, message: str, *, waiting: dict[str, str] | None = None, **kw: str | None) -> None:
+        self.waiting = waiting or {}
+        super().__init__(message, **kw)

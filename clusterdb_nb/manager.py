@@ -1,4 +1,4 @@
-"""ComputeManager: the seed's async API over every configured provider.
+"""ComputeManager: the async API over every configured provider.
 
     >>> manager = ComputeManager(load_config())
     >>> fleet = await manager.create_fleet(FleetConfig("web-fleet").with_capacity(5))
@@ -84,7 +84,7 @@ def _check_size(provider: ComputeProvider, operation: str, **sizes: int | None) 
 
 
 class ComputeManager:
-    """Routes the seed's operations to the right provider."""
+    """Routes each operation to the right provider."""
 
     def __init__(
         self, config: ClusterConfig | dict[str, Any] | str | None = None, providers: dict[str, ComputeProvider] | None = None
@@ -141,7 +141,7 @@ class ComputeManager:
                 if not isinstance(result, Exception):
                     raise result
                 failed[p.name] = as_compute_error(result, p.name, operation)
-                log.warning("%s failed on %s: %s", operation, p.name, failed[p.name])
+                log.debug("%s failed on %s: %s", operation, p.name, failed[p.name])  # reported to the caller
             else:
                 ok[p.name] = result
         return ok, failed
@@ -308,7 +308,7 @@ class ComputeManager:
     async def configure_auto_scaling(
         self, fleet: str, config: AutoScalingConfig | dict[str, Any], dry_run: bool = False, provider: str | None = None
     ) -> Fleet | Plan:
-        """Attach the seed's auto-scaling policy (an ``AutoScalingConfig`` or its fields as a dict) to a fleet."""
+        """Attach an auto-scaling policy (an ``AutoScalingConfig`` or its fields as a dict) to a fleet."""
         config = AutoScalingConfig.coerce(config)
         p, current = await self._locate_fleet(fleet, provider)
         _check_size(p, "configure_auto_scaling", min_capacity=config.min_capacity, max_capacity=config.max_capacity)

@@ -1,6 +1,6 @@
 """Resource models (pydantic v2), validated before any provider is called.
 
-The seed's builder and the keyword form both work and return new objects::
+The builder and the keyword form both work and return new objects::
 
     >>> cfg = FleetConfig("web-fleet", "Web Application Fleet").with_capacity(5)
     >>> cfg.capacity
@@ -19,6 +19,7 @@ import math
 import numbers
 import os
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -204,7 +205,7 @@ def _check_tags(tags: dict[str, str]) -> dict[str, str]:
 
 
 class AutoScalingConfig(Model):
-    """The seed's auto-scaling policy.
+    """An auto-scaling policy.
 
     >>> AutoScalingConfig(min_capacity=1, max_capacity=10, target_cpu_utilization=70.0, cooldown_seconds=300)
     """
@@ -391,10 +392,10 @@ class Instance(Model):
 
 
 class FunctionConfig(Model):
-    """A serverless function (the seed's fields).
+    """A serverless function.
 
-    ``code`` is a Lambda deployment zip: its bytes, a path to a zip, or a
-    directory (zipped deterministically). Zip entries with absolute paths or
+    ``code`` is a Lambda deployment zip: its bytes, a path to a zip, a
+    directory, or ``{file name: source}`` (both zipped deterministically). Zip entries with absolute paths or
     ``..`` are refused here, before any cloud sees them. ``reserved_concurrency``
     caps simultaneous invocations (beyond it they are throttled).
 
@@ -424,6 +425,8 @@ class FunctionConfig(Model):
                     rule="a readable zip file or directory",
                     solution="give zip bytes, or the path of a zip file or a directory you can read",
                 ) from None
+        if isinstance(value, Mapping):
+            return function_code.zip_files(value)
         if isinstance(value, (bytearray, memoryview)):
             return bytes(value)
         return value
@@ -614,4 +617,6 @@ class Plan(Model):
         )
 
     def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(str(self))}</pre>"
+        from .display import plan_html
+
+        return plan_html(self)

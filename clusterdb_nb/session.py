@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import html
+import inspect
 import os
 import threading
 import warnings
 import weakref
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,16 +30,17 @@ import pandas as pd
 from . import durations, frames
 from ._loop import LoopThread
 from .config import ClusterConfig, load_config
-from .errors import ComputeError, ConflictError, ValidationError
+from .errors import ComputeError, ConflictError, ValidationError, as_called
 from .manager import ComputeManager
 from .models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation, Plan
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from .ui import Dashboard, FleetForm, Scaler
+    from .ui import Dashboard, FleetForm, Scaler, Tuner
 
 T = TypeVar("T")
+CHANGING = ("create_", "update_", "delete_", "start_", "stop_", "terminate_", "configure_")  # calls that change state
 MAX_COST_PERIODS = 500  # costs_over_time asks every provider once per period (~10 ms each on the local cloud)
 TimeLike = str | datetime | pd.Timestamp | None
 COST_GROUPS = {
@@ -125,6 +127,28 @@ class LocalCloud:
         """Every recorded instance state change."""
         return self._provider.history(fleet)
 
+    @property
+    def path(self) -> str:
+        """The SQLite file that keeps the local cloud's state (``":memory:"`` for a throwaway cloud)."""
+        return str(self._provider.store.path)
+
+    def reset(self, confirm: bool = False) -> dict[str, int] | None:
+        """Delete every fleet, instance, function and invocation of the local cloud, after asking.
+
+        ``confirm=True`` skips the question. Returns what was deleted, or None when the answer was no.
+
+            >>> s.local.reset()
+            Delete local cloud state at ~/.local/share/clusterdb-nb/local.db: 1 fleets, 8 instances, ...? [y/N] y
+        """
+        from .providers.local import reset as local_reset
+
+        if not confirm:
+            answer = input(f"Delete {local_reset.describe(self._provider)}? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing deleted.")
+                return None
+        return local_reset.reset(self._provider)
+
 
 class ComputeSession:
     """Sync, DataFrame-returning facade over a ComputeManager."""
@@ -149,7 +173,14 @@ class ComputeSession:
         if self.closed:
             coro.close()
             raise _closed_error()
-        return self._runner.run(coro)
+        name = getattr(coro, "__name__", "")
+        try:
+            result = self._runner.run(coro)
+        except ComputeError as err:
+            raise as_called(err, name, self.manager) from err.__cause__
+        if name.startswith(CHANGING) and not isinstance(result, Plan):
+            self.changed()
+        return result
 
     def _report(self, operation: str, errors: dict[str, ComputeError]) -> None:
         for name, err in errors.items():
@@ -179,21 +210,23 @@ class ComputeSession:
         return next(iter(clouds.values()))
 
     # -- fleets ------------------------------------------------------------
-    def create_fleet(self, config: FleetConfig, dry_run: bool = False) -> Fleet | Plan:
-        """Create a fleet; ``dry_run=True`` returns the plan and hourly cost instead."""
-        return self._run(self.manager.create_fleet(config, dry_run=dry_run))
+    def create_fleet(self, config: FleetConfig, dry_run: bool = False, wait: bool = False) -> Fleet | Plan:
+        """Create a fleet; ``dry_run=True`` returns the plan and hourly cost instead; ``wait=True`` returns once it runs."""
+        fleet = self._run(self.manager.create_fleet(config, dry_run=dry_run))
+        return self._waited(fleet, wait)
 
     def update_fleet(self, config: FleetConfig, dry_run: bool = False) -> Fleet | Plan:
         return self._run(self.manager.update_fleet(config, dry_run=dry_run))
 
     def update_fleet_capacity(
-        self, fleet: str, capacity: int, dry_run: bool = False, provider: str | None = None
+        self, fleet: str, capacity: int, dry_run: bool = False, provider: str | None = None, wait: bool = False
     ) -> Fleet | Plan:
-        """Scale ``fleet`` to ``capacity`` instances (``dry_run=True``: plan + hourly cost delta).
+        """Scale ``fleet`` to ``capacity`` instances (``dry_run=True``: plan + $/h delta; ``wait=True``: until they run).
 
         ``provider=`` names the provider when several hold a fleet of that name (as for every fleet method).
         """
-        return self._run(self.manager.update_fleet_capacity(fleet, capacity, dry_run=dry_run, provider=provider))
+        result = self._run(self.manager.update_fleet_capacity(fleet, capacity, dry_run=dry_run, provider=provider))
+        return self._waited(result, wait)
 
     def delete_fleet(self, fleet: str, dry_run: bool = False, provider: str | None = None) -> None | Plan:
         return self._run(self.manager.delete_fleet(fleet, dry_run=dry_run, provider=provider))
@@ -215,11 +248,19 @@ class ComputeSession:
     def instance(self, instance_id: str, provider: str | None = None) -> Instance:
         return self._run(self.manager.get_instance(instance_id, provider=provider))
 
-    def start_instance(self, instance_id: str, dry_run: bool = False, provider: str | None = None) -> Instance | Plan:
-        return self._run(self.manager.start_instance(instance_id, dry_run=dry_run, provider=provider))
+    def start_instance(
+        self, instance_id: str, dry_run: bool = False, provider: str | None = None, wait: bool = False
+    ) -> Instance | Plan:
+        """Start a stopped instance (``wait=True``: return once it runs)."""
+        result = self._run(self.manager.start_instance(instance_id, dry_run=dry_run, provider=provider))
+        return self._waited(result, wait, "running")
 
-    def stop_instance(self, instance_id: str, dry_run: bool = False, provider: str | None = None) -> Instance | Plan:
-        return self._run(self.manager.stop_instance(instance_id, dry_run=dry_run, provider=provider))
+    def stop_instance(
+        self, instance_id: str, dry_run: bool = False, provider: str | None = None, wait: bool = False
+    ) -> Instance | Plan:
+        """Stop a running instance (``wait=True``: return once it is stopped)."""
+        result = self._run(self.manager.stop_instance(instance_id, dry_run=dry_run, provider=provider))
+        return self._waited(result, wait, "stopped")
 
     def terminate_instance(self, instance_id: str, dry_run: bool = False, provider: str | None = None) -> Instance | Plan:
         """Terminate an instance; a fleet member is replaced to keep the fleet's capacity."""
@@ -403,11 +444,14 @@ class ComputeSession:
         """CPU % over time with the target line, capacity as a step line, scaling events marked."""
         from .plots import utilization_figure
 
-        policy = self.fleet(fleet, provider=provider).auto_scaling
+        found = self.fleet(fleet, provider=provider)
+        policy = found.auto_scaling
+        local = self.manager.providers.get(found.provider)
         return utilization_figure(
             self.utilization(fleet, start, end, period, provider=provider),
             target=policy.target_cpu_utilization if policy else None,
             events=self.scaling_activities(fleet, provider=provider),
+            history=getattr(local, "history", lambda _: None)(fleet),
         )
 
     def plot_costs(self, by: str = "fleet", start: TimeLike = None, end: TimeLike = None, period: str = "1h") -> go.Figure:
@@ -429,6 +473,30 @@ class ComputeSession:
 
         self._check_open()
         return Scaler(self, fleet)
+
+    def tuner(self, fleet: str, trace: Any = None, **options: Any) -> Tuner:
+        """Tune ``fleet``'s autoscaling on ``trace`` (default: the fleet's own CPU % so far), then apply the policy.
+
+        ``options`` go to ``clusterdb_nb.ui.Tuner`` (targets, cooldowns, provider, instance_type, ...).
+        """
+        from .ui import Tuner
+
+        found = self.fleet(fleet)
+        if trace is None:
+            util = self.utilization(fleet, period="1min").dropna(subset=["cpu_percent"])
+            if util.empty:
+                raise ValidationError(
+                    f"trace: fleet {fleet!r} has no utilization yet; pass a trace (e.g. autoscaling.example_trace())",
+                    field="trace",
+                    rule="a CPU % trace",
+                )
+            trace = util.set_index("time")["cpu_percent"]
+            options.setdefault("observed_capacity", max(float(util["running"].median()), 1.0))
+        options.setdefault("instance_type", found.instance_type)
+        policy = found.auto_scaling
+        options.setdefault("min_capacity", max(1, found.min_capacity if policy is None else policy.min_capacity))
+        options.setdefault("max_capacity", max(found.capacity * 2, found.min_capacity + 1, 2))
+        return Tuner(trace, session=self, fleet=fleet, **options)
 
     def dashboard(self) -> Dashboard:
         """Tabs: fleets, instances (start / stop / terminate), functions, costs, utilization."""
@@ -494,3 +562,63 @@ class ComputeSession:
             + "".join(rows)
             + "</table>"
         )
+
+    # -- waiting ---------------------------------------------------------------
+    def wait(
+        self,
+        targets: str | Iterable[str],
+        state: str = "running",
+        timeout: str | float | pd.Timedelta = "10min",
+        progress: bool = True,
+    ) -> pd.DataFrame:
+        """Block until fleets (their desired capacity) or instance ids are in ``state``; returns their instance rows.
+
+        A virtual clock is advanced; the wall clock is polled with backoff. A progress bar counts the instances
+        settled; interrupt to stop; past ``timeout`` a WaitTimeoutError lists what is not there and its state.
+
+            >>> s.wait("web-fleet")                        # every desired instance running
+            >>> s.wait(["i-0abc"], state="stopped", timeout="5min")
+        """
+        from .waiting import wait
+
+        return wait(self, targets, state, timeout, progress)
+
+    def _waited(self, result: T, wait: bool, state: str = "running") -> T:
+        """``result`` (a Fleet or an Instance) re-read after waiting for it, when ``wait`` is set and it is no Plan."""
+        if not wait or isinstance(result, Plan):
+            return result
+        if isinstance(result, Fleet):
+            self.wait(result.name, state)
+            return self.fleet(result.name)  # type: ignore[return-value]
+        if isinstance(result, Instance):
+            self.wait([result.id], state)
+            return self.instance(result.id)  # type: ignore[return-value]
+        return result
+
+    # -- one refresh signal for every open widget --------------------------------
+    def on_change(self, callback: Callable[[], object]) -> Callable[[], None]:
+        """Call ``callback()`` after every change made through this session; returns a function that unsubscribes.
+
+        Widgets subscribe their refresh, so a fleet scaled in one refreshes every table and form.
+        A bound method is held weakly (a closed widget is not kept alive).
+        """
+        ref: Callable[[], Any] = weakref.WeakMethod(callback) if inspect.ismethod(callback) else (lambda: callback)
+        listeners: list[Callable[[], Any]] = self.__dict__.setdefault("_listeners", [])
+        listeners.append(ref)
+        return lambda: listeners.remove(ref) if ref in listeners else None
+
+    def changed(self) -> None:
+        """Tell every subscriber that something changed (called after each create, update, delete, start, stop...)."""
+        if self.__dict__.get("_notifying"):
+            return
+        listeners: list[Callable[[], Any]] = self.__dict__.setdefault("_listeners", [])
+        self._notifying = True
+        try:
+            for ref in list(listeners):
+                callback = ref()
+                if callback is None:
+                    listeners.remove(ref)
+                else:
+                    callback()
+        finally:
+            self._notifying = False

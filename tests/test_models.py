@@ -340,9 +340,10 @@ def test_plan_str_shows_operation_calls_and_costs():
     assert "-0.6240" in str(_plan(0.832, 0.208))
 
 
-def test_plan_html_is_escaped_text():
+def test_plan_html_is_a_table_with_hourly_and_monthly_change():
     html = _plan(0.208, 0.832)._repr_html_()
-    assert html.startswith("<pre>") and "update_fleet_capacity" in html
+    assert "<table class='clusterdb-table clusterdb-plan'" in html and "update_fleet_capacity" in html
+    assert "$0.21/h" in html and "+$0.62/h" in html and "+$455.52/month" in html
 
 
 def test_model_repr_html_contains_field_values_escaped():

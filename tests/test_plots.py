@@ -19,19 +19,48 @@ def busy(s):
 
 def test_utilization_chart_has_cpu_target_capacity_steps_and_events(busy):
     fig = busy.plot_utilization("web")
-    cpu, capacity, events = fig.data
+    traces = {t.name: t for t in fig.data}
+    cpu, capacity, desired, events = (traces[n] for n in ("CPU %", "running instances", "desired capacity", "scaling events"))
     util = busy.utilization("web")
     assert list(cpu.y) == pytest.approx(util["cpu_percent"].tolist(), nan_ok=True)
     assert capacity.yaxis == "y2" and capacity.line.shape == "hv" and list(capacity.y) == util["running"].tolist()
+    assert desired.name == "desired capacity" and list(desired.y) == util["desired_capacity"].tolist()
     activities = busy.scaling_activities("web")
     assert list(events.y) == activities["to_capacity"].tolist() and events.mode == "markers"
     assert [sh.y0 for sh in fig.layout.shapes] == [60]  # the target line
     assert fig.layout.template.layout.colorway[0] == "#2563eb"  # our template
+    assert fig.layout.xaxis.title.text == "time (UTC)" and fig.layout.yaxis.title.text == "CPU utilization (%)"
     n, k = len(util), len(activities)
-    assert (
-        summarize(fig)
-        == f"CPU %: scatter, {n} points\nrunning instances: scatter, {n} points\nscaling events: scatter, {k} points"
+    assert summarize(fig).startswith(
+        f"CPU %: scatter, {n} points\nrunning instances: scatter, {n} points\ndesired capacity: scatter, {n} points\n"
     )
+    assert f"scaling events: scatter, {k} points" in summarize(fig)
+    scaled_in = busy.local.history("web").query("state == 'terminated'")
+    assert len(traces["instance terminated"].x) == len(scaled_in) > 0  # the autoscaler's scale-in, marked
+
+
+def test_stopped_and_terminated_instances_are_marked(busy):
+    ids = busy.instances("batch")["id"].tolist()
+    busy.stop_instance(ids[0])
+    busy.terminate_instance(ids[1])
+    busy.local.advance("10min")
+    fig = busy.plot_utilization("batch", period="1min")
+    marks = {t.name: list(t.customdata[:, 0]) for t in fig.data if t.name.startswith("instance ")}
+    assert marks == {"instance stopped": [ids[0]], "instance terminated": [ids[1]]}
+
+
+def test_figures_follow_the_theme():
+    from clusterdb_nb import plots
+
+    try:
+        plots.set_theme("dark")
+        dark = plots.template()
+        assert dark.layout.paper_bgcolor == "#111111" and dark.layout.font.color == "#e5e7eb"
+    finally:
+        plots.set_theme("light")
+    assert plots.template().layout.paper_bgcolor == "#ffffff"
+    with pytest.raises(cdb.ValidationError, match="theme: 'blue'"):
+        plots.set_theme("blue")
 
 
 def test_utilization_chart_without_a_policy_has_no_target_line(busy):

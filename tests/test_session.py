@@ -105,7 +105,7 @@ def test_instances_filter_by_state_and_fleet(web):
 
 def test_models_and_plans_render_as_html(web):
     assert "web-fleet" in web.fleet("web-fleet")._repr_html_()
-    assert "hourly cost" in web.update_fleet_capacity("web-fleet", 6, dry_run=True)._repr_html_()
+    assert "change per hour" in web.update_fleet_capacity("web-fleet", 6, dry_run=True)._repr_html_()
 
 
 def test_errors_render_as_a_short_box_in_ipython(web):

@@ -1,10 +1,11 @@
-"""Function code as a Lambda deployment zip: zip bytes, a path to a zip, or a directory.
+"""Function code as a Lambda deployment zip: zip bytes, a path to a zip, a directory, or {file name: source}.
 
-A directory is zipped deterministically (sorted entries, fixed timestamps and
+A directory or a mapping of file names to source is zipped deterministically (sorted entries, fixed timestamps and
 permissions, no ``__pycache__``), so the same files always give the same
 bytes and the same ``code_sha256``::
 
     >>> code = read_code("handlers/")          # or read_code("build/fn.zip"), or zip bytes as they are
+    >>> code = zip_files({"main.py": "def handler(event, context):\n    return event\n"})
     >>> check_zip(code)                        # zip-slip, not a zip, Lambda's size limits -> ValidationError
     >>> code_sha256(code)                      # Lambda's CodeSha256: base64 of the SHA-256 digest
 """
@@ -18,6 +19,7 @@ import os
 import re
 import stat
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 from ..errors import ValidationError
@@ -56,17 +58,42 @@ def zip_directory(path: str | os.PathLike[str]) -> bytes:
         (p for p in root.rglob("*") if p.is_file() and not _SKIPPED_DIRS.intersection(p.relative_to(root).parts)),
         key=lambda p: p.relative_to(root).as_posix(),
     )
+    executable = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+    entries = [
+        (file.relative_to(root).as_posix(), file.read_bytes(), bool(file.stat().st_mode & executable))
+        for file in files
+        if file.suffix != ".pyc"
+    ]
+    return _zip(entries)
+
+
+def zip_files(files: Mapping[str, str | bytes]) -> bytes:
+    """Zip ``{file name: source}`` (text is UTF-8 encoded) as ``zip_directory`` would zip those files.
+
+    A bad name or source is a ValueError (``FunctionConfig`` reports it as a ValidationError on ``code``).
+
+    >>> zip_files({"main.py": "def handler(event, context):\n    return {'ok': True}\n"})
+    """
+    entries = []
+    for name, source in sorted(files.items()):
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"file name {name!r} is not a non-empty string (expected {{file name: source}})")
+        if not isinstance(source, (str, bytes)):
+            raise ValueError(f"the source of {name!r} is a {type(source).__name__}; give str or bytes")
+        entries.append((name, source.encode() if isinstance(source, str) else source, False))
+    return _zip(entries)
+
+
+def _zip(entries: list[tuple[str, bytes, bool]]) -> bytes:
+    """(name, content, executable) entries as zip bytes with fixed timestamps and permissions."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        for file in files:
-            if file.suffix == ".pyc":
-                continue
-            info = zipfile.ZipInfo(file.relative_to(root).as_posix(), date_time=_ZIP_EPOCH)
-            executable = file.stat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        for name, content, executable in entries:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
             info.external_attr = (stat.S_IFREG | (0o755 if executable else 0o644)) << 16
             info.create_system = 3  # unix, so the permissions above are honoured
             info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, file.read_bytes(), compresslevel=6)
+            zf.writestr(info, content, compresslevel=6)
     return buf.getvalue()
 
 

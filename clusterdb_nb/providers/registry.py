@@ -41,7 +41,7 @@ def provider_class(kind: str) -> type[ComputeProvider]:
         except ImportError as exc:
             extra = EXTRAS.get(kind, kind)
             raise NotSupportedError(
-                f"provider {kind!r} needs {exc.name}, which is not installed",
+                f"provider {kind!r} needs {exc.name}, which is not installed: pip install 'clusterdb-nb[{extra}]'",
                 provider=kind,
                 operation="connect",
                 cause=f"The optional dependencies of {kind} are missing",

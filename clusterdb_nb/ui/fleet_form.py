@@ -10,15 +10,30 @@ import html
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
+import pandas as pd
 
 from .. import catalog
 from ..errors import ComputeError, ValidationError
 from ..models import Fleet, FleetConfig, Plan
+from .refresh import RefreshBar
+from .static import StaticFallback
 from .tables import FLEET_COLUMNS, table_html
 from .tasks import Status, run_task
 
 if TYPE_CHECKING:
     from ..session import ComputeSession
+
+
+OK, ERROR = "var(--jp-success-color1,#15803d)", "var(--jp-error-color1,#b91c1c)"
+
+
+def planned(session: ComputeSession, fleets: pd.DataFrame) -> pd.DataFrame:
+    """``fleets`` with ``planned_hourly_usd``: what each costs per hour at its desired capacity (while it boots, too)."""
+    out = fleets.copy()
+    out["planned_hourly_usd"] = [
+        r.capacity * session.manager.provider(r.provider).hourly_price(r.instance_type, bool(r.spot)) for r in fleets.itertuples()
+    ]
+    return out
 
 
 def parse_tags(text: str) -> dict[str, str]:
@@ -53,8 +68,10 @@ def type_options(kind: str, region: str | None) -> list[tuple[str, str]]:
     ]
 
 
-class FleetForm(widgets.VBox):
+class FleetForm(StaticFallback, widgets.VBox):
     """Name, description, provider, region, instance type, capacity, spot, tags; Preview and Create."""
+
+    kind = "form"
 
     def __init__(self, session: ComputeSession) -> None:
         self.session = session
@@ -81,6 +98,7 @@ class FleetForm(widgets.VBox):
         self.plan = widgets.HTML()
         self.status = Status()
         self.fleets = widgets.HTML()
+        self._existing: dict[str, str] = {}  # fleet name -> provider
         self._default_type = defaults.default_instance_type
         self._on_provider()
         self.provider.observe(lambda _: self._on_provider(), "value")
@@ -88,7 +106,8 @@ class FleetForm(widgets.VBox):
             w.observe(lambda _: self._validate(), "value")
         self.preview.on_click(lambda _: self._preview())
         self.create.on_click(lambda _: self._create())
-        self._refresh()
+        self.bar = RefreshBar(session, self._refresh)
+        self.bar.refresh()
         super().__init__(
             [
                 widgets.HTML("<b>New fleet</b>"),
@@ -104,6 +123,7 @@ class FleetForm(widgets.VBox):
                 self.plan,
                 self.status,
                 widgets.HTML("<b>Fleets</b>"),
+                self.bar,
                 self.fleets,
             ]
         )
@@ -136,22 +156,30 @@ class FleetForm(widgets.VBox):
 
     def _validate(self) -> FleetConfig | None:
         if not self.name.value.strip():  # a fresh form is not an error yet
-            self.validation.value = "<span style='color:#64748b'>Name the fleet to begin</span>"
+            self.validation.value = "<span class='clusterdb-muted'>Name the fleet to begin</span>"
             self.create.disabled = self.preview.disabled = True
             return None
         try:
             config = self.config()
+            if config.name in self._existing:
+                raise ValidationError(
+                    f"name: fleet {config.name!r} already exists on {self._existing[config.name]}; pick another name",
+                    field="name",
+                    rule="a new fleet name",
+                )
         except ValidationError as err:
             self.validation.value = (
-                f"<span style='color:#b91c1c'>⚠ {err.field}: {html.escape(err.message.removeprefix(f'{err.field}: '))}</span>"
+                f"<span style='color:{ERROR}'>⚠ {err.field}: {html.escape(err.message.removeprefix(f'{err.field}: '))}</span>"
             )
             self.create.disabled = self.preview.disabled = True
             return None
-        self.validation.value = "<span style='color:#15803d'>✓ ready</span>"
+        self.validation.value = f"<span style='color:{OK}'>✓ ready to create {html.escape(config.name)}</span>"
         self.create.disabled = self.preview.disabled = False
         return config
 
     def _preview(self) -> None:
+        self.status.clear()
+        self.plan.value = ""
         config = self._validate()
         if config is None:
             return
@@ -164,16 +192,24 @@ class FleetForm(widgets.VBox):
         self.plan.value = plan._repr_html_()
 
     def _create(self) -> None:
+        self.status.clear()
+        self.plan.value = ""
         config = self._validate()
         if config is None:
             return
 
         def created(fleet: Any) -> None:
             assert isinstance(fleet, Fleet)
+            self.name.value = ""  # the form is ready for the next fleet
+            self.bar.refresh()
             self.status.show(f"Created fleet {fleet.name} on {fleet.provider}: {fleet.capacity} × {fleet.instance_type}")
-            self._refresh()
 
         run_task(self.status, "Creating…", lambda: self.session.create_fleet(config), created)
 
     def _refresh(self) -> None:
-        self.fleets.value = table_html(self.session.fleets(), FLEET_COLUMNS, empty="no fleets yet")
+        fleets = planned(self.session, self.session.fleets())
+        self._existing = dict(zip(fleets["name"], fleets["provider"]))
+        columns = [c for c in FLEET_COLUMNS if c != "hourly_cost_usd"] + ["hourly_cost_usd", "planned_hourly_usd"]
+        self.fleets.value = table_html(fleets, columns, empty="no fleets yet")
+        if self.name.value.strip():
+            self._validate()

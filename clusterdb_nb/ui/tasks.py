@@ -35,12 +35,25 @@ class Status(widgets.VBox):
 
     def busy(self, label: str) -> None:
         self.bar.description = label
+        self.bar.max, self.bar.value = 1.0, 1.0
         self.bar.layout.display = ""
+        self.message.value = ""
+
+    def progress(self, done: int, total: int, label: str) -> None:
+        """Show ``done`` of ``total`` (e.g. instances settled) on the bar, labelled."""
+        self.bar.layout.display = ""
+        self.bar.max = float(max(total, 1))
+        self.bar.value = float(done)
+        self.bar.description = f"{label} {done}/{total}"
+
+    def clear(self) -> None:
+        """No bar, no message (each new action starts clean)."""
+        self.bar.layout.display = "none"
         self.message.value = ""
 
     def show(self, text: str, ok: bool = True) -> None:
         self.bar.layout.display = "none"
-        color = "#15803d" if ok else "#b91c1c"
+        color = "var(--jp-success-color1, #15803d)" if ok else "var(--jp-error-color1, #b91c1c)"
         self.message.value = f"<span style='color:{color}'>{html.escape(text)}</span>"
 
     def error(self, err: Exception) -> None:

@@ -35,7 +35,7 @@ def test_preview_shows_the_plan_and_changes_nothing(s, form):
     form.name.value = "web"
     form.capacity.value = 4
     form.preview.click()
-    assert "nothing changed" in form.plan.value and "+0.1664 $/h" in form.plan.value
+    assert "nothing changed" in form.plan.value and "+$0.17/h" in form.plan.value and "+$121.47/month" in form.plan.value
     assert len(s.fleets()) == 0
 
 
@@ -56,12 +56,43 @@ def test_create_makes_the_fleet_and_refreshes_the_table(s, form):
         {"env": "dev"},
         "Web tier",
     )
-    assert "<td>web</td>" in form.fleets.value
+    assert "<td class='text'>web</td>" in form.fleets.value
 
 
-def test_failure_is_one_short_message(s, form):
-    s.create_fleet(cdb.FleetConfig("web", capacity=1))
+def test_after_create_the_form_is_clean_and_the_new_fleet_shows_its_planned_price(s, form):
     form.name.value = "web"
+    form.capacity.value = 3
+    form.preview.click()
+    assert "Plan" in form.plan.value
+    form.create.click()
+    assert form.plan.value == ""  # the old plan does not stay above "Created fleet"
+    assert form.name.value == "" and "Name the fleet" in form.validation.value
+    # booting: nothing runs yet, but the planned price is the one Preview showed
+    assert "<td class='num'>$0.00</td><td class='num'>$0.12</td>" in form.fleets.value
+
+
+def test_an_existing_name_is_refused_as_you_type(s, form):
+    s.create_fleet(cdb.FleetConfig("web", capacity=1))  # made elsewhere: the form hears of it
+    form.name.value = "web"
+    assert "fleet &#x27;web&#x27; already exists on local; pick another name" in form.validation.value
+    assert form.create.disabled and form.preview.disabled
+
+
+def test_each_action_clears_the_last_message(s, form, monkeypatch):
+    form.name.value = "web"
+    monkeypatch.setattr(s, "create_fleet", lambda *a, **k: (_ for _ in ()).throw(cdb.ConflictError("boom")))
+    form.create.click()
+    assert form.status.text.startswith("boom")
+    monkeypatch.undo()
+    form.preview.click()
+    assert form.status.text == "" and "Plan" in form.plan.value
+
+
+def test_failure_is_one_short_message(s, form, monkeypatch):
+    form.name.value = "web"
+    # the name is free when typed, taken by the time Create is clicked (made by another session)
+    s.create_fleet(cdb.FleetConfig("web", capacity=1))
+    monkeypatch.setattr(form, "_validate", lambda: cdb.FleetConfig("web", capacity=1, provider="local"))
     form.create.click()
     assert form.status.text.startswith("fleet 'web' already exists — Pick another name")
     assert "Traceback" not in form.status.message.value
