@@ -22,7 +22,7 @@ import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 from typing_extensions import Self
@@ -156,6 +156,10 @@ def reveal_secrets(value: Any) -> Any:
     return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
+_SECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,62}")
+_BUILTIN_MODELS: dict[str, type[Section]] = {"aws": AwsConfig, "gcp": GcpConfig, "azure": AzureConfig, "local": LocalConfig}
+
+
 class ProvidersConfig(Section):
     """One section per provider; a third-party provider's section stays a dict, its secrets hidden.
 
@@ -170,6 +174,8 @@ class ProvidersConfig(Section):
     """
 
     model_config = ConfigDict(frozen=True, extra="allow", hide_input_in_errors=True)
+    # A section's ``kind`` -> the model of a built-in kind (config_keys names unknown keys of named sections too).
+    KIND_MODELS: ClassVar[dict[str, type[Section]]] = _BUILTIN_MODELS
 
     aws: AwsConfig | None = None
     gcp: GcpConfig | None = None
@@ -252,10 +258,6 @@ class ProvidersConfig(Section):
         if isinstance(section, dict) and isinstance(section.get("kind"), str):
             return str(section["kind"])
         return name
-
-
-_SECTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,62}")
-_BUILTIN_MODELS: dict[str, type[Section]] = {"aws": AwsConfig, "gcp": GcpConfig, "azure": AzureConfig, "local": LocalConfig}
 
 
 class ComputeSection(Section):

@@ -33,13 +33,17 @@ def unknown_keys(model: type[BaseModel], raw: Any, where: str = "") -> list[tupl
         return []
     known = set(model.model_fields)
     forbids = model.model_config.get("extra") == "forbid"
+    kinds: dict[str, type[BaseModel]] = getattr(model, "KIND_MODELS", {})  # provider sections may say their ``kind``
     found = []
     for key, value in raw.items():
         path = f"{where}.{key}" if where else str(key)
+        section = {k: v for k, v in value.items() if k != "kind"} if kinds and isinstance(value, dict) else value
         if key in known:
             sub = _model_of(model.model_fields[key].annotation)
             if sub is not None:
-                found += unknown_keys(sub, value, path)
+                found += unknown_keys(sub, section, path)
+        elif isinstance(value, dict) and value.get("kind") in kinds:
+            found += unknown_keys(kinds[value["kind"]], section, path)
         elif forbids:
             found.append((path, difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6), model))
     return found

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from . import durations
 from .errors import ValidationError, WaitTimeoutError
 from .models import InstanceState
-from .providers.local.clock import parse_duration
 
 if TYPE_CHECKING:
     from .session import ComputeSession
@@ -123,7 +123,7 @@ def wait(
     except ValueError:
         allowed = ", ".join(s.value for s in InstanceState)
         raise ValidationError(f"state: {state!r} is not one of {allowed}", field="state", rule=allowed) from None
-    limit = parse_duration(timeout)
+    limit = durations.seconds(timeout, "timeout")
     fleets, ids = _split(session, targets)
     now, rows = progress(session, fleets, ids, wanted)
     virtual = on_virtual_clock(session, rows)

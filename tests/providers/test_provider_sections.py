@@ -90,3 +90,8 @@ def test_an_empty_window_is_empty_on_every_cloud(raw, role):
         assert len(s.utilization("api", start=t, end=t)) == 0
         with pytest.raises(cdb.ValidationError, match="start: .* is after end"):
             s.costs(start="2026-01-06", end=t)
+
+
+def test_unknown_keys_of_a_named_section_are_named():
+    with pytest.raises(cdb.ValidationError, match=r"unknown config key: compute.providers.aws-eu.regoin \(did you mean 'region'"):
+        cdb.load_config({"compute": {"providers": {"aws-eu": {"kind": "aws", "regoin": "eu-west-1"}}}})
