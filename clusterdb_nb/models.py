@@ -26,26 +26,20 @@ import pydantic
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import Self
 
+from . import code_zip
 from .errors import ValidationError
-from .providers import function_code
 
 NAME_RULE = "lowercase letters, digits and hyphens, 1-63 characters, starting with a letter"
 # Every pattern is used with fullmatch: "$" would also match before a trailing newline.
 _NAME = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
 _TAG_KEY = re.compile(r"[A-Za-z0-9_.:/=+\-@ ]{1,63}")
 _TAG_VALUE = re.compile(r"[A-Za-z0-9_.:/=+\-@ ]{0,255}")
-_RUNTIME = re.compile(r"python3\.(9|1[0-4])|nodejs(18|20|22)\.x|java(11|17|21)|go1\.x|dotnet[68]|provided(\.al2(023)?)?")
+# Every cloud's runtime names have this shape; which ones a cloud runs is its ``cloud_rules``.
+_RUNTIME = re.compile(r"[a-z][a-z0-9._-]{0,63}")
 _HANDLER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
 _ENV_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 IDENTIFIER_RULE = "1-64 letters, digits and . _ - starting with a letter or digit"
-# Set by the Lambda runtime itself; Lambda refuses them in a function's environment.
-RESERVED_ENV_KEYS = frozenset(
-    "AWS_REGION AWS_DEFAULT_REGION AWS_EXECUTION_ENV AWS_LAMBDA_FUNCTION_NAME AWS_LAMBDA_FUNCTION_MEMORY_SIZE "
-    "AWS_LAMBDA_FUNCTION_VERSION AWS_LAMBDA_INITIALIZATION_TYPE AWS_LAMBDA_LOG_GROUP_NAME AWS_LAMBDA_LOG_STREAM_NAME "
-    "AWS_ACCESS_KEY AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_LAMBDA_RUNTIME_API "
-    "LAMBDA_TASK_ROOT LAMBDA_RUNTIME_DIR".split()
-)
 
 
 _SECRET_WORDS = frozenset("token secret secrets password passwd passphrase pass pwd credential credentials apikey".split())
@@ -360,9 +354,11 @@ class Instance(Model):
 class FunctionConfig(Model):
     """A serverless function (the seed's fields).
 
-    ``code`` is a Lambda deployment zip: its bytes, a path to a zip, or a
+    ``code`` is a deployment zip: its bytes, a path to a zip, or a
     directory (zipped deterministically). Zip entries with absolute paths or
-    ``..`` are refused here, before any cloud sees them. ``reserved_concurrency``
+    ``..`` are refused here, before any cloud sees them; what one cloud takes
+    (runtimes, reserved environment keys, sizes) is checked against its provider
+    section's ``cloud_rules`` before the call. ``reserved_concurrency``
     caps simultaneous invocations (beyond it they are throttled).
 
     >>> FunctionConfig(name="process-image", runtime="python3.12", handler="main.handler",
@@ -384,7 +380,7 @@ class FunctionConfig(Model):
     def _code_source(cls, value: Any) -> Any:
         if isinstance(value, (str, os.PathLike)):
             try:
-                return function_code.read_code(value)
+                return code_zip.read_code(value)
             except RuntimeError as exc:  # pathlib: "~user" of an unknown user
                 raise ValidationError(
                     f"cannot read {os.fspath(value)!r}: {exc}",
@@ -398,13 +394,13 @@ class FunctionConfig(Model):
     @model_validator(mode="after")
     def _code_zip(self) -> Self:
         if self.code is not None:
-            function_code.check_zip(self.code)
+            code_zip.check_zip(self.code)
         return self
 
     @property
     def code_sha256(self) -> str | None:
         """Lambda's ``CodeSha256`` of the zip (base64 of its SHA-256), None without code."""
-        return function_code.code_sha256(self.code) if self.code is not None else None
+        return code_zip.code_sha256(self.code) if self.code is not None else None
 
     @field_validator("name")
     @classmethod
@@ -415,7 +411,7 @@ class FunctionConfig(Model):
     @classmethod
     def _runtime(cls, value: str) -> str:
         if not _RUNTIME.fullmatch(value):
-            raise ValueError("must be a known runtime such as python3.12, nodejs20.x, java21")
+            raise ValueError("must be a runtime name in lowercase, such as python3.12, nodejs20.x, python312")
         return value
 
     @field_validator("handler")
@@ -431,11 +427,6 @@ class FunctionConfig(Model):
         for key in value:
             if not _ENV_KEY.fullmatch(key):
                 raise ValueError(f"environment key {key!r} must start with a letter and hold only letters, digits and _")
-            if key in RESERVED_ENV_KEYS:
-                raise ValueError(f"environment key {key!r} is reserved: the function runtime sets it")
-        size = sum(len(k.encode()) + len(v.encode()) for k, v in value.items())
-        if size > 4096:
-            raise ValueError(f"environment variables must total at most 4 KB (got {size} bytes)")
         return value
 
 
