@@ -67,6 +67,9 @@ MAX_CAPACITY = 100_000
 """Sanity cap on any instance count; each provider caps its groups further."""
 HORIZON_SECONDS = 10 * 365 * 86_400
 """The longest duration any ``*_seconds`` field takes (ten years)."""
+LATEST_TIME = 8_835_955_200.0
+"""The latest time (2250-01-01 UTC, in epoch seconds) any timestamp argument or clock takes: every
+timestamp pandas can show (ns since 1970) is before 2262."""
 
 
 def _strict_int(value: Any) -> Any:

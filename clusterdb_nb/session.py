@@ -31,9 +31,19 @@ from ._loop import LoopThread
 from .config import ClusterConfig, load_config
 from .errors import ComputeError, ConflictError, ValidationError
 from .manager import ComputeManager
-from .models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation, Plan
-from .providers.local.clock import parse_duration
-from .providers.local.store import LATEST_TIME
+from .models import (
+    LATEST_TIME,
+    AutoScalingConfig,
+    Fleet,
+    FleetConfig,
+    Function,
+    FunctionConfig,
+    Instance,
+    InstanceState,
+    Invocation,
+    Plan,
+)
+from .providers.local import LocalCloud, LocalProvider
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -110,30 +120,6 @@ def _states(state: str | Iterable[str] | None) -> set[InstanceState] | None:
         raise ValidationError(f"state: {state!r} is not one of {allowed} or 'all'", field="state", rule=allowed) from None
 
 
-class LocalCloud:
-    """Handle on the local cloud: its clock, load traces and history."""
-
-    def __init__(self, provider: Any) -> None:
-        self._provider = provider
-
-    @property
-    def now(self) -> pd.Timestamp:
-        """The local cloud's time (UTC)."""
-        return pd.Timestamp(self._provider.clock.now(), unit="s", tz="UTC")
-
-    def advance(self, duration: str | float | pd.Timedelta) -> pd.Timestamp:
-        """Move the virtual clock forward (``"30min"``, ``"2h"``, seconds); returns the new time."""
-        return pd.Timestamp(self._provider.advance(parse_duration(duration)), unit="s", tz="UTC")
-
-    def attach_trace(self, fleet: str, cpu_percent: pd.Series) -> None:
-        """Drive ``fleet``'s load from a CPU % series on a DatetimeIndex, replayed from now."""
-        self._provider.attach_trace(fleet, cpu_percent)
-
-    def history(self, fleet: str | None = None) -> pd.DataFrame:
-        """Every recorded instance state change."""
-        return self._provider.history(fleet)
-
-
 class ComputeSession:
     """Sync, DataFrame-returning facade over a ComputeManager."""
 
@@ -173,7 +159,7 @@ class ComputeSession:
         """The local cloud's handle (clock, traces, history)."""
         self._check_open()
         provider = self.manager.providers.get("local")
-        if provider is None:
+        if not isinstance(provider, LocalProvider):
             raise ValidationError("local: no local provider is configured", field="local", rule="configured provider")
         return LocalCloud(provider)
 
