@@ -48,7 +48,7 @@ def pid_alive(pid):
 
 def host_pids(s, name=None):
     """Host process ids of the session's function workers (a handler's own pid is its sandbox's)."""
-    return s.manager.providers["local"].function_pool.worker_pids(name)
+    return s.manager.providers["local"].functions.function_pool.worker_pids(name)
 
 
 def zip_of(entries):
