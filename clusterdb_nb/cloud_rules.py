@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from .code_zip import check_zip_size
 from .errors import ValidationError
@@ -93,12 +93,17 @@ _SUBNET = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]+$")]
 _GROUP = Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]+$")]
 
 
+def _one_or_many(value: Any) -> Any:
+    """A single id stands for a list of one, as the AWS adapter takes it."""
+    return [value] if isinstance(value, str) and value.startswith(("subnet-", "sg-")) else value
+
+
 class AwsNetworking(Networking):
     """Where an AWS fleet's instances go: ``vpc_id``, ``subnet_ids``, ``security_group_ids``."""
 
     vpc_id: str | None = Field(None, pattern=r"^vpc-[0-9a-f]+$")
-    subnet_ids: list[_SUBNET] = Field(default_factory=list)
-    security_group_ids: list[_GROUP] = Field(default_factory=list)
+    subnet_ids: Annotated[list[_SUBNET], BeforeValidator(_one_or_many)] = Field(default_factory=list)
+    security_group_ids: Annotated[list[_GROUP], BeforeValidator(_one_or_many)] = Field(default_factory=list)
 
 
 class GcpNetworking(Networking):

@@ -55,6 +55,8 @@ def test_networking_is_checked_in_the_providers_own_words():
     assert gcp.networking == {"network": "default"}
     aws = m.resolve_fleet_config(cdb.FleetConfig("web", provider="aws", networking={"subnet_ids": ["subnet-1a2b"]}))
     assert aws.networking == {"subnet_ids": ["subnet-1a2b"]}
+    one = m.resolve_fleet_config(cdb.FleetConfig("web", provider="aws", networking={"security_group_ids": "sg-1"}))
+    assert one.networking == {"security_group_ids": ["sg-1"]}  # one id, as the AWS adapter takes it
     with pytest.raises(cdb.ValidationError) as err:
         m.resolve_fleet_config(cdb.FleetConfig("web", provider="aws", networking={"network": "default"}))
     assert err.value.field == "networking.network" and "vpc_id" in err.value.solution
