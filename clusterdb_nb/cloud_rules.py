@@ -46,6 +46,8 @@ class FunctionRules:
     max_env_bytes: int = 4096
     max_zip_bytes: int = 50 * 2**20
     max_unzipped_bytes: int = 250 * 2**20
+    memory_mb: tuple[int, int] = (128, 10240)
+    timeout_sec: tuple[int, int] = (1, 900)
 
     def check(self, config: FunctionConfig) -> None:
         """Raise ValidationError naming the field when ``config`` breaks one of this cloud's rules."""
@@ -56,6 +58,16 @@ class FunctionRules:
                 f"a known runtime such as {self.runtime_examples}",
                 f"Choose a runtime {self.cloud} offers, e.g. {self.runtime_examples.split(',')[0]}",
             )
+        for name, unit in (("memory_mb", "MB"), ("timeout_sec", "s")):
+            lo, hi = getattr(self, name)
+            value = getattr(config, name)
+            if not lo <= value <= hi:
+                raise _invalid(
+                    name,
+                    f"{self.cloud} takes {lo} to {hi} {unit} (got {value})",
+                    f"{lo} <= {name} <= {hi}",
+                    f"Give {name} between {lo} and {hi}",
+                )
         for key in config.environment:
             if key in self.reserved_env_keys or key.startswith(self.reserved_env_prefixes):
                 raise _invalid(
@@ -173,6 +185,8 @@ CLOUD_FUNCTIONS = FunctionRules(
     max_env_bytes=32 * 1024,
     max_zip_bytes=100 * 2**20,
     max_unzipped_bytes=500 * 2**20,
+    memory_mb=(128, 32768),
+    timeout_sec=(1, 3600),
 )
 """Cloud Functions (2nd gen) rules: runtimes are named without dots (``python312``)."""
 
@@ -185,6 +199,8 @@ AZURE_FUNCTIONS = FunctionRules(
     max_env_bytes=64 * 1024,
     max_zip_bytes=1024 * 2**20,
     max_unzipped_bytes=1024 * 2**20,
+    memory_mb=(128, 4096),  # up to Flex Consumption's largest instance memory (rounded up to a size by the adapter)
+    timeout_sec=(1, 3600),
 )
 """Azure Functions (Flex Consumption, Linux Python) rules."""
 
@@ -199,7 +215,14 @@ AZURE = ProviderRules(
 PLUGIN = ProviderRules(
     "plugin",
     "t3.medium",
-    FunctionRules("the provider", re.compile(r"[a-z][a-z0-9._-]{0,63}"), "python3.12", max_env_bytes=2**20),
+    FunctionRules(
+        "the provider",
+        re.compile(r"[a-z][a-z0-9._-]{0,63}"),
+        "python3.12",
+        max_env_bytes=2**20,
+        memory_mb=(128, 32768),
+        timeout_sec=(1, 3600),
+    ),
     NoNetworking,
 )
 """A third-party provider's section (a dict): formats only, the adapter checks the rest."""

@@ -360,7 +360,7 @@ class FunctionConfig(Model):
     ``code`` is a deployment zip: its bytes, a path to a zip, or a
     directory (zipped deterministically). Zip entries with absolute paths or
     ``..`` are refused here, before any cloud sees them; what one cloud takes
-    (runtimes, reserved environment keys, sizes) is checked against its provider
+    (runtimes, reserved environment keys, memory, timeout, sizes) is checked against its provider
     section's ``cloud_rules`` before the call. ``reserved_concurrency``
     caps simultaneous invocations (beyond it they are throttled).
 
@@ -371,8 +371,9 @@ class FunctionConfig(Model):
     name: str
     runtime: str = "python3.12"
     handler: str = "main.handler"
-    memory_mb: StrictInt = Field(128, ge=128, le=10240)
-    timeout_sec: StrictInt = Field(3, ge=1, le=900)
+    # The widest any supported cloud takes (Cloud Functions: 32 GiB, 60 min); each cloud's own are its rules'.
+    memory_mb: StrictInt = Field(128, ge=128, le=32768)
+    timeout_sec: StrictInt = Field(3, ge=1, le=3600)
     environment: dict[str, str] = Field(default_factory=dict)
     code: bytes | None = None
     reserved_concurrency: StrictInt | None = Field(None, ge=0, le=1000)

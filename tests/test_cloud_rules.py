@@ -100,6 +100,17 @@ def test_reserved_keys_and_environment_sizes_are_each_clouds_own():
         cloud_rules.LAMBDA.check(big.model_copy(update={"runtime": "python3.12"}))
 
 
+def test_memory_and_timeout_limits_are_each_clouds_own():
+    big = cdb.FunctionConfig(name="fn", runtime="python312", memory_mb=16384, timeout_sec=1800)
+    cloud_rules.CLOUD_FUNCTIONS.check(big)
+    with pytest.raises(cdb.ValidationError, match="AWS Lambda takes 128 to 10240 MB") as err:
+        cloud_rules.LAMBDA.check(big.model_copy(update={"runtime": "python3.12"}))
+    assert err.value.field == "memory_mb"
+    with pytest.raises(cdb.ValidationError) as err:
+        cloud_rules.AZURE_FUNCTIONS.check(cdb.FunctionConfig(name="fn", runtime="python3.11", memory_mb=8192))
+    assert err.value.field == "memory_mb"
+
+
 def test_code_size_limits_are_the_clouds_not_the_models():
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:

@@ -279,11 +279,14 @@ def test_invalid_handlers(handler):
 
 @pytest.mark.parametrize(("field", "ok", "bad"), [("memory_mb", (128, 10240), (127, 10241)), ("timeout_sec", (1, 900), (0, 901))])
 def test_function_limits(field, ok, bad):
+    # Lambda's limits (AWS and the local cloud), checked by its rules before any call.
     for value in ok:
-        assert getattr(FunctionConfig(name="f", **{field: value}), field) == value
+        config = FunctionConfig(name="f", **{field: value})
+        cloud_rules.LAMBDA.check(config)
+        assert getattr(config, field) == value
     for value in bad:
         with raises_validation(field, str(value)):
-            FunctionConfig(name="f", **{field: value})
+            cloud_rules.LAMBDA.check(FunctionConfig(name="f", **{field: value}))
 
 
 @pytest.mark.parametrize("key", ["1A", "A-B", "", "_X", "A B"])
