@@ -32,7 +32,18 @@ from ._loop import LoopThread
 from .config import ClusterConfig, load_config
 from .errors import ComputeError, ConflictError, ValidationError, as_called
 from .manager import ComputeManager
-from .models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation, Plan
+from .models import (
+    AutoScalingConfig,
+    Fleet,
+    FleetConfig,
+    Function,
+    FunctionConfig,
+    Instance,
+    InstanceState,
+    Invocation,
+    Plan,
+)
+from .providers.local import LocalCloud, LocalProvider
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -96,60 +107,6 @@ def _states(state: str | Iterable[str] | None) -> set[InstanceState] | None:
         raise ValidationError(f"state: {state!r} is not one of {allowed} or 'all'", field="state", rule=allowed) from None
 
 
-class LocalCloud:
-    """Handle on one local cloud: its clock, load traces and history.
-
-    ``advance`` moves every virtual local cloud of the session (``others``) to the same time.
-    """
-
-    def __init__(self, provider: Any, others: Iterable[Any] = ()) -> None:
-        self._provider = provider
-        self._others = [p for p in others if p is not provider]
-
-    @property
-    def now(self) -> pd.Timestamp:
-        """The local cloud's time (UTC)."""
-        return pd.Timestamp(self._provider.clock.now(), unit="s", tz="UTC")
-
-    def advance(self, duration: str | float | pd.Timedelta) -> pd.Timestamp:
-        """Move the virtual clock forward (``"30min"``, ``"2h"``, seconds); returns the new time."""
-        now = self._provider.advance(durations.seconds(duration))
-        for other in self._others:
-            if other.clock.virtual and self._provider.clock.virtual:
-                other.advance(max(0.0, now - other.clock.now()))
-        return pd.Timestamp(now, unit="s", tz="UTC")
-
-    def attach_trace(self, fleet: str, cpu_percent: pd.Series) -> None:
-        """Drive ``fleet``'s load from a CPU % series on a DatetimeIndex, replayed from now."""
-        self._provider.attach_trace(fleet, cpu_percent)
-
-    def history(self, fleet: str | None = None) -> pd.DataFrame:
-        """Every recorded instance state change."""
-        return self._provider.history(fleet)
-
-    @property
-    def path(self) -> str:
-        """The SQLite file that keeps the local cloud's state (``":memory:"`` for a throwaway cloud)."""
-        return str(self._provider.store.path)
-
-    def reset(self, confirm: bool = False) -> dict[str, int] | None:
-        """Delete every fleet, instance, function and invocation of the local cloud, after asking.
-
-        ``confirm=True`` skips the question. Returns what was deleted, or None when the answer was no.
-
-            >>> s.local.reset()
-            Delete local cloud state at ~/.local/share/clusterdb-nb/local.db: 1 fleets, 8 instances, ...? [y/N] y
-        """
-        from .providers.local import reset as local_reset
-
-        if not confirm:
-            answer = input(f"Delete {local_reset.describe(self._provider)}? [y/N] ")
-            if answer.strip().lower() not in ("y", "yes"):
-                print("Nothing deleted.")
-                return None
-        return local_reset.reset(self._provider)
-
-
 class ComputeSession:
     """Sync, DataFrame-returning facade over a ComputeManager."""
 
@@ -195,7 +152,7 @@ class ComputeSession:
     def locals(self) -> dict[str, LocalCloud]:
         """Every local cloud of the session by section name: ``s.locals["local-b"].history()``."""
         self._check_open()
-        found = {name: p for name, p in self.manager.providers.items() if p.kind == "local"}
+        found = {name: p for name, p in self.manager.providers.items() if isinstance(p, LocalProvider)}
         return {name: LocalCloud(p, found.values()) for name, p in found.items()}
 
     @property

@@ -35,6 +35,20 @@ from .capabilities import METHODS, Feature
 from .kit.plans import PlanRequest
 
 
+def already_exists(kind: str, name: str, provider: str, where: str, operation: str) -> ConflictError:
+    """The one wording of "``kind`` ``name`` already exists" for every cloud (``where``: its region).
+
+    An adapter asks its cloud whether the name is taken; this says so.
+    """
+    return ConflictError(
+        f"{kind} {name!r} already exists",
+        provider=provider,
+        operation=operation,
+        cause=f"{provider} ({where}) already holds a {kind} named {name!r}",
+        solution=f"Pick another name, or change the {kind} with update_{kind}",
+    )
+
+
 class ProviderStatus(Model):
     """What ``status()`` reports: can we talk to the provider, as whom, where."""
 
@@ -101,17 +115,8 @@ class ComputeProvider(abc.ABC):
             )
 
     def already_exists(self, kind: str, name: str, operation: str) -> ConflictError:
-        """The error when this provider's cloud already holds a ``kind`` (fleet, function) called ``name``.
-
-        An adapter asks its cloud whether the name is taken; the wording is this one, for every cloud.
-        """
-        return ConflictError(
-            f"{kind} {name!r} already exists",
-            provider=self.name,
-            operation=operation,
-            cause=f"{self.name} ({self.region or self.kind}) already holds a {kind} named {name!r}",
-            solution=f"Pick another name, or change the {kind} with update_{kind}",
-        )
+        """The error when this provider's cloud already holds a ``kind`` (fleet, function) called ``name``."""
+        return already_exists(kind, name, self.name, self.region or self.kind, operation)
 
     def unsupported(self, operation: str) -> NotSupportedError:
         """The error a method this provider does not implement raises."""

@@ -135,7 +135,8 @@ class FleetForm(StaticFallback, widgets.VBox):
         options = type_options(provider.kind, provider.region)
         names = [name for _, name in options]
         self.instance_type.options = options
-        self.instance_type.value = self._default_type if self._default_type in names else (names[0] if names else None)
+        default = self._default_type or self.session.manager.rules(self.provider.value).default_instance_type
+        self.instance_type.value = default if default in names else (names[0] if names else None)
         self._validate()
 
     def config(self) -> FleetConfig:

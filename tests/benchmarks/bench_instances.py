@@ -72,16 +72,27 @@ def paired(ours: Callable[[], float], base: Callable[[], float], repeat: int) ->
         for run in (ours, base) if i % 2 == 0 else (base, ours):
             gc.collect()
             samples[run].append(run())
-    return (statistics.median(samples[ours]) * 1000.0, statistics.median(samples[base]) * 1000.0,
-            min(samples[ours]) / min(samples[base]))
+    return (
+        statistics.median(samples[ours]) * 1000.0,
+        statistics.median(samples[base]) * 1000.0,
+        min(samples[ours]) / min(samples[base]),
+    )
 
 
 # -- the baseline: bare sqlite3 + pandas ------------------------------------------
 def bare_rows(n: int) -> list[tuple[Any, ...]]:
     tags = json.dumps(TAGS)
     return [
-        (f"i-{k * 0x9E3779B97F4A7C15 % (1 << 68):017x}", "big", "t3.medium", "pending", START, START,
-         f"10.{(k >> 16) & 255}.{(k >> 8) & 255}.{k & 255}", tags)
+        (
+            f"i-{k * 0x9E3779B97F4A7C15 % (1 << 68):017x}",
+            "big",
+            "t3.medium",
+            "pending",
+            START,
+            START,
+            f"10.{(k >> 16) & 255}.{(k >> 8) & 255}.{k & 255}",
+            tags,
+        )
         for k in range(n)
     ]
 
@@ -127,7 +138,7 @@ def session(path: str) -> cdb.ComputeSession:
 
 
 def fleet_config(n: int) -> cdb.FleetConfig:
-    return cdb.FleetConfig("big", capacity=n, instance_type="t3.medium", max_capacity=20000, tags=TAGS)
+    return cdb.FleetConfig("big", capacity=n, instance_type="t3.medium", max_capacity=10_000, tags=TAGS)
 
 
 def ours_create_list(path_factory: Callable[[], str], n: int) -> Callable[[], float]:
@@ -209,8 +220,10 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         files.cleanup()
 
-    print(f"clusterdb_nb {cdb.__version__}, pandas {pd.__version__}, sqlite {sqlite3.sqlite_version}, "
-          f"Python {sys.version.split()[0]}; median of {args.repeat} runs")
+    print(
+        f"clusterdb_nb {cdb.__version__}, pandas {pd.__version__}, sqlite {sqlite3.sqlite_version}, "
+        f"Python {sys.version.split()[0]}; median of {args.repeat} runs"
+    )
     print_table(HEADER, rows)
 
 

@@ -95,3 +95,10 @@ def test_an_empty_window_is_empty_on_every_cloud(raw, role):
 def test_unknown_keys_of_a_named_section_are_named():
     with pytest.raises(cdb.ValidationError, match=r"unknown config key: compute.providers.aws-eu.regoin \(did you mean 'region'"):
         cdb.load_config({"compute": {"providers": {"aws-eu": {"kind": "aws", "regoin": "eu-west-1"}}}})
+
+
+def test_a_named_section_has_its_kinds_model_and_rules():
+    providers = cdb.load_config(None, local=LOCAL, aws_eu={"kind": "aws", "region": "eu-west-1"}).compute.providers
+    section = providers.sections()["aws_eu"]
+    assert isinstance(section, cdb.config.AwsConfig) and section.region == "eu-west-1"
+    assert cdb.config.rules_of(section).default_instance_type == cdb.config.rules_of(cdb.config.AwsConfig()).default_instance_type

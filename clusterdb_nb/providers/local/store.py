@@ -14,8 +14,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ...durations import LATEST_TIME
 from ...errors import ConflictError, ValidationError
+from ...models import LATEST_TIME
 
 # How long an operation waits for another session's write before it fails with ConflictError. Writes
 # are single transactions of milliseconds, so ten seconds serves many concurrent sessions with margin.
