@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 
@@ -27,8 +27,7 @@ HORIZON_SECONDS = 10 * 365 * 86_400  # the longest duration: ten years
 # Every timestamp of pandas (ns since 1970, up to 2262) can show a time before this one.
 LATEST_TIME = pd.Timestamp("2250-01-01", tz="UTC").timestamp()
 
-Duration = str | float | int | timedelta | pd.Timedelta
-TimeLike = str | datetime | pd.Timestamp | None
+TimeLike: TypeAlias = str | datetime | pd.Timestamp | None
 
 
 def seconds(value: Any, field: str = "duration", maximum: float = HORIZON_SECONDS) -> float:
