@@ -126,21 +126,14 @@ class Tuner(StaticFallback, widgets.VBox):
         self.status.clear()
         sim = simulate(self.trace, self.policy(), provider=self.provider, instance_type=self.instance_type)
         s = sim.summary
-        start, end = sim.timeline["time"].min(), sim.timeline["time"].max()
-        days = (end - start) / pd.Timedelta("1D")
         self.numbers.value = (
             f"<b>{self.target.value:g}% / {self.cooldown.value} s</b>: "
             f"{money(s.cost_usd) if pd.notna(s.cost_usd) else number(s.instance_hours) + ' instance-h'} over the trace, "
             f"{number(s.minutes_saturated)} min saturated, {number(s.minutes_above_target)} min above target, "
             f"{s.scaling_actions} scaling actions, p95 utilization {number(s.p95_utilization)}%"
         )
-        title = (
-            f"{self.provider} autoscaler, {self.target.value:g}% / {self.cooldown.value} s: "
-            f"{days:.1f} days, {start:%Y-%m-%d} to {end:%Y-%m-%d}"
-        )
-        self.simulation.outputs = (display_output(simulation_figure(sim.timeline, title)),)
-        cost = "cost_usd" if self.result.cost_column == "cost_usd" else "instance_hours"
-        self.pareto.outputs = (display_output(pareto_figure(self.result.table, cost, self.selected_row())),)
+        self.simulation.outputs = (display_output(simulation_figure(sim)),)
+        self.pareto.outputs = (display_output(pareto_figure(self.result, self.selected_row())),)
 
     def _pick(self, index: int | None) -> None:
         if index is None:
