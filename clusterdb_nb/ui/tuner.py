@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
@@ -22,11 +22,9 @@ from ..display import money, number
 from ..errors import ComputeError, ValidationError
 from ..models import AutoScalingConfig, Fleet, Plan
 from ..plots import display_output, pareto_figure, simulation_figure
+from .protocol import SessionAPI
 from .static import StaticFallback
 from .tasks import Status, run_task
-
-if TYPE_CHECKING:
-    from ..session import ComputeSession
 
 
 class Tuner(StaticFallback, widgets.VBox):
@@ -44,7 +42,7 @@ class Tuner(StaticFallback, widgets.VBox):
         min_capacity: int = 1,
         max_capacity: int = 10,
         observed_capacity: float | None = None,
-        session: ComputeSession | None = None,
+        session: SessionAPI | None = None,
         fleet: str | None = None,
     ) -> None:
         self.trace: Trace = trace if isinstance(trace, Trace) else load_trace(trace, "1min", observed_capacity)
