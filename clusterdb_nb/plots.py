@@ -2,11 +2,12 @@
 
     >>> fig = utilization_figure(s.utilization("web-fleet"), target=70.0, events=s.scaling_activities("web-fleet"))
     >>> fig = costs_figure(s.costs_over_time(by="fleet"), by="fleet", period="1h")
-    >>> fig = simulation_figure(simulate(trace, policy))      # SimulationResult.figure()
-    >>> fig = pareto_figure(tune(trace))                       # TuningResult.figure()
+    >>> fig = simulate(trace, policy).figure()                # simulation_figure
+    >>> fig = tune(trace).figure()                            # pareto_figure
 
 Plotly is imported when a figure is made, not with ``clusterdb_nb``; the modules that compute the data
-(``session``, ``autoscaling``) call these and never import Plotly themselves.
+(``session``, ``autoscaling``) call these and never import Plotly themselves. This module imports none of
+them (the arrows point here), only ``models`` for type hints.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
     from plotly.graph_objects import Figure as Figure  # the type the results' figure() returns
 
-    from .autoscaling.simulate import SimulationResult
-    from .autoscaling.tune import TuningResult
+    from .models import AutoScalingConfig
 
 COLORS = ["#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777"]
 CPU_COLOR, CAPACITY_COLOR, TARGET_COLOR, EVENT_COLOR = "#2563eb", "#64748b", "#dc2626", "#f97316"
@@ -253,26 +253,33 @@ def in_words(period: str | pd.Timedelta) -> str:
     return f"{seconds:g} s"
 
 
-def simulation_figure(result: SimulationResult, title: str | None = None, max_points: int = MAX_POINTS) -> go.Figure:
-    """Demand and capacity (instances) and utilization against the target (%) of a simulated policy.
+def simulation_figure(
+    timeline: pd.DataFrame,
+    policy: AutoScalingConfig,
+    step_seconds: int,
+    autoscaler: str,
+    title: str | None = None,
+    max_points: int = MAX_POINTS,
+) -> go.Figure:
+    """Demand and capacity (instances) and utilization against the target (%) of ``policy`` simulated under
+    ``autoscaler`` (its name, e.g. "AWS target tracking"); ``timeline`` is ``SimulationResult.timeline``, one row
+    per step of ``step_seconds``.
 
     A timeline longer than ``max_points`` is drawn per bucket (mean demand, max capacity, mean utilization) with a
     range slider to zoom; the minutes saturated in each bucket are marked at 100 %, so a peak the means smooth out
     still shows. The title says the period and the bucket.
 
-    >>> simulation_figure(simulate(trace, policy, provider="aws"))       # what ``result.figure()`` draws
+    >>> simulate(trace, policy, provider="aws").figure()      # draws this
     """
     import plotly.graph_objects as go
 
-    from .autoscaling.engines import ENGINES
-
-    step_minutes = result.step_seconds / 60.0
-    df = result.timeline.set_index("time").assign(saturated=lambda d: d["saturated"] * step_minutes)
+    step_minutes = step_seconds / 60.0
+    df = timeline.set_index("time").assign(saturated=lambda d: d["saturated"] * step_minutes)
     start, end = (df.index.min(), df.index.max()) if len(df) else (pd.NaT, pd.NaT)
     span = end - start if len(df) else pd.Timedelta(0)
     bucket = bucket_for(span, max_points)
     per = ""
-    if pd.Timedelta(bucket).total_seconds() > result.step_seconds:
+    if pd.Timedelta(bucket).total_seconds() > step_seconds:
         how = {"demand": "mean", "capacity": "max", "utilization": "mean", "saturated": "sum"}
         df = df.resample(bucket).agg(how).dropna()
         per = in_words(bucket)
@@ -281,7 +288,7 @@ def simulation_figure(result: SimulationResult, title: str | None = None, max_po
         if per
         else ("demand (instances)", "capacity", "utilization %")
     )
-    target = result.policy.target_cpu_utilization
+    target = policy.target_cpu_utilization
     fig = go.Figure(layout={"template": template()})
     demand = {"color": DESIRED_COLOR, "width": 1.5}
     fig.add_trace(go.Scatter(x=df.index, y=df["demand"], name=names[0], line=demand, hovertemplate="%{y:.2f}"))
@@ -332,13 +339,12 @@ def simulation_figure(result: SimulationResult, title: str | None = None, max_po
                 cliponaxis=False,
             )
         )
-    p = result.policy
     head = (
-        f"{ENGINES[result.provider].label}: target {target:g}%, cooldown {p.cooldown_seconds} s, "
-        f"{p.min_capacity}–{p.max_capacity} instances"
+        f"{autoscaler}: target {target:g}%, cooldown {policy.cooldown_seconds} s, "
+        f"{policy.min_capacity}–{policy.max_capacity} instances"
     )
     period = f"{span / pd.Timedelta('1D'):.1f} days, {start:%Y-%m-%d} to {end:%Y-%m-%d} UTC" if len(df) else "no data"
-    every = in_words(pd.Timedelta(seconds=result.step_seconds))
+    every = in_words(pd.Timedelta(seconds=step_seconds))
     drawn = f", per {per}: mean demand and utilization, max capacity" if per else f", every {every}"
     top = float(df["capacity"].max()) if len(df) else 1.0
     fig.update_layout(
@@ -359,17 +365,17 @@ def simulation_figure(result: SimulationResult, title: str | None = None, max_po
     return fig
 
 
-def pareto_figure(result: TuningResult, selected: int | None = None, title: str | None = None) -> go.Figure:
+def pareto_figure(
+    table: pd.DataFrame, cost_column: str, autoscaler: str, selected: int | None = None, title: str | None = None
+) -> go.Figure:
     """Cost against minutes saturated for every tuned policy: the front joined, the recommendation starred (never cut
-    at 0 minutes), the ``selected`` row (a ``result.table`` index) ringed; hover names each policy.
+    at 0 minutes), the ``selected`` row (a ``table`` index) ringed; hover names each policy. ``table`` is
+    ``TuningResult.table``, ``cost_column`` its ``cost_usd`` or ``instance_hours``.
 
-    >>> pareto_figure(tune(trace, targets=[50, 70], cooldowns=[60, 300]))   # what ``result.figure()`` draws
+    >>> tune(trace, targets=[50, 70], cooldowns=[60, 300]).figure()      # draws this
     """
     import plotly.graph_objects as go
 
-    from .autoscaling.engines import ENGINES
-
-    table, cost_column = result.table, result.cost_column
     unit = "USD" if cost_column == "cost_usd" else "instance-hours"
     words = [
         f"target {r.target_cpu_utilization:g}%, cooldown {r.cooldown_seconds} s, {r.min_capacity}–{r.max_capacity} instances"
@@ -434,7 +440,7 @@ def pareto_figure(result: TuningResult, selected: int | None = None, title: str 
     high = float(table["minutes_saturated"].max()) if len(table) else 1.0
     pad = max(high * 0.08, 1.0)
     fig.update_layout(
-        title=title or f"{ENGINES[result.provider].label}: {len(table)} policies, cost against minutes saturated",
+        title=title or f"{autoscaler}: {len(table)} policies, cost against minutes saturated",
         xaxis={"title": f"cost over the trace ({unit})", "tickprefix": "$" if unit == "USD" else ""},
         yaxis={"title": "minutes saturated (min)", "range": [-pad, high + pad]},  # room below 0: the star is not cut
         hovermode="closest",

@@ -95,7 +95,7 @@ class SimulationResult:
         (``clusterdb_nb.plots.simulation_figure``)."""
         from ..plots import simulation_figure
 
-        return simulation_figure(self, title)
+        return simulation_figure(self.timeline, self.policy, self.step_seconds, ENGINES[self.provider].label, title)
 
     def __repr__(self) -> str:
         p = self.policy

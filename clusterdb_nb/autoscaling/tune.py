@@ -93,12 +93,12 @@ class TuningResult:
         """The policies on the front, cheapest first."""
         return self.table[self.table["pareto"]].sort_values([self.cost_column, "minutes_saturated"]).reset_index(drop=True)
 
-    def figure(self, title: str | None = None) -> Figure:
-        """Cost against saturated minutes for every policy, the front joined, the recommendation starred; hover names
-        each policy (``clusterdb_nb.plots.pareto_figure``)."""
+    def figure(self, title: str | None = None, selected: int | None = None) -> Figure:
+        """Cost against saturated minutes for every policy, the front joined, the recommendation starred, the
+        ``selected`` row of ``table`` ringed; hover names each policy (``clusterdb_nb.plots.pareto_figure``)."""
         from ..plots import pareto_figure
 
-        return pareto_figure(self, title=title)
+        return pareto_figure(self.table, self.cost_column, ENGINES[self.provider].label, selected, title)
 
     def __repr__(self) -> str:
         front, meets = int(self.table["pareto"].sum()), int(self.table["meets_slo"].sum())

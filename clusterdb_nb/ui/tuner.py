@@ -21,7 +21,7 @@ from ..autoscaling import Trace, load_trace, simulate, tune
 from ..display import money, number
 from ..errors import ComputeError, ValidationError
 from ..models import AutoScalingConfig, Fleet, Plan
-from ..plots import display_output, pareto_figure, simulation_figure
+from ..plots import display_output
 from .protocol import SessionAPI
 from .static import StaticFallback
 from .tasks import Status, run_task
@@ -130,8 +130,8 @@ class Tuner(StaticFallback, widgets.VBox):
             f"{number(s.minutes_saturated)} min saturated, {number(s.minutes_above_target)} min above target, "
             f"{s.scaling_actions} scaling actions, p95 utilization {number(s.p95_utilization)}%"
         )
-        self.simulation.outputs = (display_output(simulation_figure(sim)),)
-        self.pareto.outputs = (display_output(pareto_figure(self.result, self.selected_row())),)
+        self.simulation.outputs = (display_output(sim.figure()),)
+        self.pareto.outputs = (display_output(self.result.figure(selected=self.selected_row())),)
 
     def _pick(self, index: int | None) -> None:
         if index is None:
