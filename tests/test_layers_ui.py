@@ -229,3 +229,12 @@ def test_the_costs_tab_spans_the_sessions_own_clock(s):
     d = s.dashboard()
     bars = pd.to_datetime(d.costs_chart.outputs[0]["data"]["application/vnd.plotly.v1+json"]["data"][0]["x"], utc=True)
     assert launched <= bars.min() and bars.max() <= s.now()  # the virtual clock's 3 hours, not the wall clock's day
+
+
+def test_plots_and_display_import_none_of_the_modules_that_call_them():
+    callers = ("clusterdb_nb.autoscaling", "clusterdb_nb.session", "clusterdb_nb.ui", "clusterdb_nb.manager")
+    plots = imports((PACKAGE / "plots.py").read_text(), "clusterdb_nb.plots")
+    assert "clusterdb_nb.models.AutoScalingConfig" in plots  # the reader saw its imports
+    assert sorted(m for m in plots if under(m, callers)) == []
+    display = imports((PACKAGE / "display.py").read_text(), "clusterdb_nb.display")
+    assert sorted(m for m in display if under(m, (*callers, "clusterdb_nb.models", "clusterdb_nb.plots"))) == []
