@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from moto import mock_aws
 
 import clusterdb_nb as cdb
 from clusterdb_nb.session import ComputeSession
@@ -160,10 +161,18 @@ def test_a_widget_works_on_any_object_with_the_protocols_methods(s):
 
 # -- the small public methods the widgets needed ---------------------------------------------------------------
 @pytest.fixture
-def two_clouds():
-    session = cdb.connect(aws={"region": "eu-west-1"}, local={"clock": "virtual", "seed": 7, "path": ":memory:"})
-    yield session
-    session.close()
+def two_clouds(monkeypatch, tmp_path):
+    """AWS (moto, fake credentials: nothing reaches the network) beside the local cloud, the default."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        session = cdb.connect(aws={"region": "eu-west-1"}, local={"clock": "virtual", "seed": 7, "path": ":memory:"})
+        yield session
+        session.close()
 
 
 def test_fleet_defaults_say_what_a_new_fleet_gets_on_each_provider(two_clouds):
