@@ -22,11 +22,13 @@ import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
+from . import cloud_rules
+from .cloud_rules import ProviderRules
 from .config_keys import check_keys
 from .errors import ValidationError
 from .models import Count, Identifier, Model, Seconds, StrictInt, cross_field, is_secret_key
@@ -36,13 +38,24 @@ class Section(Model):
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
 
+class ProviderSection(Section):
+    """A provider's config section; ``rules`` are its cloud's defaults and checks (``cloud_rules``).
+
+    >>> GcpConfig(project_id="p").rules.default_instance_type
+    'e2-medium'
+    """
+
+    rules: ClassVar[ProviderRules]
+
+
 class AwsCredentials(Section):
     access_key: SecretStr
     secret_key: SecretStr
     session_token: SecretStr | None = None
 
 
-class AwsConfig(Section):
+class AwsConfig(ProviderSection):
+    rules: ClassVar[ProviderRules] = cloud_rules.AWS
     region: str = "us-east-1"
     credentials: AwsCredentials | None = None
     profile: str | None = None
@@ -52,14 +65,20 @@ class AwsConfig(Section):
     function_role_arn: str | None = None
 
 
-class GcpConfig(Section):
+class GcpConfig(ProviderSection):
+    """Google Cloud's section: its rules (``e2-medium``, Debian 12) apply once its adapter lands (issue 12)."""
+
+    rules: ClassVar[ProviderRules] = cloud_rules.GCP
     project_id: str
     credentials_file: str | None = None
     region: str = "us-central1"
     zone: str | None = None
 
 
-class AzureConfig(Section):
+class AzureConfig(ProviderSection):
+    """Azure's section: its rules (``Standard_B2s``, Ubuntu 24.04 LTS) apply once its adapter lands (issue 13)."""
+
+    rules: ClassVar[ProviderRules] = cloud_rules.AZURE
     subscription_id: str
     tenant_id: str | None = None
     client_id: str | None = None
@@ -68,7 +87,7 @@ class AzureConfig(Section):
     location: str = "eastus"
 
 
-class LocalConfig(Section):
+class LocalConfig(ProviderSection):
     """The embedded local cloud.
 
     ``path`` is the SQLite state file (``":memory:"`` allowed; default
@@ -83,6 +102,7 @@ class LocalConfig(Section):
     (see ``clusterdb_nb.autoscaling``), evaluated every local minute.
     """
 
+    rules: ClassVar[ProviderRules] = cloud_rules.LOCAL
     path: str | None = None
     clock: Literal["wall", "virtual"] = "wall"
     seed: StrictInt = 0
@@ -198,14 +218,26 @@ class ComputeSection(Section):
         return self
 
 
+def rules_of(section: Any) -> ProviderRules:
+    """A provider section's rules; a plug-in's section (a dict) gets formats-only ``PLUGIN`` rules.
+
+    >>> rules_of(AwsConfig()).default_instance_type, rules_of({"token": "x"}).cloud
+    ('t3.medium', 'plugin')
+    """
+    return section.rules if isinstance(section, ProviderSection) else cloud_rules.PLUGIN
+
+
 class Networking(Section):
-    vpc_id: str | None = None
-    subnet_ids: list[str] = Field(default_factory=list)
-    security_group_ids: list[str] = Field(default_factory=list)
+    """Fleet networking in the provider's own words (AWS: ``vpc_id``, ``subnet_ids``, ``security_group_ids``;
+    GCP: ``network``, ``subnetwork``; Azure: ``subnet_id``), checked by its section's ``rules``."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", hide_input_in_errors=True)
 
 
 class FleetDefaults(Section):
-    default_instance_type: Identifier = "t3.medium"
+    """Defaults for every fleet; ``default_instance_type`` unset means the provider section's own."""
+
+    default_instance_type: Identifier | None = None
     default_capacity: Count = 3
     default_min_capacity: Count = 0
     default_max_capacity: Count = 100

@@ -20,7 +20,8 @@ from typing import Any, Generic, TypeVar
 import pandas as pd
 
 from . import frames
-from .config import ClusterConfig, load_config
+from .cloud_rules import ProviderRules
+from .config import ClusterConfig, load_config, rules_of
 from .errors import ComputeError, ConflictError, NotFoundError, ProviderError, ValidationError
 from .models import (
     AutoScalingConfig,
@@ -194,16 +195,22 @@ class ComputeManager:
     def _fleet_cost(self, provider: ComputeProvider, instance_type: str, spot: bool, capacity: int) -> float:
         return capacity * provider.hourly_price(instance_type, spot)
 
+    def rules(self, provider: str) -> ProviderRules:
+        """The cloud rules of the provider section called ``provider`` (``cloud_rules``)."""
+        return rules_of(self.config.compute.providers.sections().get(provider))
+
     def resolve_fleet_config(self, config: FleetConfig) -> FleetConfig:
-        """``config`` with the config file's fleet defaults filled in."""
+        """``config`` with the config file's fleet defaults, then its provider's, filled in; networking checked."""
         d = self.config.fleet
+        provider = config.provider or self.default_provider
+        rules = self.rules(provider)
         capacity = config.capacity if config.capacity is not None else d.default_capacity
-        networking = {**d.networking.model_dump(exclude_defaults=True), **config.networking}
+        networking = rules.check_networking({**d.networking.model_dump(exclude_defaults=True), **config.networking})
         return config._replace(
-            provider=config.provider or self.default_provider,
+            provider=provider,
             capacity=capacity,
             spot=bool(config.spot),
-            instance_type=config.instance_type or d.default_instance_type,
+            instance_type=config.instance_type or d.default_instance_type or rules.default_instance_type,
             min_capacity=config.min_capacity if config.min_capacity is not None else min(d.default_min_capacity, capacity),
             max_capacity=config.max_capacity if config.max_capacity is not None else max(d.default_max_capacity, capacity),
             tags={**d.tags, **config.tags},
@@ -363,12 +370,14 @@ class ComputeManager:
         p = self.provider(config.provider)
         if not p.supports("create_function"):
             raise p.unsupported("create_function")
+        self.rules(p.name).check_function(config)
         if dry_run:
             return self._plan(p, plans.CreateFunction(config.name, config.runtime), 0.0, 0.0)
         return await self._call(p, "create_function", config)
 
     async def update_function(self, config: FunctionConfig, dry_run: bool = False) -> Function | Plan:
         p, _ = await self._locate("function", config.name, config.provider)
+        self.rules(p.name).check_function(config)
         if dry_run:
             return self._plan(p, plans.UpdateFunction(config.name), 0.0, 0.0)
         return await self._call(p, "update_function", config)

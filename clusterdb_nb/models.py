@@ -27,26 +27,20 @@ import pydantic
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import Self
 
+from . import code_zip
 from .errors import ValidationError
-from .providers import function_code
 
 NAME_RULE = "lowercase letters, digits and hyphens, 1-63 characters, starting with a letter"
 # Every pattern is used with fullmatch: "$" would also match before a trailing newline.
 _NAME = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
 _TAG_KEY = re.compile(r"[A-Za-z0-9_.:/=+\-@ ]{1,63}")
 _TAG_VALUE = re.compile(r"[A-Za-z0-9_.:/=+\-@ ]{0,255}")
-_RUNTIME = re.compile(r"python3\.(9|1[0-4])|nodejs(18|20|22)\.x|java(11|17|21)|go1\.x|dotnet[68]|provided(\.al2(023)?)?")
+# Every cloud's runtime names have this shape; which ones a cloud runs is its ``cloud_rules``.
+_RUNTIME = re.compile(r"[a-z][a-z0-9._-]{0,63}")
 _HANDLER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
 _ENV_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 IDENTIFIER_RULE = "1-64 letters, digits and . _ - starting with a letter or digit"
-# Set by the Lambda runtime itself; Lambda refuses them in a function's environment.
-RESERVED_ENV_KEYS = frozenset(
-    "AWS_REGION AWS_DEFAULT_REGION AWS_EXECUTION_ENV AWS_LAMBDA_FUNCTION_NAME AWS_LAMBDA_FUNCTION_MEMORY_SIZE "
-    "AWS_LAMBDA_FUNCTION_VERSION AWS_LAMBDA_INITIALIZATION_TYPE AWS_LAMBDA_LOG_GROUP_NAME AWS_LAMBDA_LOG_STREAM_NAME "
-    "AWS_ACCESS_KEY AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_LAMBDA_RUNTIME_API "
-    "LAMBDA_TASK_ROOT LAMBDA_RUNTIME_DIR".split()
-)
 
 
 _SECRET_WORDS = frozenset("token secret secrets password passwd passphrase pass pwd credential credentials apikey".split())
@@ -74,6 +68,9 @@ MAX_CAPACITY = 100_000
 """Sanity cap on any instance count; each provider caps its groups further."""
 HORIZON_SECONDS = 10 * 365 * 86_400
 """The longest duration any ``*_seconds`` field takes (ten years)."""
+LATEST_TIME = 8_835_955_200.0
+"""The latest time (2250-01-01 UTC, in epoch seconds) any timestamp argument or clock takes: every
+timestamp pandas can show (ns since 1970) is before 2262."""
 
 
 def _strict_int(value: Any) -> Any:
@@ -361,9 +358,11 @@ class Instance(Model):
 class FunctionConfig(Model):
     """A serverless function.
 
-    ``code`` is a Lambda deployment zip: its bytes, a path to a zip, a
+    ``code`` is a deployment zip: its bytes, a path to a zip, a
     directory, or ``{file name: source}`` (both zipped deterministically). Zip entries with absolute paths or
-    ``..`` are refused here, before any cloud sees them. ``reserved_concurrency``
+    ``..`` are refused here, before any cloud sees them; what one cloud takes
+    (runtimes, reserved environment keys, memory, timeout, sizes) is checked against its provider
+    section's ``cloud_rules`` before the call. ``reserved_concurrency``
     caps simultaneous invocations (beyond it they are throttled).
 
     >>> FunctionConfig(name="process-image", runtime="python3.12", handler="main.handler",
@@ -373,8 +372,9 @@ class FunctionConfig(Model):
     name: str
     runtime: str = "python3.12"
     handler: str = "main.handler"
-    memory_mb: StrictInt = Field(128, ge=128, le=10240)
-    timeout_sec: StrictInt = Field(3, ge=1, le=900)
+    # The widest any supported cloud takes (Cloud Functions: 32 GiB, 60 min); each cloud's own are its rules'.
+    memory_mb: StrictInt = Field(128, ge=128, le=32768)
+    timeout_sec: StrictInt = Field(3, ge=1, le=3600)
     environment: dict[str, str] = Field(default_factory=dict)
     code: bytes | None = None
     reserved_concurrency: StrictInt | None = Field(None, ge=0, le=1000)
@@ -385,7 +385,7 @@ class FunctionConfig(Model):
     def _code_source(cls, value: Any) -> Any:
         if isinstance(value, (str, os.PathLike)):
             try:
-                return function_code.read_code(value)
+                return code_zip.read_code(value)
             except RuntimeError as exc:  # pathlib: "~user" of an unknown user
                 raise ValidationError(
                     f"cannot read {os.fspath(value)!r}: {exc}",
@@ -393,7 +393,7 @@ class FunctionConfig(Model):
                     solution="give zip bytes, or the path of a zip file or a directory you can read",
                 ) from None
         if isinstance(value, Mapping):
-            return function_code.zip_files(value)
+            return code_zip.zip_files(value)
         if isinstance(value, (bytearray, memoryview)):
             return bytes(value)
         return value
@@ -401,13 +401,13 @@ class FunctionConfig(Model):
     @model_validator(mode="after")
     def _code_zip(self) -> Self:
         if self.code is not None:
-            function_code.check_zip(self.code)
+            code_zip.check_zip(self.code)
         return self
 
     @property
     def code_sha256(self) -> str | None:
         """Lambda's ``CodeSha256`` of the zip (base64 of its SHA-256), None without code."""
-        return function_code.code_sha256(self.code) if self.code is not None else None
+        return code_zip.code_sha256(self.code) if self.code is not None else None
 
     @field_validator("name")
     @classmethod
@@ -418,7 +418,7 @@ class FunctionConfig(Model):
     @classmethod
     def _runtime(cls, value: str) -> str:
         if not _RUNTIME.fullmatch(value):
-            raise ValueError("must be a known runtime such as python3.12, nodejs20.x, java21")
+            raise ValueError("must be a runtime name in lowercase, such as python3.12, nodejs20.x, python312")
         return value
 
     @field_validator("handler")
@@ -434,11 +434,6 @@ class FunctionConfig(Model):
         for key in value:
             if not _ENV_KEY.fullmatch(key):
                 raise ValueError(f"environment key {key!r} must start with a letter and hold only letters, digits and _")
-            if key in RESERVED_ENV_KEYS:
-                raise ValueError(f"environment key {key!r} is reserved: the function runtime sets it")
-        size = sum(len(k.encode()) + len(v.encode()) for k, v in value.items())
-        if size > 4096:
-            raise ValueError(f"environment variables must total at most 4 KB (got {size} bytes)")
         return value
 
 

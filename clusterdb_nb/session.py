@@ -32,9 +32,19 @@ from ._loop import LoopThread
 from .config import ClusterConfig, load_config
 from .errors import ComputeError, ConflictError, ValidationError, as_called
 from .manager import ComputeManager
-from .models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation, Plan
-from .providers.local.clock import parse_duration
-from .providers.local.store import LATEST_TIME
+from .models import (
+    LATEST_TIME,
+    AutoScalingConfig,
+    Fleet,
+    FleetConfig,
+    Function,
+    FunctionConfig,
+    Instance,
+    InstanceState,
+    Invocation,
+    Plan,
+)
+from .providers.local import LocalCloud, LocalProvider
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -112,52 +122,6 @@ def _states(state: str | Iterable[str] | None) -> set[InstanceState] | None:
         raise ValidationError(f"state: {state!r} is not one of {allowed} or 'all'", field="state", rule=allowed) from None
 
 
-class LocalCloud:
-    """Handle on the local cloud: its clock, load traces and history."""
-
-    def __init__(self, provider: Any) -> None:
-        self._provider = provider
-
-    @property
-    def now(self) -> pd.Timestamp:
-        """The local cloud's time (UTC)."""
-        return pd.Timestamp(self._provider.clock.now(), unit="s", tz="UTC")
-
-    def advance(self, duration: str | float | pd.Timedelta) -> pd.Timestamp:
-        """Move the virtual clock forward (``"30min"``, ``"2h"``, seconds); returns the new time."""
-        return pd.Timestamp(self._provider.advance(parse_duration(duration)), unit="s", tz="UTC")
-
-    def attach_trace(self, fleet: str, cpu_percent: pd.Series) -> None:
-        """Drive ``fleet``'s load from a CPU % series on a DatetimeIndex, replayed from now."""
-        self._provider.attach_trace(fleet, cpu_percent)
-
-    def history(self, fleet: str | None = None) -> pd.DataFrame:
-        """Every recorded instance state change."""
-        return self._provider.history(fleet)
-
-    @property
-    def path(self) -> str:
-        """The SQLite file that keeps the local cloud's state (``":memory:"`` for a throwaway cloud)."""
-        return str(self._provider.store.path)
-
-    def reset(self, confirm: bool = False) -> dict[str, int] | None:
-        """Delete every fleet, instance, function and invocation of the local cloud, after asking.
-
-        ``confirm=True`` skips the question. Returns what was deleted, or None when the answer was no.
-
-            >>> s.local.reset()
-            Delete local cloud state at ~/.local/share/clusterdb-nb/local.db: 1 fleets, 8 instances, ...? [y/N] y
-        """
-        from .providers.local import reset as local_reset
-
-        if not confirm:
-            answer = input(f"Delete {local_reset.describe(self._provider)}? [y/N] ")
-            if answer.strip().lower() not in ("y", "yes"):
-                print("Nothing deleted.")
-                return None
-        return local_reset.reset(self._provider)
-
-
 class ComputeSession:
     """Sync, DataFrame-returning facade over a ComputeManager."""
 
@@ -204,7 +168,7 @@ class ComputeSession:
         """The local cloud's handle (clock, traces, history)."""
         self._check_open()
         provider = self.manager.providers.get("local")
-        if provider is None:
+        if not isinstance(provider, LocalProvider):
             raise ValidationError("local: no local provider is configured", field="local", rule="configured provider")
         return LocalCloud(provider)
 
@@ -624,10 +588,10 @@ class ComputeSession:
     def on_virtual_clock(self, instances: pd.DataFrame | None = None) -> bool:
         """True when every instance of ``instances`` (rows of ``s.instances()``; default: every provider) lives on a
         local cloud with a virtual clock, so waiting for them would advance that clock rather than sleep."""
-        from .waiting import on_virtual_clock
-
         self._check_open()
-        return on_virtual_clock(self, instances if instances is not None else pd.DataFrame({"provider": []}))
+        names = set(instances["provider"]) if instances is not None else set()
+        providers = [self.manager.provider(n) for n in names] or list(self.manager.providers.values())
+        return all(getattr(getattr(p, "clock", None), "virtual", False) for p in providers)
 
     def fleet_defaults(self) -> pd.DataFrame:
         """What a new fleet gets on each configured provider when its FleetConfig leaves a field out: one row per

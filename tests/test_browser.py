@@ -295,6 +295,6 @@ def test_widgets_behave_and_read_well_in_both_themes(jupyterlab, tmp_path):
         page.wait_for_timeout(1000)
         dashboard.screenshot(path=str(ARTIFACTS / "dashboard-costs-dark.png"))
         tuner.screenshot(path=str(ARTIFACTS / "tuner-dark.png"))
-        paper = page.evaluate("() => document.querySelector('.clusterdb-tuner .js-plotly-plot .main-svg').style.background")
-        assert paper == "rgb(17, 17, 17)", paper  # the dark template, not a white block
+        paper = "() => document.querySelector('.clusterdb-tuner .js-plotly-plot .main-svg')?.style.background"
+        page.wait_for_function(f"({paper})() === 'rgb(17, 17, 17)'", timeout=60_000)  # the dark template, not a white block
         browser.close()

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import clusterdb_nb as cdb
-from clusterdb_nb.config import LocalConfig, interpolate, load_config
+from clusterdb_nb.config import LocalConfig, interpolate, load_config, rules_of
 from clusterdb_nb.models import HORIZON_SECONDS
 
 # Both YAML blocks of the seed's "Configuration" section, verbatim.
@@ -201,7 +201,9 @@ def test_no_source_means_local_only():
     assert cfg.compute.default_provider == "local"
     assert list(cfg.compute.providers.sections()) == ["local"]
     assert cfg.compute.providers.local.clock == "wall"
-    assert cfg.fleet.default_instance_type == "t3.medium"
+    # No global default machine type: the local section's own (as AWS's) applies.
+    assert cfg.fleet.default_instance_type is None
+    assert rules_of(cfg.compute.providers.local).default_instance_type == "t3.medium"
 
 
 def test_override_changes_only_region_and_keeps_credentials(env, seed_file):

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import clusterdb_nb as cdb
-from clusterdb_nb import AutoScalingConfig, FleetConfig, FunctionConfig, Instance, InstanceState, Plan
+from clusterdb_nb import AutoScalingConfig, FleetConfig, FunctionConfig, Instance, InstanceState, Plan, cloud_rules
 from clusterdb_nb.models import PlannedCall
 
 TAGS = {"environment": "production", "managed-by": "clusterdb"}
@@ -254,13 +254,16 @@ def test_function_config_from_the_seed():
     ["python3.9", "python3.12", "python3.13", "nodejs20.x", "java21", "go1.x", "dotnet8", "provided.al2023"],
 )
 def test_known_runtimes(runtime):
-    assert FunctionConfig(name="f", runtime=runtime).runtime == runtime
+    config = FunctionConfig(name="f", runtime=runtime)
+    cloud_rules.LAMBDA.check(config)  # Lambda's runtimes (AWS and the local cloud)
+    assert config.runtime == runtime
 
 
 @pytest.mark.parametrize("runtime", ["python2.7", "Python3.12", "ruby3.2", "nodejs16.x", "", "python3.12 "])
 def test_unknown_runtimes_rejected(runtime):
+    # Malformed names fail in the model; well-formed ones Lambda does not run fail its rules, before any call.
     with raises_validation("runtime", "runtime"):
-        FunctionConfig(name="f", runtime=runtime)
+        cloud_rules.LAMBDA.check(FunctionConfig(name="f", runtime=runtime))
 
 
 @pytest.mark.parametrize("handler", ["main.handler", "pkg.module.fn", "_m._f"])
@@ -276,11 +279,14 @@ def test_invalid_handlers(handler):
 
 @pytest.mark.parametrize(("field", "ok", "bad"), [("memory_mb", (128, 10240), (127, 10241)), ("timeout_sec", (1, 900), (0, 901))])
 def test_function_limits(field, ok, bad):
+    # Lambda's limits (AWS and the local cloud), checked by its rules before any call.
     for value in ok:
-        assert getattr(FunctionConfig(name="f", **{field: value}), field) == value
+        config = FunctionConfig(name="f", **{field: value})
+        cloud_rules.LAMBDA.check(config)
+        assert getattr(config, field) == value
     for value in bad:
         with raises_validation(field, str(value)):
-            FunctionConfig(name="f", **{field: value})
+            cloud_rules.LAMBDA.check(FunctionConfig(name="f", **{field: value}))
 
 
 @pytest.mark.parametrize("key", ["1A", "A-B", "", "_X", "A B"])
@@ -589,7 +595,7 @@ def test_configure_auto_scaling_accepts_a_dict(s):
         lambda: FleetConfig("web", min_capacity=5, max_capacity=2),
         lambda: FleetConfig("Web"),
         lambda: AutoScalingConfig(target_cpu_utilization=float("inf")),
-        lambda: FunctionConfig(name="fn", runtime="cobol"),
+        lambda: cloud_rules.LAMBDA.check(FunctionConfig(name="fn", runtime="cobol")),
     ],
 )
 def test_every_model_error_names_its_field_and_a_fix(build):

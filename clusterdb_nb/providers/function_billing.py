@@ -38,6 +38,7 @@ class FunctionBilling:
     per_ghz_second_usd: float = 0.0
     bills_init: bool = False
     observed_memory: bool = False  # Azure bills the memory used, not the memory configured
+    memory_tiers: bool = False  # GCP bills the memory tier at or above the memory configured, with its CPU
 
     def billed_ms(self, duration_ms: Any, init_ms: Any = 0.0) -> Any:
         """Billed duration: rounded up to the cloud's step, at least its minimum."""
@@ -53,7 +54,7 @@ class FunctionBilling:
             used = np.maximum(np.asarray(memory_used_mb, dtype=float), 1.0)
             return (np.ceil(used / 128.0) * 128.0).astype(np.int64)
         memory = np.asarray(memory_mb, dtype=np.int64)
-        if self.per_ghz_second_usd:
+        if self.memory_tiers:
             return GCP_TIERS_MB[np.minimum(np.searchsorted(GCP_TIERS_MB, memory), len(GCP_TIERS_MB) - 1)]
         return memory
 
@@ -62,7 +63,7 @@ class FunctionBilling:
         seconds = np.asarray(billed_ms, dtype=float) / 1000.0
         memory = self.billed_memory_mb(memory_mb, memory_used_mb)
         compute = seconds * memory / 1024.0 * self.per_gb_second_usd
-        if self.per_ghz_second_usd:
+        if self.memory_tiers:
             ghz = GCP_TIER_GHZ[np.searchsorted(GCP_TIERS_MB, memory)]
             compute = compute + seconds * ghz * self.per_ghz_second_usd
         return np.round(self.per_million_requests_usd / 1e6 + compute, 12)
@@ -70,6 +71,6 @@ class FunctionBilling:
 
 BILLING: dict[str, FunctionBilling] = {
     "aws": FunctionBilling("aws", 0.20, 0.0000166667, step_ms=1, minimum_ms=1, bills_init=True),
-    "gcp": FunctionBilling("gcp", 0.40, 0.0000025, step_ms=100, minimum_ms=100, per_ghz_second_usd=0.00001),
+    "gcp": FunctionBilling("gcp", 0.40, 0.0000025, step_ms=100, minimum_ms=100, per_ghz_second_usd=0.00001, memory_tiers=True),
     "azure": FunctionBilling("azure", 0.20, 0.000016, step_ms=1, minimum_ms=100, observed_memory=True),
 }

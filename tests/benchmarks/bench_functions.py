@@ -94,7 +94,7 @@ def latency(s: cdb.ComputeSession, repeat: int, cold_repeat: int) -> tuple[list[
     provider = s.manager.providers["local"]
     for _ in range(cold_repeat):
         s.local.advance("1h")
-        provider.function_pool.reap()  # stop the idle worker now, outside the timing
+        provider.functions.function_pool.reap()  # stop the idle worker now, outside the timing
         t = time.perf_counter()
         inv = s.invoke_function("echo", PAYLOAD)
         cold.append(time.perf_counter() - t)
@@ -150,7 +150,7 @@ def main() -> None:
             with cdb.connect(local={"clock": "virtual", "path": ":memory:"}) as s:
                 provider = s.manager.providers["local"]
                 if mode == "processes":
-                    provider._function_pool = WorkerPool(provider.clock.now, 300, sandboxed=False)
+                    provider.functions._function_pool = WorkerPool(provider.clock.now, 300, sandboxed=False)
                 s.create_function(cdb.FunctionConfig(name="echo", code=tmp))
                 samples[mode] = latency(s, args.repeat, args.cold)
     pipe = bare_pipe_round_trip(args.repeat)

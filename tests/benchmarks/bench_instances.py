@@ -127,7 +127,7 @@ def session(path: str) -> cdb.ComputeSession:
 
 
 def fleet_config(n: int) -> cdb.FleetConfig:
-    return cdb.FleetConfig("big", capacity=n, instance_type="t3.medium", max_capacity=20000, tags=TAGS)
+    return cdb.FleetConfig("big", capacity=n, instance_type="t3.medium", max_capacity=10_000, tags=TAGS)
 
 
 def ours_create_list(path_factory: Callable[[], str], n: int) -> Callable[[], float]:

@@ -3,7 +3,7 @@
 import pytest
 
 import clusterdb_nb as cdb
-from clusterdb_nb.providers.function_code import zip_directory, zip_files
+from clusterdb_nb.code_zip import zip_directory, zip_files
 
 HANDLER = "def handler(event, context):\n    return {'echo': event}\n"
 

@@ -48,7 +48,7 @@ def pid_alive(pid):
 
 def host_pids(s, name=None):
     """Host process ids of the session's function workers (a handler's own pid is its sandbox's)."""
-    return s.manager.providers["local"].function_pool.worker_pids(name)
+    return s.manager.providers["local"].functions.function_pool.worker_pids(name)
 
 
 def zip_of(entries):
@@ -202,12 +202,14 @@ def test_handler_sees_its_environment_and_the_runtimes_but_no_parent_secret(s, t
     assert "hunter2" not in json.dumps(env) and "parent-key" not in json.dumps(env)
 
 
-def test_reserved_and_oversized_environments_are_rejected():
+def test_reserved_and_oversized_environments_are_rejected(s):
+    # the local cloud runs Lambda's rules, checked before any call
     with pytest.raises(cdb.ValidationError, match="reserved") as err:
-        cdb.FunctionConfig(name="fn", environment={"AWS_LAMBDA_FUNCTION_NAME": "x"})
+        s.create_function(cdb.FunctionConfig(name="fn", environment={"AWS_LAMBDA_FUNCTION_NAME": "x"}))
     assert err.value.field == "environment"
     with pytest.raises(cdb.ValidationError, match="4 KB"):
-        cdb.FunctionConfig(name="fn", environment={"BIG": "x" * 4100})
+        s.create_function(cdb.FunctionConfig(name="fn", environment={"BIG": "x" * 4100}))
+    assert s.functions().empty
 
 
 @pytest.mark.parametrize("runtime", ["python3.9", "python3.13", "python3.14"])

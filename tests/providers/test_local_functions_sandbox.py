@@ -207,7 +207,7 @@ def test_each_function_version_runs_its_own_copy_of_the_code(tmp_path):
     """Without the sandbox too: a handler that rewrites its code changes only its own version's copy."""
     with cdb.connect(local={"clock": "virtual", "path": ":memory:"}) as s:
         provider = s.manager.providers["local"]
-        provider._function_pool = pool_module.WorkerPool(provider.clock.now, 300, sandboxed=False)
+        provider.functions._function_pool = pool_module.WorkerPool(provider.clock.now, 300, sandboxed=False)
         source = """
         import os, stat
         def handler(event, context):
@@ -323,7 +323,7 @@ def test_without_the_sandbox_a_child_in_its_own_session_still_dies_with_the_work
     marker = f"clusterdb-daemon-{uuid.uuid4().hex}"
     with cdb.connect(local={"clock": "virtual", "path": ":memory:"}) as s:
         provider = s.manager.providers["local"]
-        provider._function_pool = pool_module.WorkerPool(provider.clock.now, 300, sandboxed=False)
+        provider.functions._function_pool = pool_module.WorkerPool(provider.clock.now, 300, sandboxed=False)
         create(
             s,
             tmp_path,
@@ -351,7 +351,7 @@ def test_nothing_outlives_an_interpreter_that_exits_without_close(tmp_path):
         s = cdb.connect(local={{"clock": "virtual", "path": ":memory:"}})
         s.create_function(cdb.FunctionConfig(name="fn", code={str(folder)!r}))
         s.invoke_function("fn", {{"marker": {marker!r}}})
-        print(s.manager.providers["local"].function_pool._root)
+        print(s.manager.providers["local"].functions.function_pool._root)
         """
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
@@ -482,7 +482,7 @@ def test_without_bwrap_workers_fall_back_to_processes_with_one_warning(monkeypat
         assert "not sandboxed: bwrap (bubblewrap) is not installed" in s.status()["detail"].iloc[0]
         s.create_function(cdb.FunctionConfig(name="fn", code=zip_of({"main.py": "def handler(e, c): return e"})))
         inv = s.invoke_function("fn", {"x": 1})
-        assert inv.result == {"x": 1} and not s.manager.providers["local"].function_pool.sandbox.available
+        assert inv.result == {"x": 1} and not s.manager.providers["local"].functions.function_pool.sandbox.available
 
 
 def test_a_broken_bwrap_is_probed_once_and_not_used(monkeypatch, tmp_path):
@@ -505,9 +505,9 @@ def test_a_dropped_pool_stops_its_workers_and_removes_its_directory(tmp_path):
     s.invoke_function("fn")
     provider = s.manager.providers["local"]
     pids = host_pids(s)
-    pool = provider._function_pool
+    pool = provider.functions._function_pool
     root = pool._root
-    provider._function_pool = None  # the session lets go of the pool, as a dropped session does
+    provider.functions._function_pool = None  # the session lets go of the pool, as a dropped session does
     del pool
     gc.collect()
     assert wait_until(lambda: not any(pid_alive(pid) for pid in pids))
@@ -520,7 +520,7 @@ def test_closing_the_pool_twice_and_from_several_threads_is_safe(tmp_path):
     with cdb.connect(local={"clock": "virtual", "path": ":memory:"}) as s:
         create(s, tmp_path, COUNTER)
         s.invoke_function("fn")
-        pool = s.manager.providers["local"].function_pool
+        pool = s.manager.providers["local"].functions.function_pool
         closers = [threading.Thread(target=pool.close) for _ in range(4)]
         for t in closers:
             t.start()

@@ -1,6 +1,6 @@
 """One engine per cloud: a readable reference (per step) and a vectorized twin (many policies at once).
 
->>> engine = reference("aws", AutoScalingConfig(), AwsOptions(), step=60)
+>>> engine = ENGINES["aws"].reference(AutoScalingConfig(), AwsOptions(), 60)
 >>> run = ENGINES["aws"].simulate_many(Policies.of([AutoScalingConfig()]), AwsOptions(), demand, 60, 60)
 """
 
@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from ...models import AutoScalingConfig
 from ..fleet import Run
 from ..forecast import hourly_forecast
 from ..options import AwsOptions, GcpOptions
@@ -34,11 +33,6 @@ ENGINES: dict[str, Engine] = {
     "azure": Engine("Azure autoscale rules", azure.AzureAutoscale, azure.simulate_many),
     "kubernetes": Engine("Kubernetes HPA", kubernetes.HorizontalPodAutoscaler, kubernetes.simulate_many),
 }
-
-
-def reference(provider: str, policy: AutoScalingConfig, options: Any, step: int = 60) -> Any:
-    """The reference engine of ``provider`` for one policy, evaluated every ``step`` seconds."""
-    return ENGINES[provider].reference(policy, options, step)
 
 
 def forecast_for(options: Any, demand: np.ndarray, step: int) -> dict[str, np.ndarray]:

@@ -1,5 +1,6 @@
-"""The embedded local cloud."""
+"""The embedded local cloud: the provider and its public handle (``s.local``)."""
 
+from .handle import LocalCloud
 from .provider import LocalProvider
 
-__all__ = ["LocalProvider"]
+__all__ = ["LocalCloud", "LocalProvider"]

@@ -5,7 +5,7 @@ of local time, on whole minutes: its demand comes from the load model, its
 running instances from the state, and the reference engine of the configured
 cloud (``LocalConfig.autoscaler``, AWS target tracking by default) decides, as
 it does in ``clusterdb_nb.autoscaling.simulate``. A change goes through the
-provider's capacity path, so it lands in ``fleet_events`` with the engine's
+one capacity path (``FleetState.set_capacity``), so it lands in ``fleet_events`` with the engine's
 reason, and instances launch or terminate at the minute it was decided.
 
 Evaluation catches up lazily: before any operation reads or changes state, and
@@ -36,6 +36,7 @@ import numpy as np
 from ...autoscaling.engines import ENGINES
 from ...autoscaling.options import OPTIONS
 from ...models import AutoScalingConfig
+from .fleet_state import FleetState
 from .load import LoadModel
 
 STEP = 60.0  # seconds between evaluations: one one-minute datapoint
@@ -57,8 +58,8 @@ class _Fleet:
 class LocalAutoscaler:
     """Evaluates every fleet's policy with the ``kind`` engine ("aws", "gcp", "azure" or "kubernetes")."""
 
-    def __init__(self, provider: Any, kind: str) -> None:
-        self.provider = provider
+    def __init__(self, fleets: FleetState, kind: str) -> None:
+        self.fleets = fleets
         self.kind = kind
 
     def _key(self, fleet: str) -> str:
@@ -67,11 +68,11 @@ class LocalAutoscaler:
     def reset(self, db: sqlite3.Connection, fleet: str, policy: AutoScalingConfig, now: float) -> None:
         """A policy was (re)configured at ``now``: fresh engine memory, first evaluation at the next whole minute."""
         record = {"policy": policy.model_dump(), "last": now // STEP * STEP, "state": None}
-        self.provider.store.set_meta(db, self._key(fleet), json.dumps(record))
+        self.fleets.store.set_meta(db, self._key(fleet), json.dumps(record))
 
     def _load(self, db: sqlite3.Connection, name: str, policy_json: str, load_json: str, now: float) -> _Fleet:
         policy = AutoScalingConfig.model_validate_json(policy_json)
-        record = json.loads(self.provider.store.meta(db, self._key(name)) or "null")
+        record = json.loads(self.fleets.store.meta(db, self._key(name)) or "null")
         if record is None or record["policy"] != policy.model_dump():  # a policy stored before this state existed
             record = {"policy": policy.model_dump(), "last": now // STEP * STEP, "state": None}
         engine = ENGINES[self.kind].reference(policy, OPTIONS[self.kind](), int(STEP))
@@ -111,7 +112,7 @@ class LocalAutoscaler:
             demands = [f.load.demand(times).tolist() for f in fleets]
             for i, now in enumerate(times.tolist()):
                 if due is not None and now >= due:
-                    self.provider.store.settle(db, now)
+                    self.fleets.store.settle(db, now)
                     counts = {f.name: self._counts(db, f.name) for f in fleets}
                     due = self._next_due(db)
                 for f, demand in zip(fleets, demands):
@@ -121,7 +122,7 @@ class LocalAutoscaler:
                     new, reason = f.engine.decide(now, demand[i], capacity, running)
                     new = min(max(new, lo), hi)  # the fleet's own bounds, should they have changed since
                     if new != capacity:
-                        self.provider._set_capacity(db, f.name, capacity, new, now, f"autoscaler ({label}): {reason}")
+                        self.fleets.set_capacity(db, f.name, capacity, new, now, f"autoscaler ({label}): {reason}")
                         counts[f.name] = self._counts(db, f.name)
                         due = self._next_due(db)
                         f.changed = now
@@ -131,7 +132,7 @@ class LocalAutoscaler:
         for f in fleets:
             f.last = max(f.last, last)
             record = {"policy": f.policy, "last": f.last, "state": f.engine.state()}
-            self.provider.store.set_meta(db, self._key(f.name), json.dumps(record))
+            self.fleets.store.set_meta(db, self._key(f.name), json.dumps(record))
 
     def _skip(self, fleets: list[_Fleet], minute: float, resume: float) -> float:
         """Leave the minutes from ``minute`` to before ``resume`` unevaluated: fresh engine memory, a warning."""

@@ -30,7 +30,7 @@ def reset(provider: Any) -> dict[str, int]:
     A virtual clock goes back to its configured ``start``. Returns what was deleted (as ``counts``).
     """
     deleted = counts(provider)
-    provider._close_functions()
+    provider.functions.close()
     with provider.store.transaction() as db:
         query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         tables = [row[0] for row in db.execute(query)]

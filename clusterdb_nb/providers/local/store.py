@@ -14,15 +14,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pandas as pd
-
 from ...errors import ConflictError, ValidationError
+from ...models import LATEST_TIME
 
 # How long an operation waits for another session's write before it fails with ConflictError. Writes
 # are single transactions of milliseconds, so ten seconds serves many concurrent sessions with margin.
 BUSY_TIMEOUT_SECONDS = 10.0
-# The virtual clock stays where every timestamp of pandas (ns since 1970, up to 2262) can show it.
-LATEST_TIME = pd.Timestamp("2250-01-01", tz="UTC").timestamp()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...function_code import extract
+from ....code_zip import extract
 from . import sandbox
 from . import worker as worker_program
 from .sandbox import Sandbox

@@ -1,6 +1,7 @@
 """Functions on the local cloud: versions and code in SQLite, handlers run for real by a WorkerPool.
 
-``LocalFunctions`` is mixed into ``LocalProvider``; through a session::
+``LocalFunctions`` is one part of ``LocalProvider`` (which passes it its store, clock and
+catch-up step); through a session::
 
     >>> s.create_function(FunctionConfig(name="echo", handler="main.handler", code="handlers/"))
     >>> s.invoke_function("echo", {"x": 1}).result
@@ -18,6 +19,7 @@ import os
 import sqlite3
 import threading
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -61,15 +63,20 @@ def _process_exists(pid: int) -> bool:
 class LocalFunctions:
     """create/update/delete/get/list/invoke functions on the local cloud, and their invocations and costs."""
 
-    if TYPE_CHECKING:
-        name: str
-        config: LocalConfig
-        store: Store
-        clock: VirtualClock | WallClock
-
-        def _now(self, db: sqlite3.Connection) -> float: ...
-
-    _function_pool: WorkerPool | None = None
+    def __init__(
+        self,
+        name: str,
+        config: LocalConfig,
+        store: Store,
+        clock: VirtualClock | WallClock,
+        now: Callable[[sqlite3.Connection], float],
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self._now = now  # the local time, with the cloud brought up to it
+        self._function_pool: WorkerPool | None = None
 
     @property
     def function_pool(self) -> WorkerPool:
@@ -387,7 +394,7 @@ class LocalFunctions:
             },
         )
 
-    def _function_costs(self, lo: float, hi: float) -> pd.DataFrame:
+    def costs(self, lo: float, hi: float) -> pd.DataFrame:
         """One ``frames.COSTS`` row per function invoked between ``lo`` and ``hi`` (epoch seconds)."""
         df = self._invocation_rows("WHERE at >= ? AND at <= ?", (max(lo, -1e18), min(hi, 1e18)))
         per = (
@@ -419,7 +426,7 @@ class LocalFunctions:
         if pool is not None:
             pool.retire(name)
 
-    def _close_functions(self) -> None:
+    def close(self) -> None:
         """Stop every worker process."""
         with _POOL_LOCK:
             pool, self._function_pool = self._function_pool, None

@@ -1,4 +1,4 @@
-"""Function code as a Lambda deployment zip: zip bytes, a path to a zip, a directory, or {file name: source}.
+"""Function code as a deployment zip: zip bytes, a path to a zip, a directory, or {file name: source}.
 
 A directory or a mapping of file names to source is zipped deterministically (sorted entries, fixed timestamps and
 permissions, no ``__pycache__``), so the same files always give the same
@@ -6,7 +6,8 @@ bytes and the same ``code_sha256``::
 
     >>> code = read_code("handlers/")          # or read_code("build/fn.zip"), or zip bytes as they are
     >>> code = zip_files({"main.py": "def handler(event, context):\n    return event\n"})
-    >>> check_zip(code)                        # zip-slip, not a zip, Lambda's size limits -> ValidationError
+    >>> check_zip(code)                        # zip-slip, not a zip, unextractable names -> ValidationError
+    >>> check_zip_size(code, 50 * 2**20, 250 * 2**20)   # a cloud's own limits (its ``FunctionRules``)
     >>> code_sha256(code)                      # Lambda's CodeSha256: base64 of the SHA-256 digest
 """
 
@@ -22,10 +23,8 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
-from ..errors import ValidationError
+from .errors import ValidationError
 
-MAX_ZIP_BYTES = 50 * 2**20  # Lambda's limit for a zip uploaded directly
-MAX_UNZIPPED_BYTES = 250 * 2**20  # Lambda's limit for the unzipped code
 MAX_NAME_BYTES = 255  # the longest file name Linux and macOS file systems take
 MAX_PATH_BYTES = 4095  # and the longest path
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
@@ -98,9 +97,7 @@ def _zip(entries: list[tuple[str, bytes, bool]]) -> bytes:
 
 
 def check_zip(code: bytes) -> None:
-    """Raise ValidationError unless ``code`` is a zip Lambda would take whose entries stay inside it."""
-    if len(code) > MAX_ZIP_BYTES:
-        raise _invalid(f"the zip is {len(code) / 2**20:.1f} MB; at most 50 MB", "zip <= 50 MB")
+    """Raise ValidationError unless ``code`` is a zip whose entries stay inside it and can be extracted."""
     try:
         entries = zipfile.ZipFile(io.BytesIO(code)).infolist()
     except zipfile.BadZipFile:
@@ -113,9 +110,23 @@ def check_zip(code: bytes) -> None:
                 "no absolute paths or '..' in zip entries",
             )
     _check_extractable(entries)
-    unzipped = sum(info.file_size for info in entries)
-    if unzipped > MAX_UNZIPPED_BYTES:
-        raise _invalid(f"the code unzips to {unzipped / 2**20:.1f} MB; at most 250 MB", "unzipped code <= 250 MB")
+
+
+def check_zip_size(code: bytes, max_zip_bytes: int, max_unzipped_bytes: int, cloud: str = "the cloud") -> None:
+    """Raise ValidationError when ``code`` (a checked zip) is larger than ``cloud`` takes, zipped or unzipped.
+
+    >>> check_zip_size(code, 50 * 2**20, 250 * 2**20, "AWS Lambda")
+    """
+    zipped, limit = len(code) / 2**20, max_zip_bytes / 2**20
+    if len(code) > max_zip_bytes:
+        raise _invalid(f"the zip is {zipped:.1f} MB; {cloud} takes at most {limit:g} MB", f"zip <= {limit:g} MB")
+    unzipped = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(code)).infolist())
+    if unzipped > max_unzipped_bytes:
+        limit = max_unzipped_bytes / 2**20
+        raise _invalid(
+            f"the code unzips to {unzipped / 2**20:.1f} MB; {cloud} takes at most {limit:g} MB",
+            f"unzipped code <= {limit:g} MB",
+        )
 
 
 def _check_extractable(entries: list[zipfile.ZipInfo]) -> None:
@@ -144,7 +155,7 @@ def _check_extractable(entries: list[zipfile.ZipInfo]) -> None:
 
 
 def code_sha256(code: bytes) -> str:
-    """Lambda's ``CodeSha256`` of a zip: the base64 of its SHA-256 digest."""
+    """The base64 of a zip's SHA-256 digest (Lambda's ``CodeSha256``; the local cloud keys code by it)."""
     return base64.b64encode(hashlib.sha256(code).digest()).decode("ascii")
 
 

@@ -1,0 +1,63 @@
+"""The local cloud's public handle (``s.local``): its clock, load traces, history and state file.
+
+>>> s.local.advance("30min")
+>>> s.local.attach_trace("web", cpu)      # a CPU % Series on a DatetimeIndex
+>>> s.local.history("web")
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from .clock import parse_duration
+
+if TYPE_CHECKING:
+    from .provider import LocalProvider
+
+
+class LocalCloud:
+    """Handle on the local cloud: its clock, load traces and history."""
+
+    def __init__(self, provider: LocalProvider) -> None:
+        self._provider = provider
+
+    @property
+    def now(self) -> pd.Timestamp:
+        """The local cloud's time (UTC)."""
+        return pd.Timestamp(self._provider.clock.now(), unit="s", tz="UTC")
+
+    def advance(self, duration: str | float | pd.Timedelta) -> pd.Timestamp:
+        """Move the virtual clock forward (``"30min"``, ``"2h"``, seconds); returns the new time."""
+        return pd.Timestamp(self._provider.advance(parse_duration(duration)), unit="s", tz="UTC")
+
+    def attach_trace(self, fleet: str, cpu_percent: pd.Series) -> None:
+        """Drive ``fleet``'s load from a CPU % series on a DatetimeIndex, replayed from now."""
+        self._provider.attach_trace(fleet, cpu_percent)
+
+    def history(self, fleet: str | None = None) -> pd.DataFrame:
+        """Every recorded instance state change."""
+        return self._provider.history(fleet)
+
+    @property
+    def path(self) -> str:
+        """The SQLite file that keeps the local cloud's state (``":memory:"`` for a throwaway cloud)."""
+        return str(self._provider.store.path)
+
+    def reset(self, confirm: bool = False) -> dict[str, int] | None:
+        """Delete every fleet, instance, function and invocation of the local cloud, after asking.
+
+        ``confirm=True`` skips the question. Returns what was deleted, or None when the answer was no.
+
+            >>> s.local.reset()
+            Delete local cloud state at ~/.local/share/clusterdb-nb/local.db: 1 fleets, 8 instances, ...? [y/N] y
+        """
+        from . import reset as local_reset
+
+        if not confirm:
+            answer = input(f"Delete {local_reset.describe(self._provider)}? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing deleted.")
+                return None
+        return local_reset.reset(self._provider)
