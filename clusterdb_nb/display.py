@@ -14,12 +14,9 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
-
-if TYPE_CHECKING:
-    from .models import Plan
 
 HOURS_PER_MONTH = 730  # the clouds' pricing pages use 730 hours a month
 
@@ -123,6 +120,26 @@ def table_html(
 
 
 # -- plans -------------------------------------------------------------------------
+@runtime_checkable
+class Plan(Protocol):
+    """What is read of a ``models.Plan`` here (this module imports no model: ``Plan._repr_html_`` calls it)."""
+
+    @property
+    def operation(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def calls(self) -> Sequence[Any]: ...  # each with a ``call`` text
+    @property
+    def hourly_cost_before_usd(self) -> float: ...
+    @property
+    def hourly_cost_after_usd(self) -> float: ...
+    @property
+    def hourly_cost_delta_usd(self) -> float: ...
+
+
 def plan_rows(plan: Plan) -> list[tuple[str, str]]:
     """(label, text) rows of a plan: what, where, before, after, change per hour and per month, calls."""
     delta = plan.hourly_cost_delta_usd
@@ -162,7 +179,6 @@ def compare_plans(*plans: Plan | Iterable[Plan]) -> pd.DataFrame:
     ...                   s.update_fleet_capacity("web", 12, dry_run=True))
     """
     from .errors import ValidationError
-    from .models import Plan
 
     flat: list[Plan] = []
     for p in plans:

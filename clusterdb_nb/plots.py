@@ -1,9 +1,13 @@
-"""Plotly figures with one consistent look.
+"""Every Plotly figure of the package, with one look (a light and a dark template).
 
     >>> fig = utilization_figure(s.utilization("web-fleet"), target=70.0, events=s.scaling_activities("web-fleet"))
-    >>> fig = costs_figure(s.costs_over_time(by="fleet"), by="fleet")
+    >>> fig = costs_figure(s.costs_over_time(by="fleet"), by="fleet", period="1h")
+    >>> fig = simulate(trace, policy).figure()                # simulation_figure
+    >>> fig = tune(trace).figure()                            # pareto_figure
 
-Plotly is imported when a figure is made, not with ``clusterdb_nb``.
+Plotly is imported when a figure is made, not with ``clusterdb_nb``; the modules that compute the data
+(``session``, ``autoscaling``) call these and never import Plotly themselves. This module imports none of
+them (the arrows point here), only ``models`` for type hints.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ import pandas as pd
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
+    from plotly.graph_objects import Figure as Figure  # the type the results' figure() returns
+
+    from .models import AutoScalingConfig
 
 COLORS = ["#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777"]
 CPU_COLOR, CAPACITY_COLOR, TARGET_COLOR, EVENT_COLOR = "#2563eb", "#64748b", "#dc2626", "#f97316"
@@ -53,7 +60,7 @@ def _template(name: str) -> go.layout.Template:
         margin={"l": 60, "r": 60, "t": 90, "b": 50},
         hovermode="x unified",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.03, "x": 0},
-        title={"x": 0, "xanchor": "left", "font": {"size": 16}},
+        title={"x": 0, "xref": "paper", "xanchor": "left", "font": {"size": 16}},
     )
     return tpl
 
@@ -220,82 +227,162 @@ def summarize(fig: Any) -> str:
     return "\n".join(f"{t.name}: {t.type}, {len(t.x) if t.x is not None else 0} points" for t in fig.data)
 
 
-BUCKETS = ["1min", "5min", "15min", "1h", "3h", "6h", "1D"]
+BUCKETS = ["1min", "5min", "10min", "15min", "30min", "1h", "2h", "3h", "6h", "12h", "1D", "7D"]
+MAX_POINTS = 600  # what a notebook-wide chart can show: about one point per two pixels
 
 
-def bucket_for(span: pd.Timedelta, max_points: int = 600) -> str:
-    """The smallest of 1min, 5min, 15min, 1h, 3h, 6h, 1D that shows ``span`` in at most ``max_points`` points."""
+def bucket_for(span: pd.Timedelta, max_points: int = MAX_POINTS) -> str:
+    """The smallest bucket of ``BUCKETS`` (1min ... 7D) that shows ``span`` in at most ``max_points`` points.
+
+    >>> bucket_for(pd.Timedelta("14D"))
+    '1h'
+    """
     for bucket in BUCKETS:
         if span / pd.Timedelta(bucket) <= max_points:
             return bucket
     return BUCKETS[-1]
 
 
-def simulation_figure(timeline: pd.DataFrame, title: str, max_points: int = 600) -> go.Figure:
-    """A simulated policy over a trace: mean utilization and peak capacity per bucket, sized to what the width
-    can show, with a range slider to zoom. ``timeline`` has the columns of ``SimulationResult.timeline``."""
+def in_words(period: str | pd.Timedelta) -> str:
+    """``"1h"`` as ``"1 h"``, ``"15min"`` as ``"15 min"``, ``"1D"`` as ``"1 day"``."""
+    seconds = pd.Timedelta(period).total_seconds()
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds / size
+            return f"{n:g} {unit}{'s' if unit == 'day' and n != 1 else ''}"
+    return f"{seconds:g} s"
+
+
+def simulation_figure(
+    timeline: pd.DataFrame,
+    policy: AutoScalingConfig,
+    step_seconds: int,
+    autoscaler: str,
+    title: str | None = None,
+    max_points: int = MAX_POINTS,
+) -> go.Figure:
+    """Demand and capacity (instances) and utilization against the target (%) of ``policy`` simulated under
+    ``autoscaler`` (its name, e.g. "AWS target tracking"); ``timeline`` is ``SimulationResult.timeline``, one row
+    per step of ``step_seconds``.
+
+    A timeline longer than ``max_points`` is drawn per bucket (mean demand, max capacity, mean utilization) with a
+    range slider to zoom; the minutes saturated in each bucket are marked at 100 %, so a peak the means smooth out
+    still shows. The title says the period and the bucket.
+
+    >>> simulate(trace, policy, provider="aws").figure()      # draws this
+    """
     import plotly.graph_objects as go
 
-    span = timeline["time"].max() - timeline["time"].min() if len(timeline) else pd.Timedelta(0)
+    step_minutes = step_seconds / 60.0
+    df = timeline.set_index("time").assign(saturated=lambda d: d["saturated"] * step_minutes)
+    start, end = (df.index.min(), df.index.max()) if len(df) else (pd.NaT, pd.NaT)
+    span = end - start if len(df) else pd.Timedelta(0)
     bucket = bucket_for(span, max_points)
-    grouped = timeline.set_index("time").resample(bucket)
-    agg = pd.DataFrame(
-        {
-            "utilization": grouped["utilization"].mean(),
-            "capacity": grouped["capacity"].max(),
-            "saturated": grouped["saturated"].sum(),
-        }
-    ).dropna(subset=["utilization"])
-    fig = go.Figure(layout={"template": template()})
-    fig.add_trace(
-        go.Scatter(
-            x=agg.index,
-            y=agg["utilization"],
-            name=f"utilization (mean per {bucket})",
-            line={"color": CPU_COLOR, "width": 1.5},
-            hovertemplate="%{y:.1f}%",
-        )
+    per = ""
+    if pd.Timedelta(bucket).total_seconds() > step_seconds:
+        how = {"demand": "mean", "capacity": "max", "utilization": "mean", "saturated": "sum"}
+        df = df.resample(bucket).agg(how).dropna()
+        per = in_words(bucket)
+    names = (
+        (f"demand (instances, mean per {per})", f"capacity (max per {per})", f"utilization % (mean per {per})")
+        if per
+        else ("demand (instances)", "capacity", "utilization %")
     )
+    target = policy.target_cpu_utilization
+    fig = go.Figure(layout={"template": template()})
+    demand = {"color": DESIRED_COLOR, "width": 1.5}
+    fig.add_trace(go.Scatter(x=df.index, y=df["demand"], name=names[0], line=demand, hovertemplate="%{y:.2f}"))
     fig.add_trace(
         go.Scatter(
-            x=agg.index,
-            y=agg["capacity"],
-            name=f"capacity (peak per {bucket})",
-            yaxis="y2",
+            x=df.index,
+            y=df["capacity"],
+            name=names[1],
             line_shape="hv",
-            line={"color": CAPACITY_COLOR, "width": 1.5},
+            line={"color": CAPACITY_COLOR, "width": 2},
             hovertemplate="%{y} instances",
         )
     )
-    top = float(agg["capacity"].max()) if len(agg) else 1.0
+    fig.add_trace(
+        go.Scatter(
+            x=df.index,
+            y=df["utilization"],
+            name=names[2],
+            yaxis="y2",
+            line={"color": CPU_COLOR, "width": 1.2},
+            hovertemplate="%{y:.1f}%",
+        )
+    )
+    edges = [df.index[0], df.index[-1]] if len(df) else []
+    fig.add_trace(
+        go.Scatter(
+            x=edges,
+            y=[target] * len(edges),
+            name=f"target {target:g}%",
+            yaxis="y2",
+            mode="lines",
+            line={"color": TARGET_COLOR, "dash": "dash", "width": 1.5},
+            hoverinfo="skip",
+        )
+    )
+    hot = df[df["saturated"] > 0]
+    if len(hot):
+        fig.add_trace(
+            go.Scatter(
+                x=hot.index,
+                y=[100.0] * len(hot),
+                name="saturated",
+                yaxis="y2",
+                mode="markers",
+                marker={"symbol": "triangle-down", "size": 7, "color": TARGET_COLOR},
+                customdata=hot["saturated"],
+                hovertemplate="%{customdata:g} min saturated<extra></extra>",
+                cliponaxis=False,
+            )
+        )
+    head = (
+        f"{autoscaler}: target {target:g}%, cooldown {policy.cooldown_seconds} s, "
+        f"{policy.min_capacity}–{policy.max_capacity} instances"
+    )
+    period = f"{span / pd.Timedelta('1D'):.1f} days, {start:%Y-%m-%d} to {end:%Y-%m-%d} UTC" if len(df) else "no data"
+    every = in_words(pd.Timedelta(seconds=step_seconds))
+    drawn = f", per {per}: mean demand and utilization, max capacity" if per else f", every {every}"
+    top = float(df["capacity"].max()) if len(df) else 1.0
     fig.update_layout(
-        title=title,
-        xaxis={"title": "time (UTC)", "rangeslider": {"visible": True, "thickness": 0.08}},
-        yaxis={"title": "utilization (%)", "range": [0, 105]},
+        title=title or f"{head}<br><sup>{period}{drawn}</sup>",
+        xaxis={"title": "time (UTC)", "rangeslider": {"visible": bool(per), "thickness": 0.08}},
+        yaxis={"title": "instances (count)", "range": [0, top * 1.15 + 1], "tickformat": "d"},
         yaxis2={
-            "title": "instances (count)",
+            "title": "utilization (%)",
             "overlaying": "y",
             "side": "right",
-            "range": [0, top * 1.15 + 1],
-            "dtick": max(1, math.ceil(top / 5)),
-            "tickformat": "d",
+            "range": [0, 105],
+            "tickmode": "linear",
+            "tick0": 0,
+            "dtick": 20,
             "showgrid": False,
         },
     )
     return fig
 
 
-def pareto_figure(table: pd.DataFrame, cost_column: str, selected: int | None = None, title: str | None = None) -> go.Figure:
-    """Cost against saturated minutes for every tuned policy: the front joined, the recommendation starred, the
-    ``selected`` row (a ``table`` index) ringed; hover names each policy. ``table`` is ``TuningResult.table``."""
+def pareto_figure(
+    table: pd.DataFrame, cost_column: str, autoscaler: str, selected: int | None = None, title: str | None = None
+) -> go.Figure:
+    """Cost against minutes saturated for every tuned policy: the front joined, the recommendation starred (never cut
+    at 0 minutes), the ``selected`` row (a ``table`` index) ringed; hover names each policy. ``table`` is
+    ``TuningResult.table``, ``cost_column`` its ``cost_usd`` or ``instance_hours``.
+
+    >>> tune(trace, targets=[50, 70], cooldowns=[60, 300]).figure()      # draws this
+    """
     import plotly.graph_objects as go
 
     unit = "USD" if cost_column == "cost_usd" else "instance-hours"
     words = [
-        f"target {r.target_cpu_utilization:g}%, cooldown {r.cooldown_seconds}s, {r.min_capacity}–{r.max_capacity} instances"
+        f"target {r.target_cpu_utilization:g}%, cooldown {r.cooldown_seconds} s, {r.min_capacity}–{r.max_capacity} instances"
         for r in table.itertuples()
     ]
-    hover = "%{text}<br>%{x:,.2f} " + unit + ", %{y:,.0f} min saturated<extra></extra>"
+    money = "$%{x:,.2f}" if unit == "USD" else "%{x:,.1f} instance-hours"
+    hover = "%{text}<br>" + money + ", %{y:,.0f} min saturated<extra></extra>"
     fig = go.Figure(layout={"template": template()})
     fig.add_trace(
         go.Scatter(
@@ -313,14 +400,12 @@ def pareto_figure(table: pd.DataFrame, cost_column: str, selected: int | None = 
         go.Scatter(
             x=front[cost_column],
             y=front["minutes_saturated"],
-            mode="lines+markers+text",
+            mode="lines+markers",
             name="Pareto front",
             line_shape="hv",
-            text=[f"{r.target_cpu_utilization:g}%/{r.cooldown_seconds}s" for r in front.itertuples()],
-            textposition="top right",
-            hovertext=[words[table.index.get_loc(i)] for i in front.index],
+            text=[words[table.index.get_loc(i)] for i in front.index],
             marker={"color": COLORS[0], "size": 10},
-            hovertemplate="%{hovertext}<br>%{x:,.2f} " + unit + ", %{y:,.0f} min saturated<extra></extra>",
+            hovertemplate=hover,
         )
     )
     best = table[table["recommended"]]
@@ -328,11 +413,13 @@ def pareto_figure(table: pd.DataFrame, cost_column: str, selected: int | None = 
         go.Scatter(
             x=best[cost_column],
             y=best["minutes_saturated"],
-            mode="markers",
+            mode="markers+text",
             name="recommended",
-            text=[words[table.index.get_loc(i)] for i in best.index],
+            text=[f"{r.target_cpu_utilization:g}% / {r.cooldown_seconds} s" for r in best.itertuples()],
+            textposition="top center",
+            hovertext=["recommended: " + words[table.index.get_loc(i)] for i in best.index],
             marker={"color": TARGET_COLOR, "size": 18, "symbol": "star"},
-            hovertemplate=hover,
+            hovertemplate=hover.replace("%{text}", "%{hovertext}"),
             cliponaxis=False,
         )
     )
@@ -344,7 +431,7 @@ def pareto_figure(table: pd.DataFrame, cost_column: str, selected: int | None = 
                 y=row["minutes_saturated"],
                 mode="markers",
                 name="selected",
-                text=[words[table.index.get_loc(selected)]],
+                text=["selected: " + words[table.index.get_loc(selected)]],
                 hovertemplate=hover,
                 cliponaxis=False,
                 marker={"color": "rgba(0,0,0,0)", "size": 24, "line": {"color": EVENT_COLOR, "width": 3}},
@@ -353,9 +440,9 @@ def pareto_figure(table: pd.DataFrame, cost_column: str, selected: int | None = 
     high = float(table["minutes_saturated"].max()) if len(table) else 1.0
     pad = max(high * 0.08, 1.0)
     fig.update_layout(
-        title=title or f"{len(table)} policies: cost against minutes saturated",
-        xaxis={"title": f"cost over the trace ({unit})"},
-        yaxis={"title": "minutes saturated", "range": [-pad, high + pad]},  # room below 0: the star is not cut
+        title=title or f"{autoscaler}: {len(table)} policies, cost against minutes saturated",
+        xaxis={"title": f"cost over the trace ({unit})", "tickprefix": "$" if unit == "USD" else ""},
+        yaxis={"title": "minutes saturated (min)", "range": [-pad, high + pad]},  # room below 0: the star is not cut
         hovermode="closest",
     )
     return fig

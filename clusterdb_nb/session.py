@@ -527,18 +527,20 @@ class ComputeSession:
         state: str = "running",
         timeout: str | float | pd.Timedelta = "10min",
         progress: bool = True,
+        on_progress: Callable[[int, int], object] | None = None,
     ) -> pd.DataFrame:
         """Block until fleets (their desired capacity) or instance ids are in ``state``; returns their instance rows.
 
         A virtual clock is advanced; the wall clock is polled with backoff. A progress bar counts the instances
-        settled; interrupt to stop; past ``timeout`` a WaitTimeoutError lists what is not there and its state.
+        settled (``on_progress(settled, total)`` is called at each poll too, e.g. by a widget's own bar); interrupt
+        to stop; past ``timeout`` a WaitTimeoutError lists what is not there and its state.
 
             >>> s.wait("web-fleet")                        # every desired instance running
             >>> s.wait(["i-0abc"], state="stopped", timeout="5min")
         """
         from .waiting import wait
 
-        return wait(self, targets, state, timeout, progress)
+        return wait(self, targets, state, timeout, progress, on_progress)
 
     def _waited(self, result: T, wait: bool, state: str = "running") -> T:
         """``result`` (a Fleet or an Instance) re-read after waiting for it, when ``wait`` is set and it is no Plan."""
@@ -579,3 +581,62 @@ class ComputeSession:
                     callback()
         finally:
             self._notifying = False
+
+    # -- what the widgets ask (clusterdb_nb.ui.protocol.SessionAPI) --------------------
+    def now(self) -> pd.Timestamp:
+        """The session's time (UTC): the local cloud's clock when there is one (it may be virtual), else the wall clock."""
+        return self._now()
+
+    def on_virtual_clock(self, instances: pd.DataFrame | None = None) -> bool:
+        """True when every instance of ``instances`` (rows of ``s.instances()``; default: every provider) lives on a
+        local cloud with a virtual clock, so waiting for them would advance that clock rather than sleep."""
+        self._check_open()
+        names = set(instances["provider"]) if instances is not None else set()
+        providers = [self.manager.provider(n) for n in names] or list(self.manager.providers.values())
+        return all(getattr(getattr(p, "clock", None), "virtual", False) for p in providers)
+
+    def fleet_defaults(self) -> pd.DataFrame:
+        """What a new fleet gets on each configured provider when its FleetConfig leaves a field out: one row per
+        provider with its kind, region, whether it is the default, instance_type, capacity, bounds and tags.
+
+            >>> s.fleet_defaults().set_index("provider").loc["local", "instance_type"]
+            't3.medium'
+        """
+        self._check_open()
+        rows = []
+        for name, provider in self.manager.providers.items():
+            c = self.manager.resolve_fleet_config(FleetConfig("new-fleet", provider=name))
+            default = name == self.manager.default_provider
+            bounds = (c.capacity, c.min_capacity, c.max_capacity)
+            rows.append((name, provider.kind, provider.region, default, c.instance_type, *bounds, c.tags))
+        columns = ["provider", "kind", "region", "default", "instance_type", "capacity", "min_capacity", "max_capacity", "tags"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def instance_types(self, provider: str | None = None) -> pd.DataFrame:
+        """The instance types a fleet on ``provider`` (default: the default provider) can use, priced where it runs:
+        the catalog's rows (``clusterdb_nb.catalog.types``), cheapest first per cloud. The local cloud offers every
+        cloud's types at their reference region's prices.
+
+            >>> s.instance_types("aws")[["instance_type", "vcpu", "memory_gib", "on_demand_usd", "spot_usd"]]
+        """
+        from . import catalog
+
+        self._check_open()
+        p = self.manager.provider(provider)
+        priced = p.kind in catalog.PROVIDERS
+        df = catalog.types(p.kind) if priced else catalog.types()
+        if priced and p.region in set(df["region"]):
+            df = df[df["region"] == p.region]
+        else:
+            df = df[df["region"] == df["provider"].map(catalog.REFERENCE_REGION)]
+        return df.sort_values(["provider", "on_demand_usd", "instance_type"], ignore_index=True)
+
+    def hourly_price(self, instance_type: str, spot: bool = False, provider: str | None = None) -> float:
+        """$/h of one ``instance_type`` instance on ``provider`` (default: the default provider), on demand or ``spot``.
+
+        A type the catalog does not price there, or does not sell as spot, is a ValidationError naming it.
+
+            >>> s.hourly_price("m5.large", spot=True, provider="aws")
+        """
+        self._check_open()
+        return self.manager.provider(provider).hourly_price(instance_type, spot)

@@ -15,16 +15,30 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
 from . import durations
 from .errors import ValidationError, WaitTimeoutError
-from .models import InstanceState
+from .models import Fleet, InstanceState
 
 if TYPE_CHECKING:
-    from .session import ComputeSession
+    from .providers.local import LocalCloud
+
+
+class ComputeSession(Protocol):
+    """What a wait reads of a session: its public API (no import back into ``session.py``, which calls this)."""
+
+    def fleets(self) -> pd.DataFrame: ...
+    def instances(
+        self, fleet: str | None = None, state: str | Iterable[str] | None = None, provider: str | None = None
+    ) -> pd.DataFrame: ...
+    def fleet(self, fleet: str, provider: str | None = None) -> Fleet: ...
+    def on_virtual_clock(self, instances: pd.DataFrame | None = None) -> bool: ...
+    @property
+    def local(self) -> LocalCloud: ...
+
 
 VIRTUAL_STEP = 5.0  # seconds of virtual time per step
 FIRST_POLL, MAX_POLL, BACKOFF = 1.0, 15.0, 1.5  # wall-clock polling, seconds
@@ -98,12 +112,6 @@ def progress(session: ComputeSession, fleets: list[str], ids: list[str], state: 
     return Progress(settled, total, waiting, impossible), rows[rows["id"].isin(ids) | rows["fleet"].isin(fleets)]
 
 
-def on_virtual_clock(session: ComputeSession, rows: pd.DataFrame) -> bool:
-    """True when every awaited instance lives on a local cloud whose clock is virtual."""
-    providers = {session.manager.providers[p] for p in set(rows["provider"])} or set(session.manager.providers.values())
-    return all(getattr(getattr(p, "clock", None), "virtual", False) for p in providers)
-
-
 def wait(
     session: ComputeSession,
     targets: str | Iterable[str],
@@ -126,7 +134,7 @@ def wait(
     limit = durations.seconds(timeout, "timeout")
     fleets, ids = _split(session, targets)
     now, rows = progress(session, fleets, ids, wanted)
-    virtual = on_virtual_clock(session, rows)
+    virtual = session.on_virtual_clock(rows)
     waited, pause = 0.0, FIRST_POLL
     bar = tqdm(total=now.total, desc=f"waiting for {wanted}", unit="instance", disable=not show_progress, leave=False)
     try:

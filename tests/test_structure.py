@@ -9,9 +9,8 @@ import clusterdb_nb
 
 ROOT = Path(clusterdb_nb.__file__).parent
 PACKAGE = "clusterdb_nb"
-# Known until the ui/ rework lands (issue 10, part 5): the session builds its widgets, the widgets take a session.
-# Remove this entry when the widgets depend on a session protocol only.
-KNOWN_CYCLES = {frozenset({"clusterdb_nb.session", "clusterdb_nb.ui"})}
+# None left: the widgets depend on a session protocol (ui.protocol.SessionAPI), not on session.py.
+KNOWN_CYCLES: set[frozenset[str]] = set()
 
 
 def module_name(path: Path) -> str:

@@ -34,10 +34,7 @@ from .summary import Summary, summarize, utilization
 from .traces import Trace, load_trace
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
-
-MAX_POINTS = 2000  # a longer timeline is drawn per period (mean demand, max capacity, max utilization)
-PERIODS = [pd.Timedelta(p) for p in ("5min", "10min", "15min", "30min", "1h", "2h", "3h", "6h", "12h", "1D", "7D")]
+    from ..plots import Figure
 
 
 def hourly_price(instance_type: str | None, price_per_hour: float | None) -> float | None:
@@ -93,60 +90,12 @@ class SimulationResult:
     step_note: str = ""
     forecast: pd.Series | None = None  # predictive scaling's demand forecast (instance-units), if asked for
 
-    def figure(self, title: str | None = None) -> go.Figure:
-        """Demand, capacity and utilization against the target (Plotly; a long trace is drawn per period)."""
-        import plotly.graph_objects as go
+    def figure(self, title: str | None = None) -> Figure:
+        """Demand, capacity and utilization against the target, drawn per period when long, with a range slider
+        (``clusterdb_nb.plots.simulation_figure``)."""
+        from ..plots import simulation_figure
 
-        from ..plots import CAPACITY_COLOR, CPU_COLOR, TARGET_COLOR, template
-
-        df, note = self.timeline.set_index("time"), ""
-        if len(df) > MAX_POINTS:
-            span = len(df) * self.step_seconds
-            period = next((p for p in PERIODS if span / p.total_seconds() <= MAX_POINTS), PERIODS[-1])
-            df = df.resample(period).agg({"demand": "mean", "capacity": "max", "serving": "min", "utilization": "max"})
-            note = f" (per {_words(period)}: mean demand, max capacity, max utilization)"
-        fig = go.Figure(layout={"template": template()})
-        fig.add_trace(go.Scatter(x=df.index, y=df["demand"], name="demand (instances)", line={"color": "#16a34a", "width": 1.5}))
-        fig.add_trace(
-            go.Scatter(x=df.index, y=df["capacity"], name="capacity", line_shape="hv", line={"color": CAPACITY_COLOR, "width": 2})
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=df.index,
-                y=df["utilization"],
-                name="utilization %",
-                yaxis="y2",
-                line={"color": CPU_COLOR, "width": 1},
-                opacity=0.6,
-            )
-        )
-        target = self.policy.target_cpu_utilization
-        fig.add_trace(
-            go.Scatter(
-                x=[df.index[0], df.index[-1]],
-                y=[target, target],
-                name=f"target {target:g}%",
-                yaxis="y2",
-                mode="lines",
-                line={"color": TARGET_COLOR, "dash": "dash", "width": 1.5},
-            )
-        )
-        label = ENGINES[self.provider].label
-        fig.update_layout(
-            title=title or f"{label}: target {target:g}%, {self.policy.min_capacity}-{self.policy.max_capacity} instances{note}",
-            yaxis={"title": "instances", "rangemode": "tozero"},
-            yaxis2={
-                "title": "utilization %",
-                "overlaying": "y",
-                "side": "right",
-                "range": [0, 105],
-                "tickmode": "linear",
-                "tick0": 0,
-                "dtick": 20,
-                "showgrid": False,
-            },
-        )
-        return fig
+        return simulation_figure(self.timeline, self.policy, self.step_seconds, ENGINES[self.provider].label, title)
 
     def __repr__(self) -> str:
         p = self.policy
@@ -159,11 +108,6 @@ class SimulationResult:
 
     def _repr_html_(self) -> str:
         return f"<pre>{html.escape(repr(self))}</pre>"
-
-
-def _words(period: pd.Timedelta) -> str:
-    minutes = period.total_seconds() / 60
-    return f"{minutes / 60:g} h" if minutes >= 60 and minutes % 60 == 0 else f"{minutes:g} min"
 
 
 def simulate(

@@ -41,7 +41,7 @@ from .summary import summarize
 from .traces import Trace, load_trace
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
+    from ..plots import Figure
 
 BATCH = 1024  # policies per engine run: bounds memory (steps x batch x 2 timelines of small ints)
 CENSORED_P95 = 99.0  # a trace whose CPU p95 is at least this sits at 100 %: its true demand is unknown
@@ -93,61 +93,12 @@ class TuningResult:
         """The policies on the front, cheapest first."""
         return self.table[self.table["pareto"]].sort_values([self.cost_column, "minutes_saturated"]).reset_index(drop=True)
 
-    def figure(self, title: str | None = None) -> go.Figure:
-        """Cost against saturated minutes for every policy, the front highlighted, the recommendation starred."""
-        import plotly.graph_objects as go
+    def figure(self, title: str | None = None, selected: int | None = None) -> Figure:
+        """Cost against saturated minutes for every policy, the front joined, the recommendation starred, the
+        ``selected`` row of ``table`` ringed; hover names each policy (``clusterdb_nb.plots.pareto_figure``)."""
+        from ..plots import pareto_figure
 
-        from ..plots import COLORS, TARGET_COLOR, template
-
-        t, x = self.table, self.cost_column
-        hover = (
-            "target %{customdata[0]:g}%, cooldown %{customdata[1]}s, %{customdata[2]}-%{customdata[3]} instances"
-            "<br>%{x:,.2f} " + ("USD" if x == "cost_usd" else "instance-hours") + ", %{y:,.0f} saturated min<extra></extra>"
-        )
-        data = ["target_cpu_utilization", "cooldown_seconds", "min_capacity", "max_capacity"]
-        front = self.pareto
-        fig = go.Figure(layout={"template": template()})
-        fig.add_trace(
-            go.Scatter(
-                x=t[x],
-                y=t["minutes_saturated"],
-                mode="markers",
-                name="policies",
-                marker={"color": "#94a3b8", "size": 7},
-                customdata=t[data].to_numpy(),
-                hovertemplate=hover,
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=front[x],
-                y=front["minutes_saturated"],
-                mode="lines+markers",
-                name="Pareto front",
-                line_shape="hv",
-                marker={"color": COLORS[0], "size": 9},
-                customdata=front[data].to_numpy(),
-                hovertemplate=hover,
-            )
-        )
-        best = t[t["recommended"]]
-        fig.add_trace(
-            go.Scatter(
-                x=best[x],
-                y=best["minutes_saturated"],
-                mode="markers",
-                name="recommended",
-                marker={"color": TARGET_COLOR, "size": 16, "symbol": "star"},
-                customdata=best[data].to_numpy(),
-                hovertemplate=hover,
-            )
-        )
-        fig.update_layout(
-            title=title or f"{ENGINES[self.provider].label}: {len(t)} policies",
-            xaxis={"title": "cost over the trace (USD)" if x == "cost_usd" else "instance-hours over the trace"},
-            yaxis={"title": "minutes saturated", "rangemode": "tozero"},
-        )
-        return fig
+        return pareto_figure(self.table, self.cost_column, ENGINES[self.provider].label, selected, title)
 
     def __repr__(self) -> str:
         front, meets = int(self.table["pareto"].sum()), int(self.table["meets_slo"].sum())

@@ -1,5 +1,8 @@
 """ipywidgets forms on the session's public API (no business logic here).
 
+The widgets take any object with the methods of ``SessionAPI`` (a ``ComputeSession`` is one); nothing
+here imports ``clusterdb_nb.session``.
+
 >>> s.fleet_form()       # create a fleet
 >>> s.scaler("web")      # scale one, seeing the $/h delta first
 >>> s.dashboard()        # fleets, instances, functions, costs, utilization
@@ -8,7 +11,8 @@
 
 from .dashboard import Dashboard
 from .fleet_form import FleetForm
+from .protocol import SessionAPI
 from .scaler import Scaler
 from .tuner import Tuner
 
-__all__ = ["Dashboard", "FleetForm", "Scaler", "Tuner"]
+__all__ = ["Dashboard", "FleetForm", "Scaler", "SessionAPI", "Tuner"]

@@ -6,20 +6,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import ipywidgets as widgets
 import pandas as pd
 
 from ..plots import display_output, pick_period
 from .instances import InstancesGrid
+from .protocol import SessionAPI
 from .refresh import RefreshBar
 from .static import StaticFallback
 from .tables import FLEET_COLUMNS, table_html
 from .tasks import Status
-
-if TYPE_CHECKING:
-    from ..session import ComputeSession
 
 TABS = ["Fleets", "Instances", "Functions", "Costs", "Utilization"]
 
@@ -29,7 +25,7 @@ class Dashboard(StaticFallback, widgets.VBox):
 
     kind = "dashboard"
 
-    def __init__(self, session: ComputeSession) -> None:
+    def __init__(self, session: SessionAPI) -> None:
         self.session = session
         self.fleets = widgets.HTML()
         self.instances = InstancesGrid(session)
@@ -85,7 +81,7 @@ class Dashboard(StaticFallback, widgets.VBox):
         by = self.costs_by.value
         self.costs.value = table_html(self.session.costs(by=by), empty="no costs yet")
         launched = self.session.instances(state="all")["launched_at"]
-        end = self.session._now()
+        end = self.session.now()
         start = launched.min() if len(launched) else end - pd.Timedelta("1h")
         period = pick_period(end - start)
         fig = self.session.plot_costs(by=by, start=start, end=end, period=period)

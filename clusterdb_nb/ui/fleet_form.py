@@ -7,31 +7,28 @@
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
 
-from .. import catalog
 from ..errors import ComputeError, ValidationError
 from ..models import Fleet, FleetConfig, Plan
+from .protocol import SessionAPI
 from .refresh import RefreshBar
 from .static import StaticFallback
 from .tables import FLEET_COLUMNS, table_html
 from .tasks import Status, run_task
 
-if TYPE_CHECKING:
-    from ..session import ComputeSession
-
-
 OK, ERROR = "var(--jp-success-color1,#15803d)", "var(--jp-error-color1,#b91c1c)"
 
 
-def planned(session: ComputeSession, fleets: pd.DataFrame) -> pd.DataFrame:
+def planned(session: SessionAPI, fleets: pd.DataFrame) -> pd.DataFrame:
     """``fleets`` with ``planned_hourly_usd``: what each costs per hour at its desired capacity (while it boots, too)."""
     out = fleets.copy()
     out["planned_hourly_usd"] = [
-        r.capacity * session.manager.provider(r.provider).hourly_price(r.instance_type, bool(r.spot)) for r in fleets.itertuples()
+        r.capacity * session.hourly_price(str(r.instance_type), bool(r.spot), provider=str(r.provider))
+        for r in fleets.itertuples()
     ]
     return out
 
@@ -49,22 +46,17 @@ def parse_tags(text: str) -> dict[str, str]:
     return tags
 
 
-def type_options(kind: str, region: str | None) -> list[tuple[str, str]]:
-    """(label, name) pairs for the instance-type dropdown: vCPU, memory and $/h from the catalog."""
-    df = catalog.types(kind) if kind in catalog.PROVIDERS else catalog.types()
-    if kind in catalog.PROVIDERS and region in set(df["region"]):
-        df = df[df["region"] == region]
-    else:
-        df = df[df["region"] == df["provider"].map(catalog.REFERENCE_REGION)]
-    df = df.sort_values(["provider", "on_demand_usd"])
-    prefix = kind not in catalog.PROVIDERS
+def type_options(types: pd.DataFrame) -> list[tuple[str, str]]:
+    """(label, name) pairs for the instance-type dropdown from ``s.instance_types(provider)``: vCPU, memory, $/h
+    (the cloud first when the listing spans several, as the local cloud's does)."""
+    several = types["provider"].nunique() > 1
     return [
         (
-            f"{f'{r.provider} · ' if prefix else ''}{r.instance_type} · {r.vcpu} vCPU · {r.memory_gib:g} GiB · "
+            f"{f'{r.provider} · ' if several else ''}{r.instance_type} · {r.vcpu} vCPU · {r.memory_gib:g} GiB · "
             f"${r.on_demand_usd:.4f}/h",
             str(r.instance_type),
         )
-        for r in df.itertuples()
+        for r in types.itertuples()
     ]
 
 
@@ -73,23 +65,22 @@ class FleetForm(StaticFallback, widgets.VBox):
 
     kind = "form"
 
-    def __init__(self, session: ComputeSession) -> None:
+    def __init__(self, session: SessionAPI) -> None:
         self.session = session
-        defaults = session.manager.config.fleet
+        self.defaults = session.fleet_defaults().set_index("provider")
+        first = self.defaults[self.defaults["default"]].iloc[0]
         wide = widgets.Layout(width="460px")
         self.name = widgets.Text(description="Name", placeholder="web-fleet", layout=wide)
         self.description = widgets.Text(description="Description", layout=wide)
-        self.provider = widgets.Dropdown(
-            description="Provider", options=list(session.manager.providers), value=session.manager.default_provider, layout=wide
-        )
+        self.provider = widgets.Dropdown(description="Provider", options=list(self.defaults.index), value=first.name, layout=wide)
         self.region = widgets.Text(description="Region", layout=wide)
         self.instance_type = widgets.Dropdown(description="Type", layout=wide)
-        self.capacity = widgets.BoundedIntText(description="Capacity", value=defaults.default_capacity, min=0, max=10_000)
+        self.capacity = widgets.BoundedIntText(description="Capacity", value=int(first["capacity"]), min=0, max=10_000)
         self.spot = widgets.Checkbox(description="Spot / preemptible", value=False, indent=False)
         self.tags = widgets.Textarea(
             description="Tags",
             placeholder="environment=dev\nowner=me",
-            value="\n".join(f"{k}={v}" for k, v in defaults.tags.items()),
+            value="\n".join(f"{k}={v}" for k, v in first["tags"].items()),
             layout=wide,
         )
         self.validation = widgets.HTML()
@@ -99,7 +90,6 @@ class FleetForm(StaticFallback, widgets.VBox):
         self.status = Status()
         self.fleets = widgets.HTML()
         self._existing: dict[str, str] = {}  # fleet name -> provider
-        self._default_type = defaults.default_instance_type
         self._on_provider()
         self.provider.observe(lambda _: self._on_provider(), "value")
         for w in (self.name, self.description, self.region, self.instance_type, self.capacity, self.spot, self.tags):
@@ -130,13 +120,15 @@ class FleetForm(StaticFallback, widgets.VBox):
         self.add_class("clusterdb-fleet-form")
 
     def _on_provider(self) -> None:
-        provider = self.session.manager.provider(self.provider.value)
-        self.region.value = provider.region
-        options = type_options(provider.kind, provider.region)
+        provider = self.provider.value
+        default = self.defaults.loc[provider]
+        self.region.value = default["region"]
+        options = type_options(self.session.instance_types(provider))
         names = [name for _, name in options]
         self.instance_type.options = options
-        default = self._default_type or self.session.manager.rules(self.provider.value).default_instance_type
-        self.instance_type.value = default if default in names else (names[0] if names else None)
+        self.instance_type.value = (
+            default["instance_type"] if default["instance_type"] in names else (names[0] if names else None)
+        )
         self._validate()
 
     def config(self) -> FleetConfig:
@@ -151,8 +143,8 @@ class FleetForm(StaticFallback, widgets.VBox):
             spot=self.spot.value,
             tags=parse_tags(self.tags.value),
         )
-        if config.spot:
-            catalog.lookup(str(config.instance_type)).price(spot=True)
+        if config.spot:  # a ValidationError naming the type when it is not sold as spot there
+            self.session.hourly_price(str(config.instance_type), spot=True, provider=config.provider)
         return config
 
     def _validate(self) -> FleetConfig | None:

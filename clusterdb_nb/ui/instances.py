@@ -10,18 +10,16 @@ and act only on Confirm; on the wall clock the grid then waits, with progress, u
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
 
 from ..display import HOURS_PER_MONTH, cell, money, signed_money
 from ..models import Instance, Plan
-from ..waiting import on_virtual_clock, wait
+from .protocol import SessionAPI
 from .tasks import Status, run_task
-
-if TYPE_CHECKING:
-    from ..session import ComputeSession
 
 COLUMNS = ["id", "fleet", "state", "instance_type", "provider", "private_ip", "hourly_cost_usd", "launched_at"]
 REPLACED = "Fleet members are replaced to keep the fleet's capacity."
@@ -36,7 +34,7 @@ CELL_CSS = (
 class InstancesGrid(widgets.VBox):
     """Instances with a checkbox per row; the action buttons follow what is selected."""
 
-    def __init__(self, session: ComputeSession) -> None:
+    def __init__(self, session: SessionAPI) -> None:
         self.session = session
         self.filter = widgets.Text(placeholder="filter: id, fleet, state, type…", layout=widgets.Layout(width="260px"))
         self.sort = widgets.Dropdown(options=COLUMNS, value="fleet", description="Sort by", layout=widgets.Layout(width="220px"))
@@ -149,9 +147,14 @@ class InstancesGrid(widgets.VBox):
         rows = self._rows.set_index("id")
         return [i for i in ids if rows.at[i, "state"] == state]
 
+    def _call(self, action: str) -> Callable[..., Instance | Plan]:
+        """The session method behind ``action`` (start, stop, terminate)."""
+        s = self.session
+        return {"start": s.start_instance, "stop": s.stop_instance, "terminate": s.terminate_instance}[action]
+
     def plans(self, action: str) -> list[Plan]:
         """The dry-run plan of ``action`` on each selected instance it applies to."""
-        call = getattr(self.session, f"{action}_instance")
+        call = self._call(action)
         return [p for p in (call(iid, dry_run=True) for iid in self._targets(action)) if isinstance(p, Plan)]
 
     def _ask(self, action: str) -> None:
@@ -191,19 +194,13 @@ class InstancesGrid(widgets.VBox):
 
     def _act(self, action: str) -> None:
         ids = self._targets(action)
-        call = getattr(self.session, f"{action}_instance")
+        call = self._call(action)
         label = action.title()
 
-        def work() -> list[Instance]:
+        def work() -> list[Instance | Plan]:
             results = [call(iid) for iid in ids]
-            if not on_virtual_clock(self.session, self._rows[self._rows["id"].isin(ids)]):
-                wait(
-                    self.session,
-                    ids,
-                    TARGET[action],
-                    show_progress=False,
-                    on_progress=lambda d, n: self.status.progress(d, n, label),
-                )
+            if not self.session.on_virtual_clock(self._rows[self._rows["id"].isin(ids)]):  # a virtual clock waits for no one
+                self.session.wait(ids, TARGET[action], progress=False, on_progress=lambda d, n: self.status.progress(d, n, label))
                 results = [self.session.instance(iid) for iid in ids]
             return results
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ipywidgets as widgets
 
-if TYPE_CHECKING:
-    from ..session import ComputeSession
+from .protocol import SessionAPI
 
 INTERVALS = [("off", 0), ("10 s", 10), ("30 s", 30), ("1 min", 60), ("5 min", 300)]
 
@@ -24,7 +23,7 @@ INTERVALS = [("off", 0), ("10 s", 10), ("30 s", 30), ("1 min", 60), ("5 min", 30
 class RefreshBar(widgets.HBox):
     """Refresh button, the time of the last refresh and, with ``auto``, an auto-refresh interval."""
 
-    def __init__(self, session: ComputeSession, redraw: Callable[[], Any], auto: bool = False) -> None:
+    def __init__(self, session: SessionAPI, redraw: Callable[[], Any], auto: bool = False) -> None:
         self._redraw = redraw
         self.button = widgets.Button(description="Refresh", icon="refresh", layout=widgets.Layout(width="100px"))
         self.last = widgets.HTML()

@@ -9,19 +9,17 @@ A value outside the fleet's bounds is brought within them, and the widget says s
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ipywidgets as widgets
 
 from ..display import HOURS_PER_MONTH, money, signed_money
 from ..errors import ComputeError
 from ..models import Fleet, Plan
+from .protocol import SessionAPI
 from .refresh import RefreshBar
 from .static import StaticFallback
 from .tasks import Status, run_task
-
-if TYPE_CHECKING:
-    from ..session import ComputeSession
 
 
 def slider_max(fleet: Fleet, value: int) -> int:
@@ -34,7 +32,7 @@ class Scaler(StaticFallback, widgets.VBox):
 
     kind = "scaler"
 
-    def __init__(self, session: ComputeSession, fleet: str) -> None:
+    def __init__(self, session: SessionAPI, fleet: str) -> None:
         self.session = session
         self.fleet = session.fleet(fleet)
         f = self.fleet

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
@@ -21,12 +21,10 @@ from ..autoscaling import Trace, load_trace, simulate, tune
 from ..display import money, number
 from ..errors import ComputeError, ValidationError
 from ..models import AutoScalingConfig, Fleet, Plan
-from ..plots import display_output, pareto_figure, simulation_figure
+from ..plots import display_output
+from .protocol import SessionAPI
 from .static import StaticFallback
 from .tasks import Status, run_task
-
-if TYPE_CHECKING:
-    from ..session import ComputeSession
 
 
 class Tuner(StaticFallback, widgets.VBox):
@@ -44,7 +42,7 @@ class Tuner(StaticFallback, widgets.VBox):
         min_capacity: int = 1,
         max_capacity: int = 10,
         observed_capacity: float | None = None,
-        session: ComputeSession | None = None,
+        session: SessionAPI | None = None,
         fleet: str | None = None,
     ) -> None:
         self.trace: Trace = trace if isinstance(trace, Trace) else load_trace(trace, "1min", observed_capacity)
@@ -126,21 +124,14 @@ class Tuner(StaticFallback, widgets.VBox):
         self.status.clear()
         sim = simulate(self.trace, self.policy(), provider=self.provider, instance_type=self.instance_type)
         s = sim.summary
-        start, end = sim.timeline["time"].min(), sim.timeline["time"].max()
-        days = (end - start) / pd.Timedelta("1D")
         self.numbers.value = (
             f"<b>{self.target.value:g}% / {self.cooldown.value} s</b>: "
             f"{money(s.cost_usd) if pd.notna(s.cost_usd) else number(s.instance_hours) + ' instance-h'} over the trace, "
             f"{number(s.minutes_saturated)} min saturated, {number(s.minutes_above_target)} min above target, "
             f"{s.scaling_actions} scaling actions, p95 utilization {number(s.p95_utilization)}%"
         )
-        title = (
-            f"{self.provider} autoscaler, {self.target.value:g}% / {self.cooldown.value} s: "
-            f"{days:.1f} days, {start:%Y-%m-%d} to {end:%Y-%m-%d}"
-        )
-        self.simulation.outputs = (display_output(simulation_figure(sim.timeline, title)),)
-        cost = "cost_usd" if self.result.cost_column == "cost_usd" else "instance_hours"
-        self.pareto.outputs = (display_output(pareto_figure(self.result.table, cost, self.selected_row())),)
+        self.simulation.outputs = (display_output(sim.figure()),)
+        self.pareto.outputs = (display_output(self.result.figure(selected=self.selected_row())),)
 
     def _pick(self, index: int | None) -> None:
         if index is None:

@@ -1,15 +1,13 @@
-"""simulate(): the timeline, the summary worked out by hand, prices, the figure, and bad arguments."""
+"""simulate(): the timeline, the summary worked out by hand, prices and bad arguments (its figure: tests/test_plots.py)."""
 
 import math
 
 import pandas as pd
-import plotly.graph_objects as go
 import pytest
 
 import clusterdb_nb as cdb
 from clusterdb_nb import frames
 from clusterdb_nb.autoscaling import AzureRule, example_trace, simulate
-from clusterdb_nb.autoscaling.simulate import MAX_POINTS
 
 POLICY = cdb.AutoScalingConfig(min_capacity=1, max_capacity=10, target_cpu_utilization=50.0, cooldown_seconds=300)
 
@@ -70,21 +68,6 @@ def test_a_lower_target_buys_more_instances_on_a_real_trace(provider):
         for t in (40.0, 80.0)
     ]
     assert hours[0] > 1.3 * hours[1]
-
-
-def test_figure_shows_demand_capacity_utilization_and_target(scaled):
-    fig = scaled.figure()
-    assert isinstance(fig, go.Figure)
-    assert [t.name for t in fig.data] == ["demand (instances)", "capacity", "utilization %", "target 50%"]
-    assert list(fig.data[3].y) == [50.0, 50.0]
-    assert list(fig.data[1].y) == scaled.timeline["capacity"].tolist()
-
-
-def test_figure_of_a_long_trace_is_drawn_per_period():
-    result = simulate(example_trace(), POLICY, observed_capacity=4)
-    fig = result.figure()
-    assert len(fig.data[0].x) <= MAX_POINTS and "per 1 h" in fig.layout.title.text
-    assert max(fig.data[1].y) == result.timeline["capacity"].max()
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 import sys
 
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 
 import clusterdb_nb as cdb
@@ -129,15 +128,6 @@ def test_every_cloud_tunes(provider):
     assert (
         t.loc[t["target_cpu_utilization"] == 40, "instance_hours"].min()
         > t.loc[t["target_cpu_utilization"] == 80, "instance_hours"].max()
-    )
-
-
-def test_figure_highlights_the_front_and_the_recommendation(aws):
-    fig = aws.figure()
-    assert isinstance(fig, go.Figure)
-    assert [t.name for t in fig.data] == ["policies", "Pareto front", "recommended"]
-    assert (
-        len(fig.data[0].x) == len(aws.table) and len(fig.data[1].x) == int(aws.table["pareto"].sum()) and len(fig.data[2].x) == 1
     )
 
 

@@ -1,6 +1,7 @@
 """The fleet form, driven as a user would: set values, click, read what it shows."""
 
 import pytest
+from moto import mock_aws
 
 import clusterdb_nb as cdb
 from clusterdb_nb.ui.fleet_form import parse_tags
@@ -17,6 +18,31 @@ def test_form_offers_configured_providers_and_priced_types(form):
     assert form.instance_type.value == "t3.medium"
     assert labels["t3.medium"] == "aws · t3.medium · 2 vCPU · 4 GiB · $0.0416/h"
     assert {"e2-standard-2", "Standard_D2s_v3"} <= set(labels)  # the local cloud runs every cloud's types
+
+
+@pytest.fixture
+def offline_aws(monkeypatch, tmp_path):
+    """moto's AWS with fake credentials: nothing reaches the network or the metadata service."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield
+
+
+def test_switching_provider_shows_its_region_and_its_types_priced_there(offline_aws):
+    with cdb.connect(aws={"region": "eu-west-1"}, local={"clock": "virtual", "path": ":memory:"}) as s:
+        form = s.fleet_form()
+        assert form.provider.options == ("aws", "local") and form.provider.value == "local"  # the default provider
+        form.provider.value = "aws"
+        assert form.region.value == "eu-west-1"
+        labels = dict((name, label) for label, name in form.instance_type.options)
+        price = cdb.catalog.lookup("m5.large", "eu-west-1").on_demand_usd
+        assert labels["m5.large"] == f"m5.large · 2 vCPU · 8 GiB · ${price:.4f}/h"  # one cloud: no cloud prefix
+        assert "e2-standard-2" not in labels and form.instance_type.value == "t3.medium"
 
 
 def test_live_validation_uses_the_model_rules(form):

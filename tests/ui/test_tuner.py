@@ -31,7 +31,7 @@ def test_the_sliders_start_at_the_recommendation_and_redraw_the_simulation(tuner
 def test_two_months_are_aggregated_to_the_width_with_a_range_slider(tuner):
     sim = figure(tuner.simulation)
     assert sim["layout"]["xaxis"]["rangeslider"]["visible"] is True
-    assert len(sim["data"][0]["x"]) <= 600 and "per 3h" in sim["data"][0]["name"]  # not 90,000 one-minute points
+    assert len(sim["data"][0]["x"]) <= 600 and "per 3 h" in sim["data"][0]["name"]  # not 90,000 one-minute points
     assert sim["layout"]["xaxis"]["title"]["text"] == "time (UTC)"
     assert "days, 2014-05-14 to 2014-07-15" in sim["layout"]["title"]["text"]  # the title says the period shown
     assert (bucket_for(pd.Timedelta("2h")), bucket_for(pd.Timedelta("14D"))) == ("1min", "1h")
