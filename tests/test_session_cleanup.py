@@ -62,7 +62,9 @@ def test_200_dropped_sessions_leave_threads_fds_children_and_temp_dirs_flat(tmp_
     assert footprint() == before
 
 
-def test_closing_releases_the_loop_thread_and_the_state_file(tmp_path):
+def test_closing_releases_the_loop_thread_and_the_state_file(tmp_path, monkeypatch):
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # other processes' function temp dirs don't count
     before = footprint()
     with cdb.connect(local={"clock": "virtual", "path": str(tmp_path / "state.db")}) as s:
         s.create_fleet(cdb.FleetConfig("web", capacity=1))
