@@ -1,0 +1,9 @@
+"""Offline fakes of the clouds that have no emulator, for tests and notebooks (as moto is for AWS).
+
+Each fake serves the cloud's REST API at its real hostnames through ``responses`` and drives the
+cloud's own client libraries; see :class:`~clusterdb_nb.testing.fake_cloud.FakeCloud` for the handle.
+"""
+
+from .fake_cloud import FakeCloud, Fault
+
+__all__ = ["FakeCloud", "Fault"]
