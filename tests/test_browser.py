@@ -289,12 +289,12 @@ def test_widgets_behave_and_read_well_in_both_themes(jupyterlab, tmp_path):
         assert dark and min(c["ratio"] for c in dark) >= 4.5, dark
         run_in_last_cell(page, 'cdb.plots.set_theme("dark"); d.refresh(); t.target.value = 70.0')
         expect(tuner).to_contain_text("70% / ", timeout=60_000)
+        paper = "() => document.querySelector('.clusterdb-tuner .js-plotly-plot .main-svg')?.style.background"
+        page.wait_for_function(f"({paper})() === 'rgb(17, 17, 17)'", timeout=60_000)  # the dark template, not a white block
         page.wait_for_timeout(1500)
         dashboard.screenshot(path=str(ARTIFACTS / "dashboard-dark.png"))
         dashboard.get_by_role("tab", name="Costs").click()
         page.wait_for_timeout(1000)
         dashboard.screenshot(path=str(ARTIFACTS / "dashboard-costs-dark.png"))
         tuner.screenshot(path=str(ARTIFACTS / "tuner-dark.png"))
-        paper = "() => document.querySelector('.clusterdb-tuner .js-plotly-plot .main-svg')?.style.background"
-        page.wait_for_function(f"({paper})() === 'rgb(17, 17, 17)'", timeout=60_000)  # the dark template, not a white block
         browser.close()
