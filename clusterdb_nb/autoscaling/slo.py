@@ -29,10 +29,15 @@ from ..errors import ValidationError
 
 ABOVE_TARGET_FRACTION = 0.25  # the default max_minutes_above_target, as a share of the trace's minutes
 COLUMNS = {  # the tuning table's column each limit bounds, and how to say it
-    "minutes_saturated": ("max_saturated_fraction", "min saturated"),
-    "minutes_above_target": ("max_minutes_above_target", "min above target"),
-    "p95_utilization": ("max_p95_utilization", "% p95 utilization"),
+    "minutes_saturated": ("max_saturated_fraction", "saturated"),
+    "minutes_above_target": ("max_minutes_above_target", "above target"),
+    "p95_utilization": ("max_p95_utilization", "p95 utilization"),
 }
+
+
+def _amount(column: str, value: float) -> str:
+    """A bounded column's value as people read it: whole minutes, or a percentage to one decimal."""
+    return f"{value:,.1f}%" if column == "p95_utilization" else f"{value:,.0f} min"
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ def _cost_words(row: pd.Series, column: str) -> str:
 
 
 def _figures(row: pd.Series, limits: dict[str, float]) -> str:
-    return ", ".join(f"{row[c]:,.1f}{words} (limit {limits[c]:,.1f})" for c, (_, words) in COLUMNS.items())
+    return ", ".join(f"{_amount(c, row[c])} {words} (limit {_amount(c, limits[c])})" for c, (_, words) in COLUMNS.items())
 
 
 def recommend(table: pd.DataFrame, cost: str, limits: dict[str, float]) -> tuple[int, pd.Series, str, list[str]]:
@@ -121,7 +126,7 @@ def recommend(table: pd.DataFrame, cost: str, limits: dict[str, float]) -> tuple
                 binding.append(key)
                 because.append(
                     f"{key} binds: the cheaper {_policy_words(alt)} ({_cost_words(alt, cost)}) "
-                    f"would have {alt[column]:,.1f}{words} > {limits[column]:,.1f}"
+                    f"would have {_amount(column, alt[column])} {words} > {_amount(column, limits[column])}"
                 )
         reason = f"cheapest policy within the SLO: {_policy_words(row)} costs {_cost_words(row, cost)}; {_figures(row, limits)}"
         reason += "; " + ("; ".join(because) if because else "no limit binds: it is the cheapest policy of the grid")
