@@ -23,6 +23,8 @@ import pandas as pd
 
 from .errors import ValidationError
 
+__all__ = ["check_window", "HORIZON_SECONDS", "LATEST_TIME", "period_length", "seconds", "TimeLike", "timestamp", "whole_seconds"]
+
 HORIZON_SECONDS = 10 * 365 * 86_400  # the longest duration: ten years
 # Every timestamp of pandas (ns since 1970, up to 2262) can show a time before this one.
 LATEST_TIME = pd.Timestamp("2250-01-01", tz="UTC").timestamp()
@@ -94,7 +96,8 @@ def period_length(period: str, field: str = "period", fixed: bool = False) -> pd
             field=field,
             rule="a fixed-length frequency",
         )
-    return length
+    resolved: pd.Timedelta = length
+    return resolved
 
 
 def timestamp(value: TimeLike, field: str) -> pd.Timestamp | None:
@@ -109,7 +112,8 @@ def timestamp(value: TimeLike, field: str) -> pd.Timestamp | None:
         raise ValidationError(
             f"{field}: {value!r} is not a time between 1970 and 2250", field=field, rule="ISO time or datetime, 1970..2250"
         )
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    utc: pd.Timestamp = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return utc
 
 
 def check_window(start: pd.Timestamp | None, end: pd.Timestamp | None) -> None:

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+__all__ = ["summarize", "Summary", "utilization"]
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -60,7 +62,8 @@ def utilization(demand: np.ndarray, serving: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         busy = np.divide(demand100, serving, dtype=np.float64)  # inf: demand on no instance; NaN: none on none
     np.minimum(busy, 100.0, out=busy)
-    return np.nan_to_num(busy, copy=False, nan=0.0)
+    percent: np.ndarray = np.nan_to_num(busy, copy=False, nan=0.0)
+    return percent
 
 
 def summarize(

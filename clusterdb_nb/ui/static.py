@@ -13,6 +13,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
+__all__ = ["NOTE", "snapshot", "StaticFallback"]
+
 NOTE = "<p class='clusterdb-muted' style='font-size:smaller'>A snapshot: run the notebook to use this {name}.</p>"
 
 

@@ -26,8 +26,10 @@ from .protocol import SessionAPI
 from .static import StaticFallback
 from .tasks import Status, run_task
 
+__all__ = ["Tuner"]
 
-class Tuner(StaticFallback, widgets.VBox):
+
+class Tuner(StaticFallback, widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no type hints
     """Target and cooldown sliders over a simulated trace, the Pareto chart of the grid, and Apply to fleet."""
 
     kind = "tuner"

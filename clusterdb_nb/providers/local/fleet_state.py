@@ -26,6 +26,8 @@ from ...models import AutoScalingConfig, Fleet, Instance, InstanceState
 from .load import stable_key
 from .store import Store
 
+__all__ = ["ACTIVE", "FLEET_COLUMNS", "FleetState", "INSTANCE_COLUMNS", "Step"]
+
 ACTIVE = ("pending", "running", "stopping", "stopped")
 INSTANCE_COLUMNS = "id, fleet, instance_type, spot, price_usd, state, state_since, launched_at, private_ip, tags"
 FLEET_COLUMNS = "name, description, instance_type, spot, capacity, min_capacity, max_capacity, tags, auto_scaling, created_at"
@@ -46,7 +48,8 @@ class FleetState:
         row = db.execute(f"SELECT {FLEET_COLUMNS} FROM fleets WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise NotFoundError(f"no fleet named {name!r}", provider=self.name, operation=operation)
-        return row
+        found: tuple[Any, ...] = row
+        return found
 
     def fleet(self, db: sqlite3.Connection, row: tuple[Any, ...]) -> Fleet:
         name, description, itype, spot, capacity, lo, hi, tags, scaling, created = row
@@ -91,7 +94,8 @@ class FleetState:
         row = db.execute(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ?", (iid,)).fetchone()
         if row is None:
             raise NotFoundError(f"no instance {iid!r}", provider=self.name, operation=operation)
-        return row
+        found: tuple[Any, ...] = row
+        return found
 
     def _next_ids(self, db: sqlite3.Connection, n: int) -> list[tuple[str, str]]:
         """``n`` new (instance id, private ip) pairs, deterministic for a seed."""
