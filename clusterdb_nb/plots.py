@@ -395,10 +395,11 @@ def pareto_figure(
     table: pd.DataFrame, cost_column: str, autoscaler: str, selected: int | None = None, title: str | None = None
 ) -> go.Figure:
     """Cost against minutes saturated for every tuned policy: the front joined, the recommendation starred (never cut
-    at 0 minutes), the ``selected`` row (a ``table`` index) ringed; hover names each policy. ``table`` is
-    ``TuningResult.table``, ``cost_column`` its ``cost_usd`` or ``instance_hours``.
+        at 0 minutes), the ``selected`` row (a ``table`` index) ringed; hover names each policy. ``table`` is
+        ``TuningResult.table``, ``cost_column`` its ``cost_usd`` or ``instance_hours``; each point carries its
+    ``table`` index as ``customdata`` (what a click on it selects).
 
-    >>> tune(trace, targets=[50, 70], cooldowns=[60, 300]).figure()      # draws this
+        >>> tune(trace, targets=[50, 70], cooldowns=[60, 300]).figure()      # draws this
     """
     import plotly.graph_objects as go
 
@@ -415,6 +416,7 @@ def pareto_figure(
         go.Scatter(
             x=table[cost_column],
             y=table["minutes_saturated"],
+            customdata=list(table.index),
             mode="markers",
             name="policies",
             text=words,
@@ -427,6 +429,7 @@ def pareto_figure(
         go.Scatter(
             x=front[cost_column],
             y=front["minutes_saturated"],
+            customdata=list(front.index),
             mode="lines+markers",
             name="Pareto front",
             line_shape="hv",
@@ -440,6 +443,7 @@ def pareto_figure(
         go.Scatter(
             x=best[cost_column],
             y=best["minutes_saturated"],
+            customdata=list(best.index),
             mode="markers+text",
             name="recommended",
             text=[f"{r.target_cpu_utilization:g}% / {r.cooldown_seconds} s" for r in best.itertuples()],
@@ -456,6 +460,7 @@ def pareto_figure(
             go.Scatter(
                 x=row[cost_column],
                 y=row["minutes_saturated"],
+                customdata=[selected],
                 mode="markers",
                 name="selected",
                 text=["selected: " + said[selected]],
