@@ -28,6 +28,7 @@ __all__ = [
     "plan_html",
     "plan_rows",
     "signed_money",
+    "Table",
     "TABLE_CSS",
     "table_html",
 ]
@@ -217,3 +218,19 @@ def compare_plans(*plans: Plan | Iterable[Plan]) -> pd.DataFrame:
         }
     )
     return out
+
+
+class Table(pd.DataFrame):
+    """A DataFrame that a notebook shows as ``table_html`` (long text such as ``detail`` wraps, shown in full).
+
+    It is a DataFrame in every other way; what is derived from it (a filter, a copy) is a plain DataFrame.
+
+    >>> s.status()          # a Table: the detail column is not cut off
+    """
+
+    @property
+    def _constructor(self) -> type[pd.DataFrame]:
+        return pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        return table_html(self)

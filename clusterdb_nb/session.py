@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
-from . import durations, frames
+from . import display, durations, frames
 from ._loop import LoopThread
 from .config import ClusterConfig, load_config
 from .errors import ComputeError, ConflictError, ValidationError, as_called
@@ -474,9 +474,9 @@ class ComputeSession:
         return self.manager.capabilities()
 
     def status(self) -> pd.DataFrame:
-        """Each provider: reachable or not, region, account, detail."""
+        """Each provider: reachable or not, region, account, detail (a DataFrame; a notebook shows detail in full)."""
         listing = self._run(self.manager.status())
-        out: pd.DataFrame = pd.DataFrame(
+        out: pd.DataFrame = display.Table(
             [(s.provider, s.ok, s.region, s.account, s.detail) for s in listing],
             columns=["provider", "ok", "region", "account", "detail"],
         )

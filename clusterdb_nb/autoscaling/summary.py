@@ -15,6 +15,9 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
+
+from ..display import table_html
 
 __all__ = ["summarize", "Summary", "utilization"]
 
@@ -44,6 +47,10 @@ class Summary:
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
+
+    def _repr_html_(self) -> str:
+        """A one-row table in notebooks: money to the cent, numbers to 4 significant figures."""
+        return table_html(pd.DataFrame([self.as_dict()]))
 
     def __str__(self) -> str:
         cost = "n/a" if math.isnan(self.cost_usd) else f"${self.cost_usd:,.2f}"
