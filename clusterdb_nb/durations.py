@@ -81,7 +81,7 @@ def period_length(period: str, field: str = "period", fixed: bool = False) -> pd
     try:
         offset = pd.tseries.frequencies.to_offset(period)
         origin = pd.Timestamp("2026-01-01", tz="UTC")
-        length = ((origin + 10 * offset) - origin) / 10
+        length: pd.Timedelta = ((origin + 10 * offset) - origin) / 10
     except (ValueError, TypeError):
         raise ValidationError(
             f"{field}: {period!r} is not a pandas frequency such as '5min', '1h' or '1D'", field=field, rule="pandas frequency"
@@ -96,8 +96,7 @@ def period_length(period: str, field: str = "period", fixed: bool = False) -> pd
             field=field,
             rule="a fixed-length frequency",
         )
-    resolved: pd.Timedelta = length
-    return resolved
+    return length
 
 
 def timestamp(value: TimeLike, field: str) -> pd.Timestamp | None:

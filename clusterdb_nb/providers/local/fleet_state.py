@@ -45,11 +45,10 @@ class FleetState:
         self.hourly_price = hourly_price
 
     def fleet_row(self, db: sqlite3.Connection, name: str, operation: str) -> tuple[Any, ...]:
-        row = db.execute(f"SELECT {FLEET_COLUMNS} FROM fleets WHERE name = ?", (name,)).fetchone()
+        row: tuple[Any, ...] | None = db.execute(f"SELECT {FLEET_COLUMNS} FROM fleets WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise NotFoundError(f"no fleet named {name!r}", provider=self.name, operation=operation)
-        found: tuple[Any, ...] = row
-        return found
+        return row
 
     def fleet(self, db: sqlite3.Connection, row: tuple[Any, ...]) -> Fleet:
         name, description, itype, spot, capacity, lo, hi, tags, scaling, created = row
@@ -91,11 +90,10 @@ class FleetState:
         )
 
     def instance_row(self, db: sqlite3.Connection, iid: str, operation: str) -> tuple[Any, ...]:
-        row = db.execute(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ?", (iid,)).fetchone()
+        row: tuple[Any, ...] | None = db.execute(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ?", (iid,)).fetchone()
         if row is None:
             raise NotFoundError(f"no instance {iid!r}", provider=self.name, operation=operation)
-        found: tuple[Any, ...] = row
-        return found
+        return row
 
     def _next_ids(self, db: sqlite3.Connection, n: int) -> list[tuple[str, str]]:
         """``n`` new (instance id, private ip) pairs, deterministic for a seed."""
