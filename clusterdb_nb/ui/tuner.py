@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.basedatatypes import BaseTraceType
-from plotly.callbacks import InputDeviceState, Points
 
 from ..autoscaling import Trace, load_trace, simulate, tune
 from ..display import money, number
@@ -29,6 +26,10 @@ from ..plots import display_output
 from .protocol import SessionAPI
 from .static import StaticFallback
 from .tasks import Status, run_task
+
+if TYPE_CHECKING:
+    from plotly.basedatatypes import BaseTraceType
+    from plotly.callbacks import InputDeviceState, Points
 
 __all__ = ["Tuner"]
 
@@ -73,6 +74,8 @@ class Tuner(StaticFallback, widgets.VBox):  # type: ignore[misc]  # ipywidgets s
         )  # fmt: skip
         self.numbers = widgets.HTML()
         self.simulation = widgets.Output()
+        import plotly.graph_objects as go  # on first use: importing the widgets stays light
+
         self.pareto = go.FigureWidget()
         front = self.result.pareto
         self.front = widgets.Select(
