@@ -6,7 +6,7 @@
 >>> s.fleets()
 """
 
-from typing import TYPE_CHECKING
+import typing
 
 from .autoscaling import SimulationResult, TuningResult, simulate, tune, tune_many
 from .config import ClusterConfig, load_config
@@ -38,7 +38,7 @@ from .models import (
 from .providers.base import ComputeProvider, ProviderStatus
 from .session import ComputeSession, connect
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from .ui import Tuner
 
 __version__ = "0.1.0"

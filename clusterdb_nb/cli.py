@@ -15,6 +15,8 @@ import click
 from .errors import ComputeError
 from .session import connect
 
+__all__ = ["compute", "fleets", "local", "main", "path", "reset", "run", "status"]
+
 
 @click.group()
 def main() -> None:

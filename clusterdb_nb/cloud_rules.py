@@ -227,4 +227,20 @@ PLUGIN = ProviderRules(
 )
 """A third-party provider's section (a dict): formats only, the adapter checks the rest."""
 
-__all__ = ["AWS", "AZURE", "GCP", "LOCAL", "PLUGIN", "FunctionRules", "Networking", "ProviderRules"]
+__all__ = [
+    "AWS",
+    "AZURE",
+    "AZURE_FUNCTIONS",
+    "CLOUD_FUNCTIONS",
+    "GCP",
+    "LAMBDA",
+    "LOCAL",
+    "PLUGIN",
+    "AwsNetworking",
+    "AzureNetworking",
+    "FunctionRules",
+    "GcpNetworking",
+    "Networking",
+    "NoNetworking",
+    "ProviderRules",
+]

@@ -25,6 +25,18 @@ from pathlib import Path, PurePosixPath
 
 from .errors import ValidationError
 
+__all__ = [
+    "check_zip",
+    "check_zip_size",
+    "code_sha256",
+    "extract",
+    "MAX_NAME_BYTES",
+    "MAX_PATH_BYTES",
+    "read_code",
+    "zip_directory",
+    "zip_files",
+]
+
 MAX_NAME_BYTES = 255  # the longest file name Linux and macOS file systems take
 MAX_PATH_BYTES = 4095  # and the longest path
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry

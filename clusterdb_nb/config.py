@@ -33,6 +33,28 @@ from .config_keys import check_keys
 from .errors import ValidationError
 from .models import Count, Identifier, Model, Seconds, StrictInt, cross_field, is_secret_key
 
+__all__ = [
+    "ALIAS_BUDGET",
+    "AwsConfig",
+    "AwsCredentials",
+    "AzureConfig",
+    "ClusterConfig",
+    "ComputeSection",
+    "FleetDefaults",
+    "GcpConfig",
+    "hide_secrets",
+    "interpolate",
+    "load_config",
+    "LocalConfig",
+    "MAX_VALUES",
+    "Networking",
+    "ProvidersConfig",
+    "ProviderSection",
+    "reveal_secrets",
+    "rules_of",
+    "Section",
+]
+
 
 class Section(Model):
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)

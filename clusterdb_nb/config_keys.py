@@ -15,6 +15,8 @@ from pydantic import BaseModel
 
 from .errors import ValidationError
 
+__all__ = ["check_keys", "unknown_keys"]
+
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model inside ``annotation`` (``Section``, ``Section | None``), if any."""

@@ -18,6 +18,21 @@ from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
+__all__ = [
+    "cell",
+    "compare_plans",
+    "HOURS_PER_MONTH",
+    "money",
+    "number",
+    "Plan",
+    "plan_html",
+    "plan_rows",
+    "signed_money",
+    "Table",
+    "TABLE_CSS",
+    "table_html",
+]
+
 HOURS_PER_MONTH = 730  # the clouds' pricing pages use 730 hours a month
 
 TABLE_CSS = (
@@ -99,7 +114,7 @@ def table_html(
 ) -> str:
     """``df`` (optionally only ``columns``) as a themed HTML table; a Series becomes a two-column table."""
     if isinstance(df, pd.Series):
-        df = df.rename_axis(df.index.name or "").reset_index(name=df.name or "value")
+        df = df.rename_axis(str(df.index.name or "")).reset_index(name=df.name or "value")
     if df.empty:
         return f"<i class='clusterdb-muted'>{html.escape(empty)}</i>"
     shown = df[list(columns)] if columns else df
@@ -190,7 +205,7 @@ def compare_plans(*plans: Plan | Iterable[Plan]) -> pd.DataFrame:
             field="plans",
             rule="Plan objects",
         )
-    return pd.DataFrame(
+    out: pd.DataFrame = pd.DataFrame(
         {
             "operation": [p.operation for p in flat],
             "target": [p.target for p in flat],
@@ -202,3 +217,20 @@ def compare_plans(*plans: Plan | Iterable[Plan]) -> pd.DataFrame:
             "calls": ["; ".join(c.call for c in p.calls) for p in flat],
         }
     )
+    return out
+
+
+class Table(pd.DataFrame):
+    """A DataFrame that a notebook shows as ``table_html`` (long text such as ``detail`` wraps, shown in full).
+
+    It is a DataFrame in every other way; what is derived from it (a filter, a copy) is a plain DataFrame.
+
+    >>> s.status()          # a Table: the detail column is not cut off
+    """
+
+    @property
+    def _constructor(self) -> type[pd.DataFrame]:
+        return pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        return table_html(self)

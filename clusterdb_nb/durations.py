@@ -23,6 +23,8 @@ import pandas as pd
 
 from .errors import ValidationError
 
+__all__ = ["check_window", "HORIZON_SECONDS", "LATEST_TIME", "period_length", "seconds", "TimeLike", "timestamp", "whole_seconds"]
+
 HORIZON_SECONDS = 10 * 365 * 86_400  # the longest duration: ten years
 # Every timestamp of pandas (ns since 1970, up to 2262) can show a time before this one.
 LATEST_TIME = pd.Timestamp("2250-01-01", tz="UTC").timestamp()
@@ -79,7 +81,7 @@ def period_length(period: str, field: str = "period", fixed: bool = False) -> pd
     try:
         offset = pd.tseries.frequencies.to_offset(period)
         origin = pd.Timestamp("2026-01-01", tz="UTC")
-        length = ((origin + 10 * offset) - origin) / 10
+        length: pd.Timedelta = ((origin + 10 * offset) - origin) / 10
     except (ValueError, TypeError):
         raise ValidationError(
             f"{field}: {period!r} is not a pandas frequency such as '5min', '1h' or '1D'", field=field, rule="pandas frequency"
@@ -109,7 +111,8 @@ def timestamp(value: TimeLike, field: str) -> pd.Timestamp | None:
         raise ValidationError(
             f"{field}: {value!r} is not a time between 1970 and 2250", field=field, rule="ISO time or datetime, 1970..2250"
         )
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    utc: pd.Timestamp = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return utc
 
 
 def check_window(start: pd.Timestamp | None, end: pd.Timestamp | None) -> None:

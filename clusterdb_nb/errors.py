@@ -12,6 +12,20 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+__all__ = [
+    "as_called",
+    "AuthenticationError",
+    "ComputeError",
+    "ConflictError",
+    "NetworkError",
+    "NotFoundError",
+    "NotSupportedError",
+    "ProviderError",
+    "QuotaExceededError",
+    "ValidationError",
+    "WaitTimeoutError",
+]
+
 
 class ComputeError(Exception):
     """Base of every clusterdb_nb error."""

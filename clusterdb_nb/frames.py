@@ -15,6 +15,28 @@ import pandas as pd
 from . import durations
 from .errors import ValidationError
 
+__all__ = [
+    "check_periods",
+    "concat",
+    "COSTS",
+    "costs",
+    "ERRORS",
+    "FLEETS",
+    "frame",
+    "FUNCTIONS",
+    "INSTANCE_UTILIZATION",
+    "instance_utilization",
+    "INSTANCES",
+    "INVOCATIONS",
+    "MAX_PERIODS",
+    "SCALING_ACTIVITIES",
+    "Schema",
+    "SIMULATION",
+    "TUNING",
+    "utc",
+    "UTILIZATION",
+]
+
 # dtype "utc" means: epoch seconds (float) or datetimes in, tz-aware UTC out;
 # "str" is pandas' default string dtype (``str`` from pandas 3, ``object`` before).
 Schema = dict[str, str]
@@ -180,9 +202,13 @@ def check_periods(start: pd.Timestamp, end: pd.Timestamp, period: str, limit: in
 def utc(values: Any) -> pd.DatetimeIndex:
     """Epoch seconds or datetimes as a tz-aware UTC index."""
     arr = np.asarray(values)
+    index: pd.DatetimeIndex
     if arr.dtype.kind in "fiu":
-        return pd.to_datetime(arr.astype("float64"), unit="s", utc=True).as_unit("ns")
-    return pd.DatetimeIndex(pd.to_datetime(arr, utc=True)).as_unit("ns")
+        index = pd.to_datetime(arr.astype("float64"), unit="s", utc=True)
+    else:
+        index = pd.DatetimeIndex(pd.to_datetime(arr, utc=True))
+    in_ns: pd.DatetimeIndex = index.as_unit("ns")
+    return in_ns
 
 
 def frame(schema: Schema, rows: Iterable[Sequence[Any]] | dict[str, Any]) -> pd.DataFrame:
@@ -203,7 +229,8 @@ def frame(schema: Schema, rows: Iterable[Sequence[Any]] | dict[str, Any]) -> pd.
             data[name] = np.asarray(col, dtype=object) if len(col) else np.empty(0, dtype=object)
         else:
             data[name] = np.asarray(col, dtype=dtype)
-    return pd.DataFrame(data, columns=list(schema))
+    out: pd.DataFrame = pd.DataFrame(data, columns=list(schema))
+    return out
 
 
 def _all_numbers(col: Any) -> bool:
@@ -271,8 +298,11 @@ def costs(
 def concat(schema: Schema, frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate provider frames, keeping the schema when there are none."""
     filled = [f for f in frames if len(f)]
+    joined: pd.DataFrame
     if len(filled) > 1:
-        return pd.concat(filled, ignore_index=True)[list(schema)]
-    if filled or frames:
-        return (filled or frames)[0].reset_index(drop=True)
-    return frame(schema, [])
+        joined = pd.concat(filled, ignore_index=True)[list(schema)]
+    elif filled or frames:
+        joined = (filled or frames)[0].reset_index(drop=True)
+    else:
+        joined = frame(schema, [])
+    return joined

@@ -41,6 +41,8 @@ from .providers.base import ComputeProvider, ProviderStatus
 from .providers.capabilities import SUPPORTED, Feature
 from .providers.kit import plans
 
+__all__ = ["as_compute_error", "ComputeManager", "Listing"]
+
 log = logging.getLogger("clusterdb_nb")
 T = TypeVar("T")
 
@@ -119,7 +121,8 @@ class ComputeManager:
             name: [SUPPORTED if reason is None else reason for reason in p.capabilities().values()]
             for name, p in self.providers.items()
         }
-        return pd.DataFrame(table, index=pd.Index([f.value for f in Feature], name="feature"))
+        out: pd.DataFrame = pd.DataFrame(table, index=pd.Index([f.value for f in Feature], name="feature"))
+        return out
 
     @staticmethod
     async def _run(provider: ComputeProvider, operation: str, call: Awaitable[T]) -> T:

@@ -32,6 +32,29 @@ from .durations import HORIZON_SECONDS
 from .durations import LATEST_TIME as LATEST_TIME  # every timestamp argument and clock stays before it
 from .errors import ValidationError
 
+__all__ = [
+    "AutoScalingConfig",
+    "Count",
+    "cross_field",
+    "Fleet",
+    "FleetConfig",
+    "Function",
+    "FunctionConfig",
+    "Identifier",
+    "IDENTIFIER_RULE",
+    "Instance",
+    "InstanceState",
+    "Invocation",
+    "is_secret_key",
+    "MAX_CAPACITY",
+    "Model",
+    "NAME_RULE",
+    "Plan",
+    "PlannedCall",
+    "Seconds",
+    "StrictInt",
+]
+
 NAME_RULE = "lowercase letters, digits and hyphens, 1-63 characters, starting with a letter"
 # Every pattern is used with fullmatch: "$" would also match before a trailing newline.
 _NAME = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")

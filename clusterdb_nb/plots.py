@@ -25,6 +25,31 @@ if TYPE_CHECKING:
 
     from .models import AutoScalingConfig
 
+__all__ = [
+    "bucket_for",
+    "BUCKETS",
+    "CAPACITY_COLOR",
+    "COLORS",
+    "costs_figure",
+    "CPU_COLOR",
+    "DESIRED_COLOR",
+    "display_output",
+    "EVENT_COLOR",
+    "in_words",
+    "MAX_POINTS",
+    "pareto_figure",
+    "pick_period",
+    "set_theme",
+    "simulation_figure",
+    "STOP_COLOR",
+    "summarize",
+    "TARGET_COLOR",
+    "template",
+    "TERMINATE_COLOR",
+    "THEMES",
+    "utilization_figure",
+]
+
 COLORS = ["#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777"]
 CPU_COLOR, CAPACITY_COLOR, TARGET_COLOR, EVENT_COLOR = "#2563eb", "#64748b", "#dc2626", "#f97316"
 DESIRED_COLOR, STOP_COLOR, TERMINATE_COLOR = "#16a34a", "#9333ea", "#111827"
@@ -275,8 +300,9 @@ def simulation_figure(
 
     step_minutes = step_seconds / 60.0
     df = timeline.set_index("time").assign(saturated=lambda d: d["saturated"] * step_minutes)
-    start, end = (df.index.min(), df.index.max()) if len(df) else (pd.NaT, pd.NaT)
-    span = end - start if len(df) else pd.Timedelta(0)
+    times = pd.DatetimeIndex(df.index)
+    start, end = (times.min(), times.max()) if len(times) else (pd.Timestamp(0, tz="UTC"), pd.Timestamp(0, tz="UTC"))
+    span = end - start
     bucket = bucket_for(span, max_points)
     per = ""
     if pd.Timedelta(bucket).total_seconds() > step_seconds:
@@ -369,10 +395,11 @@ def pareto_figure(
     table: pd.DataFrame, cost_column: str, autoscaler: str, selected: int | None = None, title: str | None = None
 ) -> go.Figure:
     """Cost against minutes saturated for every tuned policy: the front joined, the recommendation starred (never cut
-    at 0 minutes), the ``selected`` row (a ``table`` index) ringed; hover names each policy. ``table`` is
-    ``TuningResult.table``, ``cost_column`` its ``cost_usd`` or ``instance_hours``.
+        at 0 minutes), the ``selected`` row (a ``table`` index) ringed; hover names each policy. ``table`` is
+        ``TuningResult.table``, ``cost_column`` its ``cost_usd`` or ``instance_hours``; each point carries its
+    ``table`` index as ``customdata`` (what a click on it selects).
 
-    >>> tune(trace, targets=[50, 70], cooldowns=[60, 300]).figure()      # draws this
+        >>> tune(trace, targets=[50, 70], cooldowns=[60, 300]).figure()      # draws this
     """
     import plotly.graph_objects as go
 
@@ -381,6 +408,7 @@ def pareto_figure(
         f"target {r.target_cpu_utilization:g}%, cooldown {r.cooldown_seconds} s, {r.min_capacity}–{r.max_capacity} instances"
         for r in table.itertuples()
     ]
+    said = dict(zip(table.index, words))
     money = "$%{x:,.2f}" if unit == "USD" else "%{x:,.1f} instance-hours"
     hover = "%{text}<br>" + money + ", %{y:,.0f} min saturated<extra></extra>"
     fig = go.Figure(layout={"template": template()})
@@ -388,6 +416,7 @@ def pareto_figure(
         go.Scatter(
             x=table[cost_column],
             y=table["minutes_saturated"],
+            customdata=list(table.index),
             mode="markers",
             name="policies",
             text=words,
@@ -400,10 +429,11 @@ def pareto_figure(
         go.Scatter(
             x=front[cost_column],
             y=front["minutes_saturated"],
+            customdata=list(front.index),
             mode="lines+markers",
             name="Pareto front",
             line_shape="hv",
-            text=[words[table.index.get_loc(i)] for i in front.index],
+            text=[said[i] for i in front.index],
             marker={"color": COLORS[0], "size": 10},
             hovertemplate=hover,
         )
@@ -413,11 +443,12 @@ def pareto_figure(
         go.Scatter(
             x=best[cost_column],
             y=best["minutes_saturated"],
+            customdata=list(best.index),
             mode="markers+text",
             name="recommended",
             text=[f"{r.target_cpu_utilization:g}% / {r.cooldown_seconds} s" for r in best.itertuples()],
             textposition="top center",
-            hovertext=["recommended: " + words[table.index.get_loc(i)] for i in best.index],
+            hovertext=["recommended: " + said[i] for i in best.index],
             marker={"color": TARGET_COLOR, "size": 18, "symbol": "star"},
             hovertemplate=hover.replace("%{text}", "%{hovertext}"),
             cliponaxis=False,
@@ -429,9 +460,10 @@ def pareto_figure(
             go.Scatter(
                 x=row[cost_column],
                 y=row["minutes_saturated"],
+                customdata=[selected],
                 mode="markers",
                 name="selected",
-                text=["selected: " + words[table.index.get_loc(selected)]],
+                text=["selected: " + said[selected]],
                 hovertemplate=hover,
                 cliponaxis=False,
                 marker={"color": "rgba(0,0,0,0)", "size": 24, "line": {"color": EVENT_COLOR, "width": 3}},

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
-from . import durations, frames
+from . import display, durations, frames
 from ._loop import LoopThread
 from .config import ClusterConfig, load_config
 from .errors import ComputeError, ConflictError, ValidationError, as_called
@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from .ui import Dashboard, FleetForm, Scaler, Tuner
+
+__all__ = ["CHANGING", "ComputeSession", "connect", "COST_GROUPS", "MAX_COST_PERIODS", "TimeLike"]
 
 T = TypeVar("T")
 CHANGING = ("create_", "update_", "delete_", "start_", "stop_", "terminate_", "configure_")  # calls that change state
@@ -330,7 +332,7 @@ class ComputeSession:
         if by == "resource":
             return df
         keys = COST_GROUPS[by]
-        out = (
+        out: pd.DataFrame = (
             df.groupby(keys, dropna=False, sort=True)
             .agg(
                 resources=("resource", "nunique"),
@@ -387,7 +389,8 @@ class ComputeSession:
                 sums.insert(0, "period_start", a)
                 parts.append(sums)
         if not parts:
-            return pd.DataFrame({"period_start": frames.utc([]), by: pd.Series([], dtype=object), "cost_usd": []})
+            out: pd.DataFrame = pd.DataFrame({"period_start": frames.utc([]), by: pd.Series([], dtype=object), "cost_usd": []})
+            return out
         return pd.concat(parts, ignore_index=True)
 
     def _now(self) -> pd.Timestamp:
@@ -471,12 +474,13 @@ class ComputeSession:
         return self.manager.capabilities()
 
     def status(self) -> pd.DataFrame:
-        """Each provider: reachable or not, region, account, detail."""
+        """Each provider: reachable or not, region, account, detail (a DataFrame; a notebook shows detail in full)."""
         listing = self._run(self.manager.status())
-        return pd.DataFrame(
+        out: pd.DataFrame = display.Table(
             [(s.provider, s.ok, s.region, s.account, s.detail) for s in listing],
             columns=["provider", "ok", "region", "account", "detail"],
         )
+        return out
 
     def errors(self) -> pd.DataFrame:
         """Provider failures reported beside listings in this session, newest last."""
@@ -610,7 +614,8 @@ class ComputeSession:
             bounds = (c.capacity, c.min_capacity, c.max_capacity)
             rows.append((name, provider.kind, provider.region, default, c.instance_type, *bounds, c.tags))
         columns = ["provider", "kind", "region", "default", "instance_type", "capacity", "min_capacity", "max_capacity", "tags"]
-        return pd.DataFrame(rows, columns=columns)
+        defaults: pd.DataFrame = pd.DataFrame(rows, columns=columns)
+        return defaults
 
     def instance_types(self, provider: str | None = None) -> pd.DataFrame:
         """The instance types a fleet on ``provider`` (default: the default provider) can use, priced where it runs:
@@ -629,7 +634,8 @@ class ComputeSession:
             df = df[df["region"] == p.region]
         else:
             df = df[df["region"] == df["provider"].map(catalog.REFERENCE_REGION)]
-        return df.sort_values(["provider", "on_demand_usd", "instance_type"], ignore_index=True)
+        out: pd.DataFrame = df.sort_values(["provider", "on_demand_usd", "instance_type"], ignore_index=True)
+        return out
 
     def hourly_price(self, instance_type: str, spot: bool = False, provider: str | None = None) -> float:
         """$/h of one ``instance_type`` instance on ``provider`` (default: the default provider), on demand or ``spot``.

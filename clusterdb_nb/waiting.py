@@ -26,6 +26,8 @@ from .models import Fleet, InstanceState
 if TYPE_CHECKING:
     from .providers.local import LocalCloud
 
+__all__ = ["BACKOFF", "ComputeSession", "FIRST_POLL", "MAX_POLL", "Progress", "progress", "VIRTUAL_STEP", "wait"]
+
 
 class ComputeSession(Protocol):
     """What a wait reads of a session: its public API (no import back into ``session.py``, which calls this)."""

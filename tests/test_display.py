@@ -66,3 +66,30 @@ def test_plans_compare_side_by_side_with_monthly_change(web):
     with pytest.raises(cdb.ValidationError, match="plans: give one or more Plans"):
         cdb.compare_plans(web.fleet("web-fleet"))
     assert "-$0.12/h" in small._repr_html_() and "-$91.10/month" in small._repr_html_()
+
+
+def test_status_shows_its_detail_in_full_and_stays_a_dataframe(s):
+    status = s.status()
+    detail = status.loc[0, "detail"]
+    assert len(detail) > pd.get_option("display.max_colwidth")  # pandas' own repr would cut it with "..."
+    assert detail not in pd.DataFrame(status)._repr_html_()
+    shown = status._repr_html_()
+    assert f"<td class='text wrap'>{detail}</td>" in shown and ".clusterdb-table td.wrap{white-space:normal" in shown
+    assert isinstance(status, pd.DataFrame) and status.columns.tolist() == ["provider", "ok", "region", "account", "detail"]
+    assert type(status[status["ok"]]) is pd.DataFrame and type(status.copy()) is pd.DataFrame  # derived frames are plain
+    assert status.to_dict("records")[0]["provider"] == "local"
+
+
+def test_an_autoscaling_summary_is_a_table_in_notebooks():
+    from clusterdb_nb.autoscaling.summary import Summary
+
+    summary = Summary(
+        instance_hours=1553.25, cost_usd=149.1049, minutes_above_target=7445.0, minutes_saturated=2080.0,
+        scaling_actions=74, p95_utilization=72.9381,
+    )  # fmt: skip
+    shown = summary._repr_html_()
+    assert "<th class='num'>cost_usd</th>" in shown and "<th class='num'>p95_utilization</th>" in shown
+    assert "<td class='num'>$149.10</td>" in shown and "<td class='num'>1,553</td>" in shown
+    assert "<td class='num'>74</td>" in shown and "<td class='num'>72.94</td>" in shown
+    unpriced = Summary(1.0, math.nan, 0.0, 0.0, 0, 10.0)._repr_html_()
+    assert "<td class='num'></td>" in unpriced and "nan" not in unpriced.lower()

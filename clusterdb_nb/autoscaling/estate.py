@@ -28,6 +28,8 @@ from ..models import AutoScalingConfig
 from .simulate import as_policy, simulate
 from .tune import tune
 
+__all__ = ["ENGINE_OF", "ESTATE", "FIGURES", "session_entries", "tune_fleet", "tune_fleets", "tune_many"]
+
 ESTATE: frames.Schema = {
     "fleet": "str",
     "provider": "str",

@@ -36,6 +36,22 @@ import numpy as np
 from ..errors import ValidationError
 from ..models import AutoScalingConfig
 
+__all__ = [
+    "compact_dtype",
+    "counted_load",
+    "cpu_percent",
+    "DEFAULT_BOOT_SECONDS",
+    "EPS",
+    "fleet_cpu",
+    "Launches",
+    "Policies",
+    "ReferenceEngine",
+    "Run",
+    "run_reference",
+    "startup_steps",
+    "steps_within",
+]
+
 EPS = 1e-9  # a recommendation of 2.0000000001 instances is 2, not 3
 DEFAULT_BOOT_SECONDS = 60  # launch to serving of a typical Linux VM image (inferred; clouds quote 30-90 s)
 

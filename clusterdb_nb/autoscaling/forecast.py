@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["HISTORY_DAYS", "hourly_forecast", "lead_floor"]
+
 HISTORY_DAYS = 14
 
 

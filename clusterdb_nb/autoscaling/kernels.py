@@ -9,6 +9,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+__all__ = ["aws_target_tracking", "azure_autoscale", "BINS", "gce_autoscaler", "horizontal_pod_autoscaler", "summaries"]
+
 BINS = 4096  # histogram bins over 0-100 % that find the 95th percentile without sorting
 
 
@@ -30,7 +32,7 @@ def _kth(values: np.ndarray, k: int, counts: np.ndarray) -> float:
             inside[j] = v
             j += 1
     inside.sort()
-    return inside[k - seen]
+    return float(inside[k - seen])
 
 
 @numba.njit(cache=True)

@@ -24,6 +24,23 @@ from ..errors import ValidationError
 from ..models import Model, cross_field
 from .fleet import DEFAULT_BOOT_SECONDS
 
+__all__ = [
+    "AwsOptions",
+    "AzureOptions",
+    "AzureRule",
+    "boot_seconds_of",
+    "GcpOptions",
+    "GcpScaleInControl",
+    "HpaBehavior",
+    "HpaScalingPolicy",
+    "HpaScalingRules",
+    "KubernetesOptions",
+    "OPTIONS",
+    "Options",
+    "options_for",
+    "provider_name",
+]
+
 
 def _seconds(value: Any) -> Any:
     """Whole seconds from a duration string (``"PT5M"``, ``"5min"``); numbers are left to the field's own bounds."""

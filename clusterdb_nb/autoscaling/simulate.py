@@ -36,6 +36,8 @@ from .traces import Trace, load_trace
 if TYPE_CHECKING:
     from ..plots import Figure
 
+__all__ = ["as_policy", "hourly_price", "simulate", "SimulationResult"]
+
 
 def hourly_price(instance_type: str | None, price_per_hour: float | None) -> float | None:
     """$/h of one instance: ``price_per_hour``, or the catalog's on-demand price of ``instance_type``, or None."""

@@ -27,6 +27,8 @@ import pandas as pd
 
 from ..errors import ValidationError
 
+__all__ = ["ABOVE_TARGET_FRACTION", "COLUMNS", "recommend", "Slo"]
+
 ABOVE_TARGET_FRACTION = 0.25  # the default max_minutes_above_target, as a share of the trace's minutes
 COLUMNS = {  # the tuning table's column each limit bounds, and how to say it
     "minutes_saturated": ("max_saturated_fraction", "saturated"),

@@ -15,6 +15,11 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
+
+from ..display import table_html
+
+__all__ = ["summarize", "Summary", "utilization"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,10 @@ class Summary:
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
+    def _repr_html_(self) -> str:
+        """A one-row table in notebooks: money to the cent, numbers to 4 significant figures."""
+        return table_html(pd.DataFrame([self.as_dict()]))
+
     def __str__(self) -> str:
         cost = "n/a" if math.isnan(self.cost_usd) else f"${self.cost_usd:,.2f}"
         return (
@@ -60,7 +69,8 @@ def utilization(demand: np.ndarray, serving: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         busy = np.divide(demand100, serving, dtype=np.float64)  # inf: demand on no instance; NaN: none on none
     np.minimum(busy, 100.0, out=busy)
-    return np.nan_to_num(busy, copy=False, nan=0.0)
+    percent: np.ndarray = np.nan_to_num(busy, copy=False, nan=0.0)
+    return percent
 
 
 def summarize(

@@ -28,6 +28,8 @@ import pandas as pd
 from .. import durations
 from ..errors import ValidationError
 
+__all__ = ["example_trace", "EXAMPLE_TRACES", "load_trace", "step_seconds", "Trace"]
+
 EXAMPLE_TRACES = {
     "cpu_utilization_asg_misconfiguration": "An Auto Scaling group's CPU, 2014-05-14 to 2014-07-15, 5-minute points",
     "ec2_cpu_utilization_825cc2": "One EC2 instance's CPU, 2014-04-10 to 2014-04-24, 5-minute points with two gaps",
@@ -155,7 +157,8 @@ def load_trace(trace: Any, step: Any = None, observed_capacity: float | None = N
         note = f"step {_duration(seconds)} (given); the trace is sampled every {_duration(sample)}"
     period = pd.Timedelta(int(np.median(order)), unit="ns") if len(order) else pd.Timedelta(seconds=seconds)
     trace = _resample(demand, seconds, period, observed, sample, note)
-    return replace(trace, cpu_p95=float(np.nanpercentile(values.to_numpy(), 95)))
+    resampled: Trace = replace(trace, cpu_p95=float(np.nanpercentile(values.to_numpy(), 95)))
+    return resampled
 
 
 def _duration(seconds: int) -> str:

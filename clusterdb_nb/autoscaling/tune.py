@@ -43,6 +43,8 @@ from .traces import Trace, load_trace
 if TYPE_CHECKING:
     from ..plots import Figure
 
+__all__ = ["BATCH", "CENSORED_P95", "pareto_front", "trace_notes", "tune", "TuningResult"]
+
 BATCH = 1024  # policies per engine run: bounds memory (steps x batch x 2 timelines of small ints)
 CENSORED_P95 = 99.0  # a trace whose CPU p95 is at least this sits at 100 %: its true demand is unknown
 
@@ -91,7 +93,10 @@ class TuningResult:
     @property
     def pareto(self) -> pd.DataFrame:
         """The policies on the front, cheapest first."""
-        return self.table[self.table["pareto"]].sort_values([self.cost_column, "minutes_saturated"]).reset_index(drop=True)
+        front: pd.DataFrame = self.table[self.table["pareto"]].sort_values(
+            [self.cost_column, "minutes_saturated"], ignore_index=True
+        )
+        return front
 
     def figure(self, title: str | None = None, selected: int | None = None) -> Figure:
         """Cost against saturated minutes for every policy, the front joined, the recommendation starred, the

@@ -261,7 +261,8 @@ def types(provider: str | None = None, region: str | None = None) -> pandas.Data
     df = pd.DataFrame.from_records(records, columns=_COLUMNS)
     df["spot_usd"] = df["spot_usd"].astype("float64")
     df["price_date"] = pd.to_datetime(df["price_date"])
-    return df.sort_values(["provider", "region", "on_demand_usd"], ignore_index=True)
+    out: pd.DataFrame = df.sort_values(["provider", "region", "on_demand_usd"], ignore_index=True)
+    return out
 
 
 def equivalent(name: str, provider: str, region: str | None = None) -> InstanceType:

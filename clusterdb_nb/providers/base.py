@@ -31,8 +31,10 @@ from ..models import (
     Invocation,
     Model,
 )
-from .capabilities import METHODS, Feature
+from .capabilities import METHODS, PLANNED, Feature
 from .kit.plans import PlanRequest
+
+__all__ = ["already_exists", "ComputeProvider", "ProviderStatus"]
 
 
 def already_exists(kind: str, name: str, provider: str, where: str, operation: str) -> ConflictError:
@@ -92,6 +94,8 @@ class ComputeProvider(abc.ABC):
         for feature in Feature:
             if feature in declared:
                 out[feature] = declared[feature]
+            elif feature in PLANNED:
+                out[feature] = PLANNED[feature]
             elif not any(getattr(type(self), m) is not getattr(ComputeProvider, m) for m in METHODS[feature]):
                 out[feature] = f"{type(self).__name__} does not implement {feature.value}"
             else:
@@ -212,3 +216,7 @@ class ComputeProvider(abc.ABC):
     async def costs(self, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
         """Cost per billed resource (instance or function) in ``frames.COSTS`` form."""
         raise self.unsupported("costs")
+
+    async def quotas(self) -> dict[str, float]:
+        """The account's limits by name (e.g. ``{"on_demand_vcpu_quota": 32.0}``); ``status()`` reports them."""
+        raise self.unsupported("quotas")

@@ -8,12 +8,15 @@ depend on the request (the fleet config, instance or function a call is about)::
             return {Feature.FUNCTIONS: "MyCloud has no functions service"}
 
 A feature whose methods a provider does not override at all is not supported either, with a
-reason naming the class (so third-party providers need declare nothing).
+reason naming the class (so third-party providers need declare nothing). A feature no
+provider offers yet (``PLANNED``) says so, with what will bring it.
 """
 
 from __future__ import annotations
 
 import enum
+
+__all__ = ["Feature", "METHODS", "PLANNED", "SUPPORTED"]
 
 SUPPORTED = "✓"
 
@@ -33,6 +36,8 @@ class Feature(str, enum.Enum):
     UTILIZATION = "utilization"
     BILLED_COSTS = "billed costs"
     ESTIMATED_COSTS = "estimated costs"
+    QUOTAS = "quotas"
+    NETWORK_DIAGNOSIS = "network diagnosis"
 
 
 # The provider methods that implement each feature: a provider overriding none of them lacks it.
@@ -51,4 +56,11 @@ METHODS: dict[Feature, tuple[str, ...]] = {
     Feature.UTILIZATION: ("utilization",),
     Feature.BILLED_COSTS: ("costs",),
     Feature.ESTIMATED_COSTS: ("costs",),
+    Feature.QUOTAS: ("quotas",),
+    Feature.NETWORK_DIAGNOSIS: (),
+}
+
+# Features no provider offers yet, each with what will bring it.
+PLANNED: dict[Feature, str] = {
+    Feature.NETWORK_DIAGNOSIS: "no provider diagnoses networking yet; it comes with the REST API and the CLI's diagnose-network",
 }

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["BILLING", "FunctionBilling", "GCP_TIER_GHZ", "GCP_TIERS_MB"]
+
 # Cloud Functions 1st gen memory tiers (MB) and the CPU clock (GHz) each comes with.
 GCP_TIERS_MB = np.array([128, 256, 512, 1024, 2048, 4096, 8192])
 GCP_TIER_GHZ = np.array([0.2, 0.4, 0.8, 1.4, 2.4, 4.8, 4.8])

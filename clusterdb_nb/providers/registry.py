@@ -15,6 +15,8 @@ from importlib.metadata import entry_points
 from ..errors import NotSupportedError, ValidationError
 from .base import ComputeProvider
 
+__all__ = ["available", "BUILTIN", "create", "EXTRAS", "GROUP", "provider_class"]
+
 GROUP = "clusterdb_nb.providers"
 BUILTIN = {
     "local": "clusterdb_nb.providers.local:LocalProvider",

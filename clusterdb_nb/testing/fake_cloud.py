@@ -28,6 +28,8 @@ import pandas as pd
 from .. import durations
 from ..errors import ValidationError
 
+__all__ = ["FakeCloud", "Fault", "Handler", "START"]
+
 Handler = Callable[[Any], tuple[int, dict[str, str], str]]
 START = datetime(2026, 1, 5, tzinfo=timezone.utc)
 
@@ -67,7 +69,8 @@ class FakeCloud(abc.ABC):
         """The fake's time: its own virtual clock, or the local cloud's it follows."""
         if self._follow is not None:
             return self._follow()
-        return pd.Timestamp(self.start) + pd.Timedelta(seconds=self._offset)
+        moment: pd.Timestamp = pd.Timestamp(self.start) + pd.Timedelta(seconds=self._offset)
+        return moment
 
     def advance(self, duration: Any) -> pd.Timestamp:
         """Move the fake's time forward (``"5min"``, seconds, a Timedelta) and return the new time."""

@@ -17,10 +17,12 @@ from .static import StaticFallback
 from .tables import FLEET_COLUMNS, table_html
 from .tasks import Status
 
+__all__ = ["Dashboard", "TABS"]
+
 TABS = ["Fleets", "Instances", "Functions", "Costs", "Utilization"]
 
 
-class Dashboard(StaticFallback, widgets.VBox):
+class Dashboard(StaticFallback, widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no type hints
     """Everything the session can list, in tabs, refreshed by any change made through the session."""
 
     kind = "dashboard"

@@ -10,6 +10,7 @@ import html
 from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
 import pandas as pd
 
 from ..errors import ComputeError, ValidationError
@@ -20,16 +21,16 @@ from .static import StaticFallback
 from .tables import FLEET_COLUMNS, table_html
 from .tasks import Status, run_task
 
+__all__ = ["ERROR", "FleetForm", "OK", "parse_tags", "planned", "type_options"]
+
 OK, ERROR = "var(--jp-success-color1,#15803d)", "var(--jp-error-color1,#b91c1c)"
 
 
 def planned(session: SessionAPI, fleets: pd.DataFrame) -> pd.DataFrame:
     """``fleets`` with ``planned_hourly_usd``: what each costs per hour at its desired capacity (while it boots, too)."""
-    out = fleets.copy()
-    out["planned_hourly_usd"] = [
-        r.capacity * session.hourly_price(str(r.instance_type), bool(r.spot), provider=str(r.provider))
-        for r in fleets.itertuples()
-    ]
+    prices = [session.hourly_price(str(r.instance_type), bool(r.spot), provider=str(r.provider)) for r in fleets.itertuples()]
+    hourly = fleets["capacity"].to_numpy(dtype=float) * np.asarray(prices, dtype=float)
+    out: pd.DataFrame = fleets.assign(planned_hourly_usd=hourly)
     return out
 
 
@@ -60,7 +61,7 @@ def type_options(types: pd.DataFrame) -> list[tuple[str, str]]:
     ]
 
 
-class FleetForm(StaticFallback, widgets.VBox):
+class FleetForm(StaticFallback, widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no type hints
     """Name, description, provider, region, instance type, capacity, spot, tags; Preview and Create."""
 
     kind = "form"

@@ -21,6 +21,8 @@ from ..models import Instance, Plan
 from .protocol import SessionAPI
 from .tasks import Status, run_task
 
+__all__ = ["CELL_CSS", "COLUMNS", "InstancesGrid", "REPLACED", "TARGET"]
+
 COLUMNS = ["id", "fleet", "state", "instance_type", "provider", "private_ip", "hourly_cost_usd", "launched_at"]
 REPLACED = "Fleet members are replaced to keep the fleet's capacity."
 TARGET = {"start": "running", "stop": "stopped", "terminate": "terminated"}
@@ -31,7 +33,7 @@ CELL_CSS = (
 )
 
 
-class InstancesGrid(widgets.VBox):
+class InstancesGrid(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no type hints
     """Instances with a checkbox per row; the action buttons follow what is selected."""
 
     def __init__(self, session: SessionAPI) -> None:
@@ -96,7 +98,8 @@ class InstancesGrid(widgets.VBox):
         if needle:
             text = df[["id", "fleet", "state", "instance_type", "provider", "private_ip"]].astype(str).agg(" ".join, axis=1)
             df = df[text.str.lower().str.contains(needle, regex=False)]
-        return df.sort_values([self.sort.value, "id"], ascending=not self.descending.value, kind="stable")
+        out: pd.DataFrame = df.sort_values([self.sort.value, "id"], ascending=not self.descending.value, kind="stable")
+        return out
 
     def selected(self) -> list[str]:
         return [iid for iid, box in self.checks.items() if box.value]

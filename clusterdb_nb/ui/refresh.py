@@ -17,10 +17,12 @@ import ipywidgets as widgets
 
 from .protocol import SessionAPI
 
+__all__ = ["INTERVALS", "RefreshBar"]
+
 INTERVALS = [("off", 0), ("10 s", 10), ("30 s", 30), ("1 min", 60), ("5 min", 300)]
 
 
-class RefreshBar(widgets.HBox):
+class RefreshBar(widgets.HBox):  # type: ignore[misc]  # ipywidgets ships no type hints
     """Refresh button, the time of the last refresh and, with ``auto``, an auto-refresh interval."""
 
     def __init__(self, session: SessionAPI, redraw: Callable[[], Any], auto: bool = False) -> None:

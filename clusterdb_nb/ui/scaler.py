@@ -21,13 +21,15 @@ from .refresh import RefreshBar
 from .static import StaticFallback
 from .tasks import Status, run_task
 
+__all__ = ["Scaler", "slider_max"]
+
 
 def slider_max(fleet: Fleet, value: int) -> int:
     """The slider's top: the fleet's max, unless that is far beyond what is in use (then twice the capacity, at least 10)."""
     return min(fleet.max_capacity, max(10, 2 * max(fleet.capacity, value), fleet.min_capacity + 1))
 
 
-class Scaler(StaticFallback, widgets.VBox):
+class Scaler(StaticFallback, widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no type hints
     """Desired capacity of ``fleet`` with the hourly and monthly cost change of the change."""
 
     kind = "scaler"

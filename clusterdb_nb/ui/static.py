@@ -13,6 +13,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
+__all__ = ["CHART", "NOTE", "snapshot", "StaticFallback"]
+
+CHART = "<i class='clusterdb-muted'>(a chart: run the notebook to draw it)</i>"
 NOTE = "<p class='clusterdb-muted' style='font-size:smaller'>A snapshot: run the notebook to use this {name}.</p>"
 
 
@@ -63,7 +66,11 @@ def snapshot(w: Any) -> str:
     if isinstance(w, widgets.ToggleButton):
         return ""
     if isinstance(w, widgets.Output):
-        return "<i class='clusterdb-muted'>(a chart: run the notebook to draw it)</i>" if w.outputs else ""
+        return CHART if w.outputs else ""
+    from plotly.basewidget import BaseFigureWidget
+
+    if isinstance(w, BaseFigureWidget):
+        return CHART if w.data else ""
     return ""
 
 

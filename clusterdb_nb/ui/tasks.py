@@ -17,8 +17,10 @@ import ipywidgets as widgets
 
 from ..errors import ComputeError
 
+__all__ = ["run_task", "Status"]
 
-class Status(widgets.VBox):
+
+class Status(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no type hints
     """A progress bar while busy, then one short message (ok, or the error's first line and its solution)."""
 
     def __init__(self) -> None:

@@ -1,8 +1,9 @@
 """Replay, compare, apply: an autoscaling policy tuned on a trace, in one widget.
 
 Sliders for the target and the cooldown redraw the simulation (aggregated to what the width shows,
-with a range slider); the Pareto chart shows every policy of the grid; picking one of the front shows
-its numbers and moves the sliders to it; "Apply to fleet" shows the dry-run plan, then applies on Confirm.
+with a range slider); the Pareto chart shows every policy of the grid: clicking a point (or picking one
+of the front in the list beside it, from the keyboard) shows its numbers and moves the sliders to it;
+"Apply to fleet" shows the dry-run plan, then applies on Confirm.
 
 >>> t = s.tuner("web", trace)           # or cdb.tuner(trace, provider="gcp", instance_type="n2-standard-2")
 >>> t.target.value = 60; t.cooldown.value = 300; t.apply.click(); t.confirm.click()
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import pandas as pd
@@ -26,8 +27,14 @@ from .protocol import SessionAPI
 from .static import StaticFallback
 from .tasks import Status, run_task
 
+if TYPE_CHECKING:
+    from plotly.basedatatypes import BaseTraceType
+    from plotly.callbacks import InputDeviceState, Points
 
-class Tuner(StaticFallback, widgets.VBox):
+__all__ = ["Tuner"]
+
+
+class Tuner(StaticFallback, widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no type hints
     """Target and cooldown sliders over a simulated trace, the Pareto chart of the grid, and Apply to fleet."""
 
     kind = "tuner"
@@ -67,7 +74,9 @@ class Tuner(StaticFallback, widgets.VBox):
         )  # fmt: skip
         self.numbers = widgets.HTML()
         self.simulation = widgets.Output()
-        self.pareto = widgets.Output()
+        import plotly.graph_objects as go  # on first use: importing the widgets stays light
+
+        self.pareto = go.FigureWidget()
         front = self.result.pareto
         self.front = widgets.Select(
             options=[(self._words(r), i) for i, r in front.iterrows()], description="Front", rows=min(8, max(len(front), 2)),
@@ -131,7 +140,27 @@ class Tuner(StaticFallback, widgets.VBox):
             f"{s.scaling_actions} scaling actions, p95 utilization {number(s.p95_utilization)}%"
         )
         self.simulation.outputs = (display_output(sim.figure()),)
-        self.pareto.outputs = (display_output(self.result.figure(selected=self.selected_row())),)
+        self._draw_pareto()
+
+    def _draw_pareto(self) -> None:
+        fig = self.result.figure(selected=self.selected_row())
+        with self.pareto.batch_update():
+            self.pareto.data = ()
+            self.pareto.add_traces(fig.data)
+            self.pareto.layout = fig.layout
+        for trace in self.pareto.data:
+            trace.on_click(self._clicked)
+
+    def _clicked(self, trace: BaseTraceType, points: Points, state: InputDeviceState | None = None) -> None:
+        """Plotly's click callback: the clicked policy (its grid row rides in ``customdata``) is selected."""
+        if points.point_inds:
+            self.select(int(trace.customdata[points.point_inds[0]]))
+
+    def select(self, index: int) -> None:
+        """Select the grid's policy at ``index`` (a ``result.table`` row): the sliders, numbers and charts follow."""
+        on_front = index in {value for _, value in self.front.options}
+        self.front.value = index if on_front else None
+        self._pick(index)
 
     def _pick(self, index: int | None) -> None:
         if index is None:

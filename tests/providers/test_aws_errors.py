@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from aws_moto import ACCOUNT, REGION, provider
 from botocore.awsrequest import AWSResponse
@@ -69,6 +71,7 @@ def test_endpoint_url_points_every_client_at_an_emulator_and_the_quota_is_read(a
         row = s.status().iloc[0]
         assert len(seen) == 2 and all(url.startswith("http://localhost:4566") for url in seen)
         assert row["account"] == ACCOUNT and "on-demand vCPU quota 32" in row["detail"]
+        assert asyncio.run(p.quotas()) == {"on_demand_vcpu_quota": 32.0}
         assert p.clients.client("lambda").meta.endpoint_url == "http://localhost:4566"
 
 

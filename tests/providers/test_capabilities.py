@@ -14,6 +14,7 @@ from clusterdb_nb.providers.local import LocalProvider
 pytest_plugins = ["aws_moto"]
 
 LOCAL = {"clock": "virtual", "path": ":memory:"}
+DIAGNOSIS = "no provider diagnoses networking yet; it comes with the REST API and the CLI's diagnose-network"
 ESTIMATE = "not needed: the local cloud bills every running second from its own ledger"
 SPOT_STOP = (
     "spot instances of an Auto Scaling group cannot be stopped or started: the group launches them "
@@ -40,6 +41,8 @@ def test_capabilities_table_for_local_and_aws_cell_by_cell(aws_env):
             "utilization": SUPPORTED,
             "billed costs": SUPPORTED,
             "estimated costs": ESTIMATE,
+            "quotas": "the local cloud has no quotas, only its largest fleet size (10,000 instances)",
+            "network diagnosis": DIAGNOSIS,
         },
         "aws": {
             "fleets": SUPPORTED,
@@ -54,6 +57,8 @@ def test_capabilities_table_for_local_and_aws_cell_by_cell(aws_env):
             "utilization": SUPPORTED,
             "billed costs": SUPPORTED,
             "estimated costs": SUPPORTED,
+            "quotas": SUPPORTED,
+            "network diagnosis": DIAGNOSIS,
         },
     }
     assert list(table.index) == [f.value for f in Feature]
@@ -131,4 +136,21 @@ def test_a_feature_no_method_implements_is_reported_with_the_class():
     s.create_fleet(cdb.FleetConfig("api", capacity=1, provider="rec"))
     with pytest.raises(cdb.NotSupportedError, match="rec does not support utilization: Recorder does not implement"):
         asyncio.run(s.manager.utilization("api", provider="rec"))
+    s.close()
+
+
+def test_quotas_are_read_where_a_cloud_has_them_and_explained_where_not():
+    s, _ = recorder_session()
+    table = s.capabilities()
+    assert table.loc["quotas", "local"] == "the local cloud has no quotas, only its largest fleet size (10,000 instances)"
+    assert table.loc["quotas", "rec"] == "Recorder does not implement quotas"
+    with pytest.raises(cdb.NotSupportedError, match="local does not support quotas"):
+        asyncio.run(s.manager.providers["local"].quotas())
+    s.close()
+
+
+def test_network_diagnosis_is_planned_for_every_provider_including_third_party_ones():
+    s, _ = recorder_session()
+    assert s.capabilities().loc["network diagnosis"].tolist() == [DIAGNOSIS, DIAGNOSIS]
+    assert not s.manager.providers["rec"].supports(Feature.NETWORK_DIAGNOSIS)
     s.close()

@@ -38,7 +38,7 @@ def test_two_months_are_aggregated_to_the_width_with_a_range_slider(tuner):
 
 
 def test_the_pareto_chart_names_each_policy_and_keeps_the_star_inside(tuner):
-    pareto = figure(tuner.pareto)
+    pareto = tuner.pareto.to_dict()
     traces = {t["name"]: t for t in pareto["data"]}
     assert {"policies", "Pareto front", "recommended", "selected"} <= set(traces)
     assert all(text.startswith("target ") for text in traces["policies"]["text"])
@@ -51,6 +51,56 @@ def test_picking_a_policy_on_the_front_moves_the_sliders(tuner):
     row = tuner.result.table.loc[index]
     assert (tuner.target.value, tuner.cooldown.value) == (row["target_cpu_utilization"], row["cooldown_seconds"])
     assert tuner.selected_row() == index
+
+
+def click(fig, trace_name, point):
+    """What plotly's front end sends when a point is clicked: the same message, without a browser."""
+    trace_index = [t.name for t in fig.data].index(trace_name)
+    trace = fig.data[trace_index]
+    fig._js2py_pointsCallback = {
+        "event_type": "plotly_click",
+        "points": {
+            "trace_indexes": [trace_index],
+            "point_indexes": [point],
+            "xs": [trace.x[point]],
+            "ys": [trace.y[point]],
+        },
+        "device_state": {"ctrl": False, "alt": False, "shift": False, "meta": False, "button": 0, "buttons": 1},
+    }
+
+
+def test_clicking_a_point_of_the_pareto_chart_selects_its_policy():
+    t = cdb.tuner(example_trace(), provider="aws", instance_type="m5.large", targets=[50, 70], cooldowns=[60, 300])
+    table = t.result.table
+    best = t.result.recommended
+    other = next(
+        i
+        for i, r in table.iterrows()
+        if (r["target_cpu_utilization"], r["cooldown_seconds"]) != (best.target_cpu_utilization, best.cooldown_seconds)
+    )
+    point = list(t.pareto.data[0].customdata).index(other)  # the "policies" trace, in table order
+    click(t.pareto, "policies", point)
+    row = table.loc[other]
+    assert (t.target.value, t.cooldown.value) == (row["target_cpu_utilization"], row["cooldown_seconds"])
+    assert t.selected_row() == other
+    assert f"<b>{row['target_cpu_utilization']:g}% / {row['cooldown_seconds']} s</b>" in t.numbers.value
+    ring = next(tr for tr in t.pareto.data if tr.name == "selected")
+    assert list(ring.customdata) == [other]  # the chart redrew with the clicked policy ringed
+    assert t.front.value == (other if other in set(t.result.table.index[table["pareto"]]) else None)
+    # the redrawn chart's points answer clicks too: the star brings the recommendation back
+    click(t.pareto, "recommended", 0)
+    assert (t.target.value, t.cooldown.value) == (best.target_cpu_utilization, best.cooldown_seconds)
+    assert t.front.value == t.selected_row()  # the recommendation is on the front: the list follows the chart
+
+
+def test_a_click_on_empty_space_changes_nothing(tuner):
+    before = (tuner.target.value, tuner.cooldown.value)
+    tuner.pareto._js2py_pointsCallback = {
+        "event_type": "plotly_click",
+        "points": {"trace_indexes": [], "point_indexes": [], "xs": [], "ys": []},
+        "device_state": None,
+    }
+    assert (tuner.target.value, tuner.cooldown.value) == before
 
 
 def test_apply_to_fleet_shows_the_plan_then_applies_on_confirm(s):
@@ -72,3 +122,9 @@ def test_a_fleet_is_tuned_on_its_own_utilization(s):
     s.local.advance("6h")
     t = s.tuner("web", targets=[50, 70], cooldowns=[300])
     assert t.instance_type == "t3.medium" and t.max_capacity == 8 and len(t.result.table) == 2
+
+
+def test_the_snapshot_stands_in_for_both_charts(tuner):
+    from clusterdb_nb.ui.static import CHART, snapshot
+
+    assert snapshot(tuner).count(CHART) == 2  # the simulation and the clickable Pareto chart

@@ -17,6 +17,8 @@ from ..forecast import hourly_forecast
 from ..options import AwsOptions, GcpOptions
 from . import aws, azure, gcp, kubernetes
 
+__all__ = ["Engine", "ENGINES", "for_trace", "forecast_for"]
+
 
 @dataclass(frozen=True)
 class Engine:

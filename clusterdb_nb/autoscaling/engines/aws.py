@@ -38,6 +38,8 @@ from ..fleet import DEFAULT_BOOT_SECONDS, EPS, Launches, Policies, Run, compact_
 from ..forecast import lead_floor
 from ..options import AwsOptions
 
+__all__ = ["AwsTargetTracking", "datapoint_steps", "HIGH_DATAPOINTS", "LOW_DATAPOINTS", "LOW_FRACTION", "simulate_many"]
+
 HIGH_DATAPOINTS = 3
 LOW_DATAPOINTS = 15
 LOW_FRACTION = 0.9  # the low alarm's threshold, as a fraction of the target (inferred)

@@ -35,6 +35,8 @@ from ..fleet import DEFAULT_BOOT_SECONDS, EPS, Launches, Policies, Run, compact_
 from ..forecast import lead_floor
 from ..options import GcpOptions
 
+__all__ = ["GceAutoscaler", "simulate_many", "STABILIZATION_SECONDS"]
+
 STABILIZATION_SECONDS = 600
 
 

@@ -37,6 +37,8 @@ from ...models import AutoScalingConfig
 from ..fleet import DEFAULT_BOOT_SECONDS, Launches, Policies, Run, compact_dtype, fleet_cpu, startup_steps, steps_within
 from ..options import HpaScalingRules, KubernetesOptions
 
+__all__ = ["HorizontalPodAutoscaler", "SCALE_UP_LIMIT_FACTOR", "SCALE_UP_LIMIT_MINIMUM", "simulate_many"]
+
 SCALE_UP_LIMIT_FACTOR, SCALE_UP_LIMIT_MINIMUM = 2.0, 4.0
 
 

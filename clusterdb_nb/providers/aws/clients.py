@@ -22,6 +22,8 @@ from ...config import AwsConfig
 from ..kit.sdk_calls import SdkCalls
 from .errors import translate
 
+__all__ = ["Clients"]
+
 
 class Clients:
     """One boto3 Session and one cached client per service, created on first use."""

@@ -21,6 +21,8 @@ import pandas as pd
 from ... import frames
 from .instances import GROUP_TAG
 
+__all__ = ["billing_frame", "request", "SERVICE"]
+
 SERVICE = "Amazon Elastic Compute Cloud - Compute"
 
 

@@ -20,6 +20,25 @@ from ...errors import ValidationError
 from ...models import AutoScalingConfig, Fleet, FleetConfig
 from .instances import TAGS
 
+__all__ = [
+    "AMI_PARAMETER",
+    "default_image_parameter",
+    "GROUP_METRICS",
+    "group_params",
+    "group_tags",
+    "instance_type_of",
+    "is_spot",
+    "launch_spec",
+    "POLICY_NAME",
+    "scaling_of",
+    "security_group_ids",
+    "subnet_ids",
+    "target_tracking",
+    "template_data",
+    "template_of",
+    "to_fleet",
+]
+
 AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
 POLICY_NAME = "clusterdb-target-cpu"
 GROUP_METRICS = ["GroupInServiceInstances", "GroupDesiredCapacity"]

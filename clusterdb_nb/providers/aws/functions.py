@@ -25,6 +25,8 @@ import pandas as pd
 from ...models import Function, FunctionConfig, Invocation
 from ..function_billing import BILLING
 
+__all__ = ["newest_versions", "number", "report", "SETTINGS", "settings", "Status", "to_function", "to_invocation"]
+
 Status = Literal["success", "error", "timeout", "out_of_memory"]
 # FunctionConfig field -> UpdateFunctionConfiguration parameter
 SETTINGS = {"runtime": "Runtime", "handler": "Handler", "memory_mb": "MemorySize", "timeout_sec": "Timeout"}

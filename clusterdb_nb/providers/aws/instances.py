@@ -21,6 +21,8 @@ from ..kit.instance_rows import InstanceRows
 from ..kit.naming import OWNER_TAG, TagRules
 from ..kit.pricing import Price
 
+__all__ = ["EC2_STATES", "GROUP_TAG", "state_filters", "state_since", "STATES", "TAGS", "to_frame", "to_instance"]
+
 GROUP_TAG = "aws:autoscaling:groupName"
 # EC2 and Auto Scaling tags: keys of 1-128 and values of up to 256 characters; "aws:" is AWS's own
 TAGS = TagRules(

@@ -21,6 +21,8 @@ from ... import durations
 from ...errors import ValidationError
 from ..kit import utilization
 
+__all__ = ["fleet_frame", "fleet_queries", "instance_frame", "instance_queries", "MAX_QUERIES", "period_seconds"]
+
 MAX_QUERIES = 500  # GetMetricData's limit per request
 
 

@@ -33,6 +33,8 @@ from ..kit.pricing import price_or_nan
 from . import costs, fleets, functions, instances, metrics
 from .clients import Clients
 
+__all__ = ["AwsProvider", "FUNCTION_CALLS", "INSTANCE_CALLS", "VCPU_QUOTA"]
+
 log = logging.getLogger("clusterdb_nb.aws")
 VCPU_QUOTA = ("ec2", "L-1216C47A")  # Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances, in vCPUs
 INSTANCE_CALLS = {
@@ -170,14 +172,18 @@ class AwsProvider(ComputeProvider):
         return subnets
 
     # -- status ------------------------------------------------------------
+    async def quotas(self) -> dict[str, float]:
+        """The account's on-demand vCPU quota in this region, from Service Quotas."""
+        q = await self.clients.call(
+            "service-quotas", "get_service_quota", "quotas", ServiceCode=VCPU_QUOTA[0], QuotaCode=VCPU_QUOTA[1]
+        )
+        return {"on_demand_vcpu_quota": float(q["Quota"]["Value"])}
+
     async def status(self) -> ProviderStatus:
         me = await self.clients.call("sts", "get_caller_identity", "status")
         quota: float | None = None
         try:
-            q = await self.clients.call(
-                "service-quotas", "get_service_quota", "status", ServiceCode=VCPU_QUOTA[0], QuotaCode=VCPU_QUOTA[1]
-            )
-            quota = float(q["Quota"]["Value"])
+            quota = (await self.quotas())["on_demand_vcpu_quota"]
             quota_text = f"on-demand vCPU quota {quota:g}"
         except NetworkError:
             raise

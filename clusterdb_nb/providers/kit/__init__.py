@@ -15,3 +15,5 @@ Nothing here imports a cloud SDK::
     >>> naming.resource_name("web")
     'clusterdb-web'
 """
+
+__all__: list[str] = []

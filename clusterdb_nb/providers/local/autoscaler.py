@@ -39,6 +39,8 @@ from ...models import AutoScalingConfig
 from .fleet_state import FleetState
 from .load import LoadModel
 
+__all__ = ["CHUNK", "LocalAutoscaler", "MAX_CATCH_UP", "QUIET_SECONDS", "STEP"]
+
 STEP = 60.0  # seconds between evaluations: one one-minute datapoint
 CHUNK = 60  # minutes whose demand is computed at once (and how often quiet is checked)
 QUIET_SECONDS = 3600.0  # longer than any window of the engines' default settings

@@ -12,6 +12,8 @@ import time
 from ...errors import ConflictError
 from .store import Store
 
+__all__ = ["VirtualClock", "WallClock"]
+
 
 class WallClock:
     """Real time. ``advance`` is refused: time passes by itself."""

@@ -26,6 +26,8 @@ from ...models import AutoScalingConfig, Fleet, Instance, InstanceState
 from .load import stable_key
 from .store import Store
 
+__all__ = ["ACTIVE", "FLEET_COLUMNS", "FleetState", "INSTANCE_COLUMNS", "Step"]
+
 ACTIVE = ("pending", "running", "stopping", "stopped")
 INSTANCE_COLUMNS = "id, fleet, instance_type, spot, price_usd, state, state_since, launched_at, private_ip, tags"
 FLEET_COLUMNS = "name, description, instance_type, spot, capacity, min_capacity, max_capacity, tags, auto_scaling, created_at"
@@ -43,7 +45,7 @@ class FleetState:
         self.hourly_price = hourly_price
 
     def fleet_row(self, db: sqlite3.Connection, name: str, operation: str) -> tuple[Any, ...]:
-        row = db.execute(f"SELECT {FLEET_COLUMNS} FROM fleets WHERE name = ?", (name,)).fetchone()
+        row: tuple[Any, ...] | None = db.execute(f"SELECT {FLEET_COLUMNS} FROM fleets WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise NotFoundError(f"no fleet named {name!r}", provider=self.name, operation=operation)
         return row
@@ -88,7 +90,7 @@ class FleetState:
         )
 
     def instance_row(self, db: sqlite3.Connection, iid: str, operation: str) -> tuple[Any, ...]:
-        row = db.execute(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ?", (iid,)).fetchone()
+        row: tuple[Any, ...] | None = db.execute(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ?", (iid,)).fetchone()
         if row is None:
             raise NotFoundError(f"no instance {iid!r}", provider=self.name, operation=operation)
         return row

@@ -17,6 +17,8 @@ from ... import durations
 if TYPE_CHECKING:
     from .provider import LocalProvider
 
+__all__ = ["LocalCloud"]
+
 
 class LocalCloud:
     """Handle on one local cloud: its clock, load traces and history.
@@ -31,7 +33,8 @@ class LocalCloud:
     @property
     def now(self) -> pd.Timestamp:
         """The local cloud's time (UTC)."""
-        return pd.Timestamp(self._provider.clock.now(), unit="s", tz="UTC")
+        moment: pd.Timestamp = pd.Timestamp(self._provider.clock.now(), unit="s", tz="UTC")
+        return moment
 
     def advance(self, duration: str | float | pd.Timedelta) -> pd.Timestamp:
         """Move the virtual clock forward (``"30min"``, ``"2h"``, seconds); returns the new time."""
@@ -39,7 +42,8 @@ class LocalCloud:
         for other in self._others:
             if other.clock.virtual and self._provider.clock.virtual:
                 other.advance(max(0.0, now - other.clock.now()))
-        return pd.Timestamp(now, unit="s", tz="UTC")
+        ts: pd.Timestamp = pd.Timestamp(now, unit="s", tz="UTC")
+        return ts
 
     def attach_trace(self, fleet: str, cpu_percent: pd.Series) -> None:
         """Drive ``fleet``'s load from a CPU % series on a DatetimeIndex, replayed from now."""

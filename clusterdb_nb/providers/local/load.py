@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["LoadModel", "noise", "stable_key"]
+
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 
@@ -28,7 +30,8 @@ def noise(key: int, ticks: np.ndarray) -> np.ndarray:
         z = (z ^ (z >> np.uint64(30))) * _M1
         z = (z ^ (z >> np.uint64(27))) * _M2
         z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) / float(1 << 52) - 1.0
+    noise: np.ndarray = (z >> np.uint64(11)).astype(np.float64) / float(1 << 52) - 1.0
+    return noise
 
 
 def stable_key(*parts: object) -> int:

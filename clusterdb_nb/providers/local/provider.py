@@ -30,6 +30,8 @@ from .functions import LocalFunctions
 from .load import LoadModel
 from .store import Store
 
+__all__ = ["LocalProvider"]
+
 
 def _decode_shared(texts: tuple[str, ...]) -> list[dict[str, str]]:
     """JSON-decode many strings that mostly repeat (a fleet's members share their tags), each row its own dict."""
@@ -67,7 +69,10 @@ class LocalProvider(ComputeProvider):
         self.functions = LocalFunctions(self.name, config, self.store, self.clock, self._catch_up)
 
     def not_supported(self, request: object | None = None) -> dict[Feature, str]:
-        return {Feature.ESTIMATED_COSTS: "not needed: the local cloud bills every running second from its own ledger"}
+        return {
+            Feature.ESTIMATED_COSTS: "not needed: the local cloud bills every running second from its own ledger",
+            Feature.QUOTAS: f"the local cloud has no quotas, only its largest fleet size ({self.max_group_size:,} instances)",
+        }
 
     def hourly_price(self, instance_type: str, spot: bool = False) -> float:
         """Local instances cost what the type costs in its own cloud's reference region."""
@@ -351,7 +356,8 @@ class LocalProvider(ComputeProvider):
             rows = db.execute(sql + (" WHERE fleet = ?" if fleet else "") + " ORDER BY seq", args).fetchall()
         df = pd.DataFrame(rows, columns=["time", "instance_id", "fleet", "state", "cause"])
         df["time"] = frames.utc(df["time"].to_numpy(dtype=float))
-        return df
+        out: pd.DataFrame = df
+        return out
 
     async def scaling_activities(self, fleet: str) -> pd.DataFrame:
         with self.store.transaction() as db:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = ["COUNTED", "counts", "describe", "reset"]
+
 COUNTED = ("fleets", "instances", "functions", "invocations")
 
 

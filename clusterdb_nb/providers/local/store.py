@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from ...errors import ConflictError, ValidationError
 from ...models import LATEST_TIME
 
+__all__ = ["BUSY_TIMEOUT_SECONDS", "SCHEMA", "Store"]
+
 # How long an operation waits for another session's write before it fails with ConflictError. Writes
 # are single transactions of milliseconds, so ten seconds serves many concurrent sessions with margin.
 BUSY_TIMEOUT_SECONDS = 10.0

@@ -18,6 +18,8 @@ from ... import frames
 from ...autoscaling.fleet import cpu_percent
 from .load import LoadModel, stable_key
 
+__all__ = ["fleet_utilization", "instance_costs", "per_instance", "running_intervals", "window"]
+
 
 def running_intervals(db: sqlite3.Connection, fleet: str | None, now: float) -> pd.DataFrame:
     """One row per stretch an instance spent running: instance_id, start, end."""
@@ -31,7 +33,8 @@ def running_intervals(db: sqlite3.Connection, fleet: str | None, now: float) -> 
     )
     nxt = df.groupby("instance_id", sort=False)["start"].shift(-1)
     df["end"] = nxt.fillna(now).to_numpy(dtype=float)
-    return df.loc[df["state"] == "running", ["instance_id", "start", "end"]].reset_index(drop=True)
+    out: pd.DataFrame = df.loc[df["state"] == "running", ["instance_id", "start", "end"]].reset_index(drop=True)
+    return out
 
 
 def window(start: pd.Timestamp | None, end: pd.Timestamp | None, first: float, now: float) -> tuple[float, float]:

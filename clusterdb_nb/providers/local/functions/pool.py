@@ -41,6 +41,22 @@ from . import sandbox
 from . import worker as worker_program
 from .sandbox import Sandbox
 
+__all__ = [
+    "ADDRESS_SPACE_SLACK",
+    "INIT_SECONDS",
+    "LOG_TAIL_BYTES",
+    "MAX_HEADER_BYTES",
+    "MAX_PAYLOAD_BYTES",
+    "MAX_TASKS",
+    "Outcome",
+    "process_tree",
+    "runtime_environment",
+    "WATCH_SECONDS",
+    "Worker",
+    "WorkerPool",
+    "WorkerSpec",
+]
+
 MAX_PAYLOAD_BYTES = 6 * 2**20  # Lambda's synchronous limit, request and response each
 MAX_HEADER_BYTES = 4 * 2**20  # a response frame's JSON header (status, error and its stack trace)
 MAX_TASKS = 1024  # Lambda's limit on processes plus threads, counted over the worker's whole process tree

@@ -25,6 +25,8 @@ import threading
 import warnings
 from dataclasses import dataclass
 
+__all__ = ["command", "EPHEMERAL_BYTES", "probe", "RUNTIME_DIR", "Sandbox", "TASK_ROOT"]
+
 EPHEMERAL_BYTES = 512 * 2**20  # Lambda's default ephemeral storage (/tmp)
 TASK_ROOT = "/var/task"
 RUNTIME_DIR = "/var/runtime"

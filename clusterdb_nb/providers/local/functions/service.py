@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from ..clock import VirtualClock, WallClock
     from ..store import Store
 
+__all__ = ["CURRENT", "INVOCATION_COLUMNS", "LocalFunctions", "VERSION_COLUMNS"]
+
 VERSION_COLUMNS = (
     "v.name, v.version, v.runtime, v.handler, v.memory_mb, v.timeout_sec, v.environment, "
     "v.reserved_concurrency, v.code_sha256, v.code_size, v.created_at"
@@ -356,7 +358,8 @@ class LocalFunctions:
         rule = self.function_billing
         df["billed_ms"] = rule.billed_ms(df["duration_ms"].to_numpy(dtype=float), df["init_ms"].to_numpy(dtype=float))
         df["cost_usd"] = rule.cost_usd(df["billed_ms"].to_numpy(), df["memory_mb"].to_numpy(), df["memory_used_mb"].to_numpy())
-        return df
+        out: pd.DataFrame = df
+        return out
 
     async def list_invocations(self, function: str | None = None) -> pd.DataFrame:
         df = self._invocation_rows("WHERE function = ?" if function else "", (function,) if function else ())

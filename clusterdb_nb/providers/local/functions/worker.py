@@ -35,6 +35,8 @@ import sys
 import time
 from typing import Any
 
+__all__ = ["FRAME", "LambdaContext", "MAGIC", "main", "MAX_RESPONSE_BYTES", "serve"]
+
 MAGIC = b"CDBF"
 FRAME = struct.Struct("!4sII")  # magic, header length, body length
 MAX_RESPONSE_BYTES = 6 * 2**20  # Lambda's synchronous response limit
