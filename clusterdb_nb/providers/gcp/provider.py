@@ -1,0 +1,285 @@
+"""The Google Cloud provider: a fleet is a regional managed instance group plus its instance template.
+
+    >>> s = clusterdb_nb.connect(gcp={"project_id": "my-project", "region": "us-central1"})
+    >>> s.create_fleet(FleetConfig("web", capacity=3, provider="gcp"))     # e2-medium, debian-12
+
+Both resources are named ``clusterdb-<fleet>``; the fleet name and the tags that fit GCE's label
+rules are labels, the others ride in the template's metadata (``clusterdb-tags``, JSON), with the
+fleet's bounds (``clusterdb-min`` / ``clusterdb-max``). ``stop``/``start`` use the group's
+``stopInstances``/``startInstances``, so the group keeps the stopped VM (its ``targetStoppedSize``)
+and does not recreate it; ``terminate`` is the group's ``deleteInstances``, which removes the VM and
+lowers the target size by one (the group does not replace it, as a fleet member terminated by hand
+is gone). Every call goes through google-cloud-compute's REST clients in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pandas as pd
+
+from ... import catalog
+from ...config import GcpConfig
+from ...errors import NotFoundError
+from ...models import Fleet, FleetConfig, Instance, InstanceState
+from ..base import ComputeProvider, ProviderStatus
+from ..kit.naming import fleet_of, resource_name
+from ..kit.pricing import price_or_nan
+from . import instances
+from .clients import Clients
+from .instances import LABELS, TAGS_METADATA
+
+QUOTA_FACTS = ("CPUS", "INSTANCES", "INSTANCE_GROUP_MANAGERS")
+
+
+class GcpProvider(ComputeProvider):
+    """Google Cloud in one project and region (``kind = "gcp"``), configured by ``GcpConfig``."""
+
+    kind = "gcp"
+    config_model = GcpConfig
+    config: GcpConfig
+    # a regional managed instance group holds at most 2,000 VMs (Compute Engine docs, "Creating MIGs")
+    max_group_size = 2_000
+
+    def __init__(self, config: GcpConfig, name: str | None = None) -> None:
+        super().__init__(config, name)
+        self.clients = Clients(config, self.name)
+        self._zones: list[str] | None = None
+
+    # -- helpers ------------------------------------------------------------------
+    async def zones(self, operation: str) -> list[str]:
+        """The configured zones, else every zone of the region (read once)."""
+        if self.config.zones:
+            return list(self.config.zones)
+        if self._zones is None:
+            region = await self.clients.call("regions", "get", operation)
+            self._zones = sorted(z.rsplit("/", 1)[-1] for z in region.zones)
+        return self._zones
+
+    async def _group(self, fleet: str, operation: str) -> Any:
+        try:
+            return await self.clients.call("groups", "get", operation, instance_group_manager=resource_name(fleet))
+        except NotFoundError:
+            raise NotFoundError(
+                f"no fleet (managed instance group {resource_name(fleet)!r}) in {self.region}",
+                provider=self.name,
+                operation=operation,
+            ) from None
+
+    async def _fleet(self, group: Any, operation: str) -> Fleet:
+        name = str(group.instance_template).rsplit("/", 1)[-1]
+        template, managed = await asyncio.gather(
+            self.clients.call("templates", "get", operation, instance_template=name),
+            self.clients.collect("groups", "list_managed_instances", operation, instance_group_manager=group.name),
+        )
+        props = template.properties
+        meta = {i.key: i.value for i in props.metadata.items} if props.metadata else {}
+        itype = props.machine_type
+        spot = props.scheduling.provisioning_model == "SPOT" if props.scheduling else False
+        running = sum(1 for m in managed if m.instance_status == "RUNNING")
+        tags = {**LABELS.user_tags(dict(props.labels)), **json.loads(meta.get(TAGS_METADATA, "{}"))}
+        return Fleet(
+            id=str(fleet_of(group.name)),
+            name=str(fleet_of(group.name)),
+            provider=self.name,
+            region=self.region,
+            instance_type=itype,
+            capacity=group.target_size,
+            min_capacity=int(meta.get("clusterdb-min", 0)),
+            max_capacity=int(meta.get("clusterdb-max", max(group.target_size, 1))),
+            running=running,
+            description=group.description,
+            spot=spot,
+            tags=tags,
+            created_at=pd.Timestamp(group.creation_timestamp).tz_convert("UTC").to_pydatetime(),
+            hourly_cost_usd=price_or_nan(self.hourly_price)(itype, spot) * running,
+        )
+
+    def _template(self, config: FleetConfig, min_capacity: int, max_capacity: int) -> dict[str, Any]:
+        """The instance template's JSON body (Compute Engine's own field names)."""
+        labels, others = LABELS.split(config.tags)
+        net = config.networking
+        interface = {"network": net.get("network") or "global/networks/default"}
+        if net.get("subnetwork"):
+            interface["subnetwork"] = net["subnetwork"]
+        meta = {"clusterdb-min": str(min_capacity), "clusterdb-max": str(max_capacity)}
+        if others:
+            meta[TAGS_METADATA] = json.dumps(others, sort_keys=True)
+        props: dict[str, Any] = {
+            "machineType": config.instance_type,
+            "labels": {**labels, **LABELS.owner(config.name)},
+            "disks": [
+                {
+                    "boot": True,
+                    "autoDelete": True,
+                    "initializeParams": {"sourceImage": config.image or self.config.rules.default_image},
+                }
+            ],
+            "networkInterfaces": [interface],
+            "metadata": {"items": [{"key": k, "value": v} for k, v in meta.items()]},
+        }
+        if config.spot:
+            # a preempted Spot VM is deleted, so the group recreates it and keeps the fleet's capacity
+            props["scheduling"] = {"provisioningModel": "SPOT", "instanceTerminationAction": "DELETE"}
+        return {"name": resource_name(config.name), "description": config.description[:2048], "properties": props}
+
+    # -- status -----------------------------------------------------------------------
+    async def status(self) -> ProviderStatus:
+        region = await self.clients.call("regions", "get", "status")
+        quotas = {q.metric: {"limit": q.limit, "usage": q.usage} for q in region.quotas if q.metric in QUOTA_FACTS}
+        cpus = quotas.get("CPUS", {})
+        who = (
+            "anonymous (offline fake)"
+            if self.config.credentials == "anonymous"
+            else (self.config.credentials_file or "Application Default Credentials")
+        )
+        return ProviderStatus(
+            provider=self.name,
+            ok=True,
+            region=self.region,
+            account=self.config.project_id,
+            detail=f"project {self.config.project_id} as {who} in {self.region}; "
+            f"CPUS quota {cpus.get('usage', 0):g}/{cpus.get('limit', 0):g}",
+            facts={"credentials": who, "quotas": quotas, "zones": sorted(z.rsplit("/", 1)[-1] for z in region.zones)},
+        )
+
+    # -- fleets -------------------------------------------------------------------------
+    async def create_fleet(self, config: FleetConfig) -> Fleet:
+        from google.cloud import compute_v1
+
+        assert config.instance_type is not None and config.capacity is not None
+        op = "create_fleet"
+        catalog.lookup(config.instance_type, provider="gcp").price(bool(config.spot))
+        lo = config.min_capacity if config.min_capacity is not None else 0
+        hi = config.max_capacity if config.max_capacity is not None else max(config.capacity, 1)
+        body = self._template(config, lo, hi)
+        template = compute_v1.InstanceTemplate.from_json(json.dumps(body))
+        try:
+            await self.clients.wait("templates", "insert", op, instance_template_resource=template)
+        except Exception as err:
+            if type(err).__name__ == "ConflictError":
+                raise self.already_exists("fleet", config.name, op) from err
+            raise
+        group: dict[str, Any] = {
+            "name": resource_name(config.name),
+            "baseInstanceName": resource_name(config.name),
+            "description": config.description,
+            "instanceTemplate": f"projects/{self.config.project_id}/global/instanceTemplates/{resource_name(config.name)}",
+            "targetSize": config.capacity,
+            # new templates reach new VMs only: a fleet update never recreates running VMs by surprise
+            "updatePolicy": {"type": "OPPORTUNISTIC", "minimalAction": "REPLACE"},
+        }
+        if self.config.zones:
+            group["distributionPolicy"] = {"zones": [{"zone": f"zones/{z}"} for z in self.config.zones]}
+        try:
+            await self.clients.wait(
+                "groups",
+                "insert",
+                op,
+                instance_group_manager_resource=compute_v1.InstanceGroupManager.from_json(json.dumps(group)),
+            )
+        except Exception:
+            await self._delete_group_and_template(config.name, op)
+            raise
+        return await self.get_fleet(config.name)
+
+    async def _delete_group_and_template(self, fleet: str, operation: str) -> None:
+        for service, key in (("groups", "instance_group_manager"), ("templates", "instance_template")):
+            try:
+                await self.clients.wait(service, "delete", operation, **{key: resource_name(fleet)})
+            except NotFoundError:
+                pass
+
+    async def update_fleet_capacity(self, fleet: str, capacity: int) -> Fleet:
+        op = "update_fleet_capacity"
+        await self.clients.wait("groups", "resize", op, instance_group_manager=resource_name(fleet), size=capacity)
+        return await self.get_fleet(fleet)
+
+    async def delete_fleet(self, fleet: str) -> None:
+        op = "delete_fleet"
+        await self._group(fleet, op)
+        await self.clients.wait("groups", "delete", op, instance_group_manager=resource_name(fleet))
+        await self.clients.wait("templates", "delete", op, instance_template=resource_name(fleet))
+
+    async def get_fleet(self, fleet: str) -> Fleet:
+        return await self._fleet(await self._group(fleet, "get_fleet"), "get_fleet")
+
+    async def list_fleets(self) -> list[Fleet]:
+        groups = [g for g in await self.clients.collect("groups", "list", "list_fleets") if fleet_of(g.name)]
+        return list(await asyncio.gather(*(self._fleet(g, "list_fleets") for g in groups)))
+
+    # -- instances ------------------------------------------------------------------------
+    async def list_instances(self, fleet: str | None = None, states: set[InstanceState] | None = None) -> pd.DataFrame:
+        """The instances of every zone (listed concurrently), of ``fleet`` (by its label) when given."""
+        op = "list_instances"
+        flt = f'labels.{LABELS.owner_key} = "{fleet}"' if fleet else ""
+        found = await asyncio.gather(
+            *(self.clients.collect("instances", "list", op, zone=z, filter=flt) for z in await self.zones(op))
+        )
+        return instances.to_frame([i for zone in found for i in zone], self.name, self.region, self.hourly_price, states)
+
+    async def _find(self, instance_id: str, operation: str) -> Any:
+        found = await self.clients.collect("instances", "aggregated_list", operation, filter=f'name = "{instance_id}"')
+        items = [i for _, scoped in found for i in scoped.instances if i.name == instance_id]
+        if not items:
+            raise NotFoundError(
+                f"no instance {instance_id!r} in project {self.config.project_id}", provider=self.name, operation=operation
+            )
+        return items[0]
+
+    async def get_instance(self, instance_id: str) -> Instance:
+        return instances.to_instance(await self._find(instance_id, "get_instance"), self.name, self.region)
+
+    async def _through_group(self, instance_id: str, verb: str, operation: str) -> Any:
+        inst = await self._find(instance_id, operation)
+        fleet = dict(inst.labels).get(LABELS.owner_key)
+        if fleet is None:
+            raise NotFoundError(
+                f"instance {instance_id!r} belongs to no fleet of clusterdb",
+                provider=self.name,
+                operation=operation,
+                solution="Manage instances outside fleets with gcloud",
+            )
+        from google.cloud import compute_v1
+
+        body = {"instances": [inst.self_link]}
+        requests: dict[str, tuple[str, Any]] = {
+            "stop_instances": (
+                "region_instance_group_managers_stop_instances_request_resource",
+                compute_v1.RegionInstanceGroupManagersStopInstancesRequest,
+            ),
+            "start_instances": (
+                "region_instance_group_managers_start_instances_request_resource",
+                compute_v1.RegionInstanceGroupManagersStartInstancesRequest,
+            ),
+            "delete_instances": (
+                "region_instance_group_managers_delete_instances_request_resource",
+                compute_v1.RegionInstanceGroupManagersDeleteInstancesRequest,
+            ),
+        }
+        key, cls = requests[verb]
+        await self.clients.wait(
+            "groups", verb, operation, instance_group_manager=resource_name(fleet), **{key: cls.from_json(json.dumps(body))}
+        )
+        return inst
+
+    async def stop_instance(self, instance_id: str) -> Instance:
+        await self._through_group(instance_id, "stop_instances", "stop_instance")
+        return await self.get_instance(instance_id)
+
+    async def start_instance(self, instance_id: str) -> Instance:
+        await self._through_group(instance_id, "start_instances", "start_instance")
+        return await self.get_instance(instance_id)
+
+    async def terminate_instance(self, instance_id: str) -> Instance:
+        """Delete through the group (its target size drops by one); the deleted VM is reported terminated."""
+        inst = await self._through_group(instance_id, "delete_instances", "terminate_instance")
+        gone = instances.to_instance(inst, self.name, self.region)
+        return gone.model_copy(
+            update={"state": InstanceState.TERMINATED, "state_since": pd.Timestamp.now(tz="UTC").to_pydatetime()}
+        )
+
+    async def close(self) -> None:
+        self.clients.close()
