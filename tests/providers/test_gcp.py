@@ -240,3 +240,19 @@ def test_error_mapping(exc, error, words):
     err = translate(exc, "gcp", "create_fleet")
     assert isinstance(err, error)
     assert words in f"{err.cause} {err.solution}".lower()
+
+
+def test_update_fleet_rolls_a_new_template_opportunistically(s, cloud, raw):
+    s.create_fleet(WEB.model_copy(update={"provider": "gcp", "max_capacity": 5}))
+    cloud.advance("1min")
+    before = set(all_instances(raw))
+    fleet = s.update_fleet(cdb.FleetConfig("web", instance_type="e2-standard-2", capacity=3, provider="gcp"))
+    assert (fleet.instance_type, fleet.capacity, fleet.max_capacity) == ("e2-standard-2", 3, 5)
+    assert fleet.tags == WEB.tags  # unset fields keep their value
+    group = raw.groups.get(project="demo", region="us-central1", instance_group_manager="clusterdb-web")
+    new = group.instance_template.rsplit("/", 1)[-1]
+    assert new.startswith("clusterdb-web-") and group.versions[0].instance_template.endswith(new)
+    assert list(cloud.templates) == [new]  # the old template is deleted once unused
+    assert before <= set(all_instances(raw))  # running VMs are kept; the new one uses the new template
+    s.delete_fleet("web")
+    assert cloud.templates == {}

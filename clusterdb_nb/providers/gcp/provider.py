@@ -34,6 +34,11 @@ from .instances import LABELS, TAGS_METADATA
 QUOTA_FACTS = ("CPUS", "INSTANCES", "INSTANCE_GROUP_MANAGERS")
 
 
+def _name(link: str) -> str:
+    """The last part of a resource URL (``.../instanceTemplates/clusterdb-web`` -> ``clusterdb-web``)."""
+    return str(link).rsplit("/", 1)[-1]
+
+
 class GcpProvider(ComputeProvider):
     """Google Cloud in one project and region (``kind = "gcp"``), configured by ``GcpConfig``."""
 
@@ -69,7 +74,7 @@ class GcpProvider(ComputeProvider):
             ) from None
 
     async def _fleet(self, group: Any, operation: str) -> Fleet:
-        name = str(group.instance_template).rsplit("/", 1)[-1]
+        name = _name(group.instance_template)
         template, managed = await asyncio.gather(
             self.clients.call("templates", "get", operation, instance_template=name),
             self.clients.collect("groups", "list_managed_instances", operation, instance_group_manager=group.name),
@@ -192,6 +197,63 @@ class GcpProvider(ComputeProvider):
             except NotFoundError:
                 pass
 
+    async def update_fleet(self, config: FleetConfig) -> Fleet:
+        """Roll a new instance template (templates never change) into the group, opportunistically.
+
+        The group's ``updatePolicy`` is ``OPPORTUNISTIC``: VMs the group creates from now on (scaling
+        out, repairs) use the new template, running VMs are not recreated, as an Auto Scaling group's
+        new launch template version reaches only new instances. Fields left unset keep their value.
+        """
+        from google.cloud import compute_v1
+
+        op = "update_fleet"
+        if config.instance_type is not None:
+            catalog.lookup(config.instance_type, provider="gcp")
+        group = await self._group(config.name, op)
+        current = await self._fleet(group, op)
+        old = (await self.clients.call("templates", "get", op, instance_template=_name(group.instance_template))).properties
+        lo = config.min_capacity if config.min_capacity is not None else current.min_capacity
+        hi = config.max_capacity if config.max_capacity is not None else current.max_capacity
+        capacity = config.capacity if config.capacity is not None else min(max(current.capacity, lo), hi)
+        FleetConfig(name=config.name, capacity=capacity, min_capacity=lo, max_capacity=hi)  # bounds check
+        itype = config.instance_type or current.instance_type
+        spot = current.spot if config.spot is None else config.spot
+        catalog.lookup(itype, provider="gcp").price(spot)
+        nic = old.network_interfaces[0] if old.network_interfaces else None
+        networking = config.networking or {
+            k: v for k, v in {"network": nic and nic.network, "subnetwork": nic and nic.subnetwork}.items() if v
+        }
+        merged = config._replace(
+            instance_type=itype,
+            spot=spot,
+            image=config.image or old.disks[0].initialize_params.source_image,
+            networking=networking,
+            tags=config.tags or current.tags,
+            description=config.description or current.description,
+        )
+        body = self._template(merged, lo, hi)
+        body["name"] = f"{resource_name(config.name)}-{int(pd.Timestamp.now(tz='UTC').timestamp() * 1000):x}"
+        await self.clients.wait(
+            "templates", "insert", op, instance_template_resource=compute_v1.InstanceTemplate.from_json(json.dumps(body))
+        )
+        link = f"projects/{self.config.project_id}/global/instanceTemplates/{body['name']}"
+        patch = {
+            "instanceTemplate": link,
+            "versions": [{"instanceTemplate": link}],
+            "updatePolicy": {"type": "OPPORTUNISTIC", "minimalAction": "REPLACE"},
+            "targetSize": capacity,
+            "description": merged.description,
+        }
+        await self.clients.wait(
+            "groups",
+            "patch",
+            op,
+            instance_group_manager=group.name,
+            instance_group_manager_resource=compute_v1.InstanceGroupManager.from_json(json.dumps(patch)),
+        )
+        await self.clients.wait("templates", "delete", op, instance_template=_name(group.instance_template))
+        return await self.get_fleet(config.name)
+
     async def update_fleet_capacity(self, fleet: str, capacity: int) -> Fleet:
         op = "update_fleet_capacity"
         await self.clients.wait("groups", "resize", op, instance_group_manager=resource_name(fleet), size=capacity)
@@ -199,9 +261,9 @@ class GcpProvider(ComputeProvider):
 
     async def delete_fleet(self, fleet: str) -> None:
         op = "delete_fleet"
-        await self._group(fleet, op)
+        group = await self._group(fleet, op)
         await self.clients.wait("groups", "delete", op, instance_group_manager=resource_name(fleet))
-        await self.clients.wait("templates", "delete", op, instance_template=resource_name(fleet))
+        await self.clients.wait("templates", "delete", op, instance_template=_name(group.instance_template))
 
     async def get_fleet(self, fleet: str) -> Fleet:
         return await self._fleet(await self._group(fleet, "get_fleet"), "get_fleet")
