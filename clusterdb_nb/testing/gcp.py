@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,11 +26,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
+import pandas as pd
+
 from .fake_cloud import FakeCloud, Handler
 
 __all__ = ["FakeGcp", "fake_gcp", "serving"]
 
 HOST = "https://compute.googleapis.com/compute/v1/projects/"
+MONITORING = "https://monitoring.googleapis.com/v3/projects/"
+CPU_METRIC = "compute.googleapis.com/instance/cpu/utilization"
+SIZE_METRIC = "compute.googleapis.com/instance_group/size"
 BOOT_SECONDS = 20.0  # PROVISIONING -> STAGING after half of it, RUNNING after all
 STOP_SECONDS = 10.0
 VCPUS = {"e2-micro": 2, "e2-small": 2, "e2-medium": 2, "e2-standard-2": 2, "e2-standard-4": 4, "n2-standard-2": 2}
@@ -65,6 +72,10 @@ class FakeGcp(FakeCloud):
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     instances: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> Instance body (+ "_since")
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    autoscalers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sizes: dict[str, list[tuple[Any, int, str]]] = field(default_factory=dict)  # group -> (time, size, why)
+    seed: int = 0
+    base_units: float = 2.5  # the load model's mean demand, in instances fully busy
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1000000000000000001))
 
     def __post_init__(self) -> None:
@@ -76,11 +87,11 @@ class FakeGcp(FakeCloud):
     def _id(self) -> str:
         return str(next(self._ids))
 
-    def _ok(self, method: str, url: str, body: Any) -> tuple[int, dict[str, str], str]:
+    def _ok(self, method: str, url: str, body: Any, api: str = "compute.v1") -> tuple[int, dict[str, str], str]:
         if self.validate:
             from .discovery import Discovery
 
-            self.schema_errors += Discovery.load("compute.v1").check(method, url, body, "response")
+            self.schema_errors += Discovery.load(api).check(method, url, body, "response")
         return 200, {"Content-Type": "application/json"}, json.dumps(body)
 
     def _not_found(self, what: str) -> tuple[int, dict[str, str], str]:
@@ -123,6 +134,39 @@ class FakeGcp(FakeCloud):
                 inst["status"] = "RUNNING" if age >= BOOT_SECONDS else "STAGING" if age >= BOOT_SECONDS / 2 else "PROVISIONING"
             elif inst["status"] == "STOPPING" and age >= STOP_SECONDS:
                 inst["status"] = "TERMINATED"
+        for scaler in self.autoscalers.values():
+            self._autoscale(scaler)
+
+    def load(self, group: str) -> Any:
+        """The local cloud's load model of ``group`` (demand in instance-units), seeded by ``seed``."""
+        from ..providers.local.load import LoadModel
+
+        return LoadModel.daily(self.seed, group, self.base_units)
+
+    def _autoscale(self, scaler: dict[str, Any]) -> None:
+        """One evaluation, at most once a minute: target CPU tracking, as Compute Engine's autoscaler does."""
+        now = self.now
+        if scaler.get("_evaluated") is not None and (now - scaler["_evaluated"]).total_seconds() < 60:
+            return
+        scaler["_evaluated"] = now
+        group = scaler["target"].rsplit("/", 1)[-1]
+        if group not in self.groups:
+            return
+        policy = scaler["autoscalingPolicy"]
+        target = float(policy.get("cpuUtilization", {}).get("utilizationTarget", 0.6))
+        demand = float(self.load(group).demand(np.array([now.timestamp()]))[0])
+        lo, hi = int(policy.get("minNumReplicas", 1)), int(policy["maxNumReplicas"])
+        wanted = min(max(math.ceil(demand / target), lo), hi)
+        scaler["recommendedSize"] = wanted
+        size = self.groups[group]["targetSize"]
+        last = self.sizes.get(group, [(self.start, 0, "")])[-1][0]
+        cooled = (now - last).total_seconds() >= int(policy.get("coolDownPeriodSec", 60))
+        if wanted != size and cooled and policy.get("mode", "ON") == "ON":
+            cpu = 100.0 * demand / max(size, 1)
+            why = f"autoscaler: CPU {min(cpu, 100):.0f}% against a target of {100 * target:.0f}%"
+            error = self._grow(group, wanted, why)
+            scaler["status"] = "ACTIVE" if error is None else "ERROR"
+            scaler["statusDetails"] = [] if error is None else [{"message": error[1], "type": "SCALING_TARGET_DOES_NOT_EXIST"}]
 
     def _cpus_in_use(self) -> float:
         return sum(
@@ -152,18 +196,27 @@ class FakeGcp(FakeCloud):
             ("GET", p + r"zones/(?P<zone>[^/]+)/instances$", self._list_zone_instances),
             ("GET", p + r"zones/(?P<zone>[^/]+)/instances/(?P<name>[^/?]+)$", self._get_instance),
             ("GET", p + r"aggregated/instances$", self._aggregated_instances),
+            ("POST", p + r"regions/(?P<region>[^/]+)/autoscalers$", self._insert_autoscaler),
+            ("PUT", p + r"regions/(?P<region>[^/]+)/autoscalers$", self._update_autoscaler),
+            ("GET", p + r"regions/(?P<region>[^/]+)/autoscalers/(?P<name>[^/?]+)$", self._get_autoscaler),
+            ("DELETE", p + r"regions/(?P<region>[^/]+)/autoscalers/(?P<name>[^/?]+)$", self._delete_autoscaler),
+            ("GET", re.escape(MONITORING) + r"(?P<project>[^/]+)/timeSeries$", self._time_series),
         ]
         for method, pattern, fn in table:
             compiled = re.compile(pattern.replace("$", r"(\?.*)?$"))
-            yield method, compiled, self._handler(method, compiled, fn)
+            yield (
+                method,
+                compiled,
+                self._handler(method, compiled, fn, "monitoring.v3" if "monitoring" in pattern else "compute.v1"),
+            )
 
-    def _handler(self, method: str, pattern: re.Pattern[str], fn: Any) -> Handler:
+    def _handler(self, method: str, pattern: re.Pattern[str], fn: Any, api: str) -> Handler:
         def handle(request: Any) -> tuple[int, dict[str, str], str]:
             body = json.loads(request.body) if request.body else None
             if self.validate and body is not None:
                 from .discovery import Discovery
 
-                self.schema_errors += Discovery.load("compute.v1").check(method, request.url, body, "request")
+                self.schema_errors += Discovery.load(api).check(method, request.url, body, "request")
             fault = self.take_fault({"throttle", "server_error"}, request.url)
             if fault == "throttle":
                 return _error(429, "RESOURCE_EXHAUSTED", "rateLimitExceeded", "Rate Limit Exceeded")
@@ -316,14 +369,20 @@ class FakeGcp(FakeCloud):
             "POST", self._group_url("").rstrip("/"), self._operation("insert", self._group_url(name), self._scope(), error)
         )
 
-    def _grow(self, group: str, size: int) -> tuple[str, str, int] | None:
+    def _sized(self, group: str, size: int, why: str) -> None:
+        self.groups[group]["targetSize"] = size
+        history = self.sizes.setdefault(group, [])
+        if not history or history[-1][1] != size:
+            history.append((self.now, size, why))
+
+    def _grow(self, group: str, size: int, why: str = "resize") -> tuple[str, str, int] | None:
         """Set ``group``'s target size, creating or deleting instances; an error when quota or stock runs out."""
         g = self.groups[group]
         members = sorted(self._members(group), key=lambda i: i["creationTimestamp"])
         if size < len(members):
             for inst in members[size:]:
                 del self.instances[inst["name"]]
-            g["targetSize"] = size
+            self._sized(group, size, why)
             return None
         template = self.templates[g["instanceTemplate"].rsplit("/", 1)[-1]]["properties"]
         machine = template["machineType"]
@@ -358,7 +417,7 @@ class FakeGcp(FakeCloud):
                 "_group": group,
                 "_since": self.now,
             }
-        g["targetSize"] = size
+        self._sized(group, size, why)
         return None
 
     def _list_groups(self, body: Any, query: dict[str, str], region: str) -> tuple[int, dict[str, str], str]:
@@ -376,6 +435,10 @@ class FakeGcp(FakeCloud):
     def _delete_group(self, body: Any, query: dict[str, str], region: str, name: str) -> tuple[int, dict[str, str], str]:
         if name not in self.groups:
             return self._not_found(f"projects/{self.project}/regions/{region}/instanceGroupManagers/{name}")
+        if any(a["target"].endswith(f"/{name}") for a in self.autoscalers.values()):
+            return _error(
+                400, "FAILED_PRECONDITION", "resourceInUseByAnotherResource", f"The group '{name}' is used by an autoscaler"
+            )
         for inst in self._members(name):
             del self.instances[inst["name"]]
         del self.groups[name]
@@ -439,10 +502,122 @@ class FakeGcp(FakeCloud):
                 if inst["status"] in ("STOPPING", "TERMINATED"):
                     g["targetStoppedSize"] -= 1
                 del self.instances[inst["name"]]
-                g["targetSize"] -= 1
+                self._sized(name, g["targetSize"] - 1, "deleteInstances")
         return self._reply(
             "POST", self._group_url(name) + f"/{verb}", self._operation(verb, self._group_url(name), self._scope())
         )
+
+    # autoscalers
+    def _scaler_url(self, name: str) -> str:
+        return f"{HOST}{self.project}/regions/{self.region}/autoscalers/{name}"
+
+    def _insert_autoscaler(self, body: dict[str, Any], query: dict[str, str], region: str) -> tuple[int, dict[str, str], str]:
+        name = body["name"]
+        if name in self.autoscalers:
+            return _error(409, "ALREADY_EXISTS", "alreadyExists", f"The resource '{self._scaler_url(name)}' already exists")
+        if body["target"].rsplit("/", 1)[-1] not in self.groups:
+            return _error(400, "INVALID_ARGUMENT", "invalid", f"Invalid value for field 'resource.target': '{body['target']}'")
+        self.autoscalers[name] = {
+            **body,
+            "kind": "compute#autoscaler",
+            "id": self._id(),
+            "selfLink": self._scaler_url(name),
+            "region": f"{HOST}{self.project}/regions/{self.region}",
+            "creationTimestamp": _rfc3339(self.now),
+            "status": "ACTIVE",
+        }
+        op = self._operation("insert", self._scaler_url(name), self._scope())
+        return self._reply("POST", self._scaler_url(name).rsplit("/", 1)[0], op)
+
+    def _update_autoscaler(self, body: dict[str, Any], query: dict[str, str], region: str) -> tuple[int, dict[str, str], str]:
+        name = query.get("autoscaler", body.get("name", ""))
+        if name not in self.autoscalers:
+            return self._not_found(f"projects/{self.project}/regions/{region}/autoscalers/{name}")
+        self.autoscalers[name].update({k: v for k, v in body.items() if k != "name"})
+        self.autoscalers[name]["_evaluated"] = None
+        op = self._operation("update", self._scaler_url(name), self._scope())
+        return self._reply("PUT", self._scaler_url(name).rsplit("/", 1)[0], op)
+
+    def _get_autoscaler(self, body: Any, query: dict[str, str], region: str, name: str) -> tuple[int, dict[str, str], str]:
+        if name not in self.autoscalers:
+            return self._not_found(f"projects/{self.project}/regions/{region}/autoscalers/{name}")
+        return self._reply("GET", self._scaler_url(name), self.autoscalers[name])
+
+    def _delete_autoscaler(self, body: Any, query: dict[str, str], region: str, name: str) -> tuple[int, dict[str, str], str]:
+        if name not in self.autoscalers:
+            return self._not_found(f"projects/{self.project}/regions/{region}/autoscalers/{name}")
+        del self.autoscalers[name]
+        return self._reply("DELETE", self._scaler_url(name), self._operation("delete", self._scaler_url(name), self._scope()))
+
+    # Cloud Monitoring
+    def _time_series(self, body: Any, query: dict[str, str]) -> tuple[int, dict[str, str], str]:
+        """CPU utilization per instance of a fleet (0..1) or a group's size, per alignment period, newest first."""
+        flt = query.get("filter", "")
+        metric = re.search(r'metric\.type\s*=\s*"([^"]+)"', flt)
+        fleet = re.search(r'metadata\.user_labels\."?clusterdb-fleet"?\s*=\s*"([^"]+)"', flt)
+        group = re.search(r'resource\.labels\.instance_group_name\s*=\s*"([^"]+)"', flt)
+        step = float(query.get("aggregation.alignmentPeriod", "60s").rstrip("s"))
+        lo, hi = pd.Timestamp(query["interval.startTime"]), pd.Timestamp(query["interval.endTime"])
+        hi = min(hi, self.now)
+        series: list[dict[str, Any]] = []
+
+        def points(times: list[pd.Timestamp], values: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            out = [
+                {"interval": {"startTime": _rfc3339(t - pd.Timedelta(seconds=step)), "endTime": _rfc3339(t)}, "value": v}
+                for t, v in zip(times, values)
+            ]
+            return out[::-1]
+
+        def grid(start: pd.Timestamp) -> list[pd.Timestamp]:
+            first = pd.Timestamp(math.ceil(max(lo, start).timestamp() / step) * step, unit="s", tz="UTC")
+            return list(pd.date_range(first, hi, freq=pd.Timedelta(seconds=step))) if first <= hi else []
+
+        if metric and metric.group(1) == CPU_METRIC and fleet:
+            name = f"clusterdb-{fleet.group(1)}"
+            model = self.load(name)
+            members = sorted(self._members(name), key=lambda i: i["name"])
+            for inst in members:
+                times = grid(pd.Timestamp(inst["creationTimestamp"]))
+                if not times:
+                    continue
+                t = np.array([x.timestamp() for x in times])
+                running = np.array([max(self._size_at(name, x), 1) for x in times], dtype=float)
+                cpu = np.clip(model.demand(t) / running * model.instance_spread(int(inst["id"]) % (1 << 62), t), 0, 1)
+                series.append(
+                    {
+                        "metric": {"type": CPU_METRIC, "labels": {"instance_name": inst["name"]}},
+                        "resource": {
+                            "type": "gce_instance",
+                            "labels": {"instance_id": inst["id"], "zone": inst["zone"].rsplit("/", 1)[-1]},
+                        },
+                        "metricKind": "GAUGE",
+                        "valueType": "DOUBLE",
+                        "points": points(times, [{"doubleValue": round(float(c), 6)} for c in cpu]),
+                    }
+                )
+        elif metric and metric.group(1) == SIZE_METRIC and group and group.group(1) in self.groups:
+            name = group.group(1)
+            times = grid(self.sizes[name][0][0]) if self.sizes.get(name) else []
+            if times:
+                series.append(
+                    {
+                        "metric": {"type": SIZE_METRIC},
+                        "resource": {"type": "instance_group", "labels": {"instance_group_name": name}},
+                        "metricKind": "GAUGE",
+                        "valueType": "INT64",
+                        "points": points(times, [{"int64Value": str(self._size_at(name, x))} for x in times]),
+                    }
+                )
+        url = f"{MONITORING}{self.project}/timeSeries"
+        return self._ok("GET", url, {"timeSeries": series}, "monitoring.v3")
+
+    def _size_at(self, group: str, when: pd.Timestamp) -> int:
+        size = 0
+        for t, n, _ in self.sizes.get(group, []):
+            if t > when:
+                break
+            size = n
+        return size
 
     # instances
     def _list_zone_instances(self, body: Any, query: dict[str, str], zone: str) -> tuple[int, dict[str, str], str]:

@@ -256,3 +256,61 @@ def test_update_fleet_rolls_a_new_template_opportunistically(s, cloud, raw):
     assert before <= set(all_instances(raw))  # running VMs are kept; the new one uses the new template
     s.delete_fleet("web")
     assert cloud.templates == {}
+
+
+# -- autoscaling, utilization, costs -----------------------------------------------------------
+POLICY = cdb.AutoScalingConfig(min_capacity=1, max_capacity=6, target_cpu_utilization=60, cooldown_seconds=120)
+
+
+def test_configure_auto_scaling_creates_then_updates_a_regional_autoscaler(s, cloud):
+    s.create_fleet(WEB.model_copy(update={"provider": "gcp", "max_capacity": 5}))
+    fleet = s.configure_auto_scaling("web", POLICY)
+    assert fleet.auto_scaling == POLICY and (fleet.min_capacity, fleet.max_capacity) == (1, 6)
+    scaler = cloud.autoscalers["clusterdb-web"]
+    assert scaler["autoscalingPolicy"]["cpuUtilization"] == {"utilizationTarget": 0.6}
+    assert scaler["autoscalingPolicy"]["coolDownPeriodSec"] == 120
+    fleet = s.configure_auto_scaling("web", POLICY.model_copy(update={"max_capacity": 8}))
+    assert fleet.max_capacity == 8 and list(cloud.autoscalers) == ["clusterdb-web"]
+    s.delete_fleet("web")  # the autoscaler goes first, else the group cannot be deleted
+    assert cloud.autoscalers == {} and cloud.groups == {}
+
+
+def test_the_fakes_autoscaler_follows_the_load_and_shows_in_scaling_activities(s, cloud):
+    cloud.base_units = 3.0  # demand of about 3 busy VMs: with a 60 % target the group needs about 5
+    s.create_fleet(cdb.FleetConfig("web", capacity=1, max_capacity=6, instance_type="e2-medium", provider="gcp"))
+    s.configure_auto_scaling("web", POLICY)
+    for _ in range(10):
+        cloud.advance("5min")
+        s.fleets()
+    acts = s.scaling_activities("web")
+    assert len(acts) >= 1 and acts["to_capacity"].iloc[0] > acts["from_capacity"].iloc[0] == 1
+    assert acts["reason"].str.contains("target 60% CPU").all()
+    assert s.fleet("web").capacity == acts["to_capacity"].iloc[-1]
+
+
+def test_utilization_comes_from_cloud_monitoring(s, cloud):
+    s.create_fleet(WEB.model_copy(update={"provider": "gcp"}))
+    cloud.advance("1h")
+    df = s.utilization("web", period="5min")
+    assert len(df) >= 11 and df["cpu_percent"].between(0, 100).all() and (df["running"] == 2).all()
+    per = s.utilization("web", period="5min", by="instance")
+    assert per["instance_id"].nunique() == 2
+    with pytest.raises(cdb.ValidationError, match="whole minutes"):
+        s.utilization("web", period="30s")
+    assert any("monitoring.googleapis.com" in url for _, url in cloud.calls)
+
+
+def test_costs_are_the_catalog_estimate(s, cloud):
+    s.create_fleet(WEB.model_copy(update={"provider": "gcp"}))
+    cloud.advance("1min")
+    end = cloud.now + __import__("pandas").Timedelta("2h")
+    df = s.costs(start=cloud.now, end=end)
+    assert set(df["source"]) == {"estimate"} and df["resources"].tolist() == [2] and df["running_hours"].tolist() == [4.0]
+    price = s.hourly_price("e2-medium", provider="gcp")
+    assert df["cost_usd"].sum() == pytest.approx(2 * 2 * price, rel=1e-6)
+
+
+def test_capabilities_show_gcps_row_with_reasons(s):
+    caps = s.capabilities()["gcp"]
+    assert caps["fleets"] == caps["autoscaling"] == caps["utilization"] == caps["estimated costs"] == "✓"
+    assert "BigQuery export" in caps["billed costs"] and "Cloud Logging" in caps["invocation history"]

@@ -27,8 +27,10 @@ SERVICES = {
     "instances": "InstancesClient",
     "regions": "RegionsClient",
     "zones": "ZonesClient",
+    "autoscalers": "RegionAutoscalersClient",
 }
-SCOPED = {"groups": ("project", "region"), "regions": ("project", "region")}
+SCOPED = {"groups": ("project", "region"), "regions": ("project", "region"), "autoscalers": ("project", "region")}
+MONITORING = "https://monitoring.googleapis.com/v3/projects/{project}/timeSeries"
 
 
 class Clients:
@@ -84,6 +86,33 @@ class Clients:
                     self._credentials = self.credentials()
                 self._clients[service] = getattr(compute_v1, SERVICES[service])(credentials=self._credentials, transport="rest")
             return self._clients[service]
+
+    async def time_series(self, operation: str, params: dict[str, str]) -> list[dict[str, Any]]:
+        """Every TimeSeries of a Cloud Monitoring ``timeSeries.list`` query (REST, page by page, retried on 429/503).
+
+        google-cloud-monitoring ships only a gRPC transport, which an offline fake cannot serve, so this
+        calls the same REST method with google-auth's ``AuthorizedSession``.
+        """
+        from google.auth.transport.requests import AuthorizedSession
+
+        url = MONITORING.format(project=self.config.project_id)
+
+        def page(token: str | None) -> dict[str, Any]:
+            with self._lock:
+                if self._credentials is None:
+                    self._credentials = self.credentials()
+            session = AuthorizedSession(self._credentials)
+
+            def get() -> dict[str, Any]:
+                answer = session.get(url, params={**params, **({"pageToken": token} if token else {})}, timeout=60)
+                if answer.status_code >= 400:
+                    raise gexc.from_http_response(answer)
+                return dict(answer.json())
+
+            return dict(self.retry(get)())
+
+        pages = await self.calls.follow(operation, page, lambda p: p.get("nextPageToken"))
+        return [s for p in pages for s in p.get("timeSeries", [])]
 
     def _params(self, service: str, params: dict[str, Any]) -> dict[str, Any]:
         scope = {"project": self.config.project_id, "region": self.config.region}

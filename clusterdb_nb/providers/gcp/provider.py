@@ -20,18 +20,33 @@ from typing import Any
 
 import pandas as pd
 
-from ... import catalog
+from ... import catalog, durations, frames
 from ...config import GcpConfig
 from ...errors import NotFoundError
-from ...models import Fleet, FleetConfig, Instance, InstanceState
+from ...models import AutoScalingConfig, Fleet, FleetConfig, Instance, InstanceState
 from ..base import ComputeProvider, ProviderStatus
+from ..capabilities import Feature
+from ..kit.cost_estimate import cost_window, estimate
 from ..kit.naming import fleet_of, resource_name
 from ..kit.pricing import price_or_nan
-from . import instances
+from . import instances, metrics
 from .clients import Clients
 from .instances import LABELS, TAGS_METADATA
 
 QUOTA_FACTS = ("CPUS", "INSTANCES", "INSTANCE_GROUP_MANAGERS")
+
+
+def _policy(scaler: Any) -> AutoScalingConfig | None:
+    """Our policy from a Compute Engine autoscaler (``utilizationTarget`` 0..1 -> percent)."""
+    if scaler is None:
+        return None
+    p = scaler.autoscaling_policy
+    return AutoScalingConfig(
+        min_capacity=p.min_num_replicas,
+        max_capacity=p.max_num_replicas,
+        target_cpu_utilization=round(p.cpu_utilization.utilization_target * 100, 6),
+        cooldown_seconds=p.cool_down_period_sec,
+    )
 
 
 def _name(link: str) -> str:
@@ -47,6 +62,14 @@ class GcpProvider(ComputeProvider):
     config: GcpConfig
     # a regional managed instance group holds at most 2,000 VMs (Compute Engine docs, "Creating MIGs")
     max_group_size = 2_000
+
+    def not_supported(self, request: object | None = None) -> dict[Feature, str]:
+        """What Google Cloud does not offer through this adapter, with the reason."""
+        return {
+            Feature.BILLED_COSTS: "Google bills through a BigQuery export, which this toolkit does not require; "
+            "costs are the catalog estimate",
+            Feature.INVOCATION_HISTORY: "Cloud Functions keeps no list of past invocations (they are in Cloud Logging)",
+        }
 
     def __init__(self, config: GcpConfig, name: str | None = None) -> None:
         super().__init__(config, name)
@@ -75,10 +98,12 @@ class GcpProvider(ComputeProvider):
 
     async def _fleet(self, group: Any, operation: str) -> Fleet:
         name = _name(group.instance_template)
-        template, managed = await asyncio.gather(
+        template, managed, scaler = await asyncio.gather(
             self.clients.call("templates", "get", operation, instance_template=name),
             self.clients.collect("groups", "list_managed_instances", operation, instance_group_manager=group.name),
+            self._autoscaler(group.name, operation),
         )
+        policy = _policy(scaler)
         props = template.properties
         meta = {i.key: i.value for i in props.metadata.items} if props.metadata else {}
         itype = props.machine_type
@@ -92,8 +117,9 @@ class GcpProvider(ComputeProvider):
             region=self.region,
             instance_type=itype,
             capacity=group.target_size,
-            min_capacity=int(meta.get("clusterdb-min", 0)),
-            max_capacity=int(meta.get("clusterdb-max", max(group.target_size, 1))),
+            min_capacity=policy.min_capacity if policy else int(meta.get("clusterdb-min", 0)),
+            max_capacity=policy.max_capacity if policy else int(meta.get("clusterdb-max", max(group.target_size, 1))),
+            auto_scaling=policy,
             running=running,
             description=group.description,
             spot=spot,
@@ -262,6 +288,8 @@ class GcpProvider(ComputeProvider):
     async def delete_fleet(self, fleet: str) -> None:
         op = "delete_fleet"
         group = await self._group(fleet, op)
+        if await self._autoscaler(group.name, op) is not None:  # a group with an autoscaler cannot be deleted
+            await self.clients.wait("autoscalers", "delete", op, autoscaler=group.name)
         await self.clients.wait("groups", "delete", op, instance_group_manager=resource_name(fleet))
         await self.clients.wait("templates", "delete", op, instance_template=_name(group.instance_template))
 
@@ -271,6 +299,86 @@ class GcpProvider(ComputeProvider):
     async def list_fleets(self) -> list[Fleet]:
         groups = [g for g in await self.clients.collect("groups", "list", "list_fleets") if fleet_of(g.name)]
         return list(await asyncio.gather(*(self._fleet(g, "list_fleets") for g in groups)))
+
+    async def _autoscaler(self, group: str, operation: str) -> Any:
+        try:
+            return await self.clients.call("autoscalers", "get", operation, autoscaler=group)
+        except NotFoundError:
+            return None
+
+    async def configure_auto_scaling(self, fleet: str, config: AutoScalingConfig) -> Fleet:
+        """A regional autoscaler on the group: CPU target (0..1), bounds and the initialization period.
+
+        ``cooldown_seconds`` is ``coolDownPeriodSec``, the time a new VM needs before its CPU counts.
+        """
+        from google.cloud import compute_v1
+
+        op = "configure_auto_scaling"
+        group = await self._group(fleet, op)
+        body = {
+            "name": group.name,
+            "target": group.self_link,
+            "autoscalingPolicy": {
+                "minNumReplicas": config.min_capacity,
+                "maxNumReplicas": config.max_capacity,
+                "coolDownPeriodSec": config.cooldown_seconds,
+                "cpuUtilization": {"utilizationTarget": config.target_cpu_utilization / 100.0},
+                "mode": "ON",
+            },
+        }
+        resource = compute_v1.Autoscaler.from_json(json.dumps(body))
+        if await self._autoscaler(group.name, op) is None:
+            await self.clients.wait("autoscalers", "insert", op, autoscaler_resource=resource)
+        else:
+            await self.clients.wait("autoscalers", "update", op, autoscaler=group.name, autoscaler_resource=resource)
+        return await self.get_fleet(fleet)
+
+    async def scaling_activities(self, fleet: str) -> pd.DataFrame:
+        """Each change of the group's size (Cloud Monitoring's ``instance_group/size``), with the autoscaler's target."""
+        op = "scaling_activities"
+        group = await self._group(fleet, op)
+        policy = _policy(await self._autoscaler(group.name, op))
+        lo = pd.Timestamp(group.creation_timestamp).tz_convert("UTC").floor("min")
+        hi = pd.Timestamp.now(tz="UTC").ceil("min")
+        size = await self.clients.time_series(
+            op, metrics.query(metrics.SIZE, f'resource.labels.instance_group_name = "{group.name}"', lo, hi, 60)
+        )
+        reason = (
+            f"autoscaler: target {policy.target_cpu_utilization:g}% CPU, {policy.min_capacity}-{policy.max_capacity} VMs"
+            if policy
+            else "resize"
+        )
+        return metrics.activities(size, fleet, self.name, reason)
+
+    # -- metrics and costs ----------------------------------------------------------------
+    async def utilization(
+        self, fleet: str, start: pd.Timestamp | None, end: pd.Timestamp | None, period: str = "5min", by: str = "fleet"
+    ) -> pd.DataFrame:
+        op = "utilization"
+        seconds = metrics.period_seconds(period)
+        group = await self._group(fleet, op)
+        hi = (end if end is not None else pd.Timestamp.now(tz="UTC")).ceil("min")
+        lo = (start if start is not None else pd.Timestamp(group.creation_timestamp).tz_convert("UTC")).floor("min")
+        durations.check_window(lo, hi)
+        if lo == hi:
+            return frames.frame(frames.INSTANCE_UTILIZATION if by == "instance" else frames.UTILIZATION, [])
+        cpu, size = await asyncio.gather(
+            self.clients.time_series(
+                op, metrics.query(metrics.CPU, f'metadata.user_labels."{LABELS.owner_key}" = "{fleet}"', lo, hi, seconds)
+            ),
+            self.clients.time_series(
+                op, metrics.query(metrics.SIZE, f'resource.labels.instance_group_name = "{group.name}"', lo, hi, seconds)
+            ),
+        )
+        return metrics.utilization(cpu, size, fleet, self.name, by)
+
+    async def costs(self, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
+        """The catalog estimate (running time x list price, ``source="estimate"``): Google bills through a
+        BigQuery export, which this toolkit does not require."""
+        lo, hi = cost_window(start, end)
+        if lo == hi:
+            return frames.frame(frames.COSTS, [])
+        return estimate(await self.list_instances(None, {InstanceState.RUNNING}), lo, hi)
 
     # -- instances ------------------------------------------------------------------------
     async def list_instances(self, fleet: str | None = None, states: set[InstanceState] | None = None) -> pd.DataFrame:
