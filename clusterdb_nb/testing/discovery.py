@@ -107,6 +107,10 @@ class Discovery:
         if kind == "integer" or (kind == "string" and schema.get("format") in ("int64", "uint64")):
             ok = isinstance(value, str) and value.lstrip("-").isdigit() or isinstance(value, int)
             return [] if ok and not isinstance(value, bool) else [f"{where}: expected {kind}, got {value!r}"]
+        if kind == "string" and "enum" in schema and isinstance(value, int) and not isinstance(value, bool):
+            return []  # Google's clients send enums as numbers ($alt=json;enum-encoding=int)
+        if kind == "string" and "enum" in schema and value not in schema["enum"]:
+            return [f"{where}: {value!r} is not one of {', '.join(schema['enum'])}"]
         if not isinstance(value, _TYPES[kind]) or (kind == "number" and isinstance(value, bool)):
             return [f"{where}: expected {kind}, got {type(value).__name__}"]
         if kind == "array":

@@ -35,6 +35,28 @@ __all__ = ["FakeGcp", "fake_gcp", "serving"]
 
 HOST = "https://compute.googleapis.com/compute/v1/projects/"
 MONITORING = "https://monitoring.googleapis.com/v3/projects/"
+FUNCTIONS = "https://cloudfunctions.googleapis.com/v2/projects/"
+UPLOADS = "https://storage.googleapis.com/"
+RUN_DRIVER = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+data = sys.stdin.buffer.read()
+class Request:
+    headers = {"X-Cloud-Trace-Context": sys.argv[3]}
+    def get_json(self, silent=False):
+        try:
+            return json.loads(data)
+        except ValueError:
+            if silent:
+                return None
+            raise
+    def get_data(self, as_text=False):
+        return data.decode() if as_text else data
+import clusterdb_entry
+body, status, headers = clusterdb_entry.clusterdb_entry(Request())
+with open(sys.argv[2], "w") as out:
+    json.dump({"body": body, "status": status, "headers": headers}, out)
+"""
 CPU_METRIC = "compute.googleapis.com/instance/cpu/utilization"
 SIZE_METRIC = "compute.googleapis.com/instance_group/size"
 BOOT_SECONDS = 20.0  # PROVISIONING -> STAGING after half of it, RUNNING after all
@@ -73,6 +95,8 @@ class FakeGcp(FakeCloud):
     instances: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> Instance body (+ "_since")
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     autoscalers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    functions: dict[str, dict[str, Any]] = field(default_factory=dict)  # function id -> Function body (+ "_code")
+    uploads: dict[str, bytes] = field(default_factory=dict)  # upload object -> the zip PUT there
     sizes: dict[str, list[tuple[Any, int, str]]] = field(default_factory=dict)  # group -> (time, size, why)
     seed: int = 0
     base_units: float = 2.5  # the load model's mean demand, in instances fully busy
@@ -177,6 +201,7 @@ class FakeGcp(FakeCloud):
     def routes(self) -> Iterator[tuple[str, re.Pattern[str], Handler]]:
         p = re.escape(HOST) + r"(?P<project>[^/]+)/"
         rg = p + r"regions/(?P<region>[^/]+)/instanceGroupManagers"
+        fl = re.escape(FUNCTIONS) + r"(?P<project>[^/]+)/locations/(?P<location>[^/]+)/"
         table: list[tuple[str, str, Any]] = [
             ("POST", p + r"global/instanceTemplates$", self._insert_template),
             ("GET", p + r"global/instanceTemplates/(?P<name>[^/?]+)$", self._get_template),
@@ -201,19 +226,36 @@ class FakeGcp(FakeCloud):
             ("GET", p + r"regions/(?P<region>[^/]+)/autoscalers/(?P<name>[^/?]+)$", self._get_autoscaler),
             ("DELETE", p + r"regions/(?P<region>[^/]+)/autoscalers/(?P<name>[^/?]+)$", self._delete_autoscaler),
             ("GET", re.escape(MONITORING) + r"(?P<project>[^/]+)/timeSeries$", self._time_series),
+            ("POST", fl + r"functions:generateUploadUrl$", self._upload_url),
+            ("PUT", re.escape(UPLOADS) + r"(?P<bucket>gcf-v2-uploads-[^/]+)/(?P<name>[^/?]+)$", self._upload),
+            ("POST", fl + r"functions$", self._create_function),
+            ("GET", fl + r"functions$", self._list_functions),
+            ("GET", fl + r"functions/(?P<name>[^/?:]+)$", self._get_function),
+            ("PATCH", fl + r"functions/(?P<name>[^/?:]+)$", self._patch_function),
+            ("DELETE", fl + r"functions/(?P<name>[^/?:]+)$", self._delete_function),
+            ("GET", fl + r"operations/(?P<name>[^/?]+)$", self._get_function_operation),
+            ("POST", r"https://(?P<name>[a-z0-9-]+)-(?P<hash>[a-z0-9]{10})-uc\.a\.run\.app/?$", self._invoke),
         ]
         for method, pattern, fn in table:
             compiled = re.compile(pattern.replace("$", r"(\?.*)?$"))
-            yield (
-                method,
-                compiled,
-                self._handler(method, compiled, fn, "monitoring.v3" if "monitoring" in pattern else "compute.v1"),
+            api = (
+                "monitoring.v3"
+                if "monitoring" in pattern
+                else "cloudfunctions.v2"
+                if "cloudfunctions" in pattern
+                else "compute.v1"
             )
+            yield method, compiled, self._handler(method, compiled, fn, api)
 
     def _handler(self, method: str, pattern: re.Pattern[str], fn: Any, api: str) -> Handler:
         def handle(request: Any) -> tuple[int, dict[str, str], str]:
-            body = json.loads(request.body) if request.body else None
-            if self.validate and body is not None:
+            raw = request.body
+            body = (
+                json.loads(raw)
+                if raw and api and "run.app" not in request.url and "storage.googleapis" not in request.url
+                else raw
+            )
+            if self.validate and body is not None and isinstance(body, dict):
                 from .discovery import Discovery
 
                 self.schema_errors += Discovery.load(api).check(method, request.url, body, "request")
@@ -618,6 +660,182 @@ class FakeGcp(FakeCloud):
                 break
             size = n
         return size
+
+    # Cloud Functions (2nd gen)
+    def _fn_url(self, location: str, name: str = "") -> str:
+        return f"{FUNCTIONS}{self.project}/locations/{location}/functions" + (f"/{name}" if name else "")
+
+    def _fn_reply(self, method: str, url: str, body: Any) -> tuple[int, dict[str, str], str]:
+        return self._ok(method, url, body, "cloudfunctions.v2")
+
+    def _fn_operation(self, location: str, verb: str, fn: dict[str, Any] | None) -> dict[str, Any]:
+        name = f"projects/{self.project}/locations/{location}/operations/operation-{self._id()}"
+        op: dict[str, Any] = {
+            "name": name,
+            "metadata": {
+                "@type": "type.googleapis.com/google.cloud.functions.v2.OperationMetadata",
+                "createTime": _rfc3339(self.now),
+                "target": fn["name"] if fn else "",
+                "verb": verb,
+                "apiVersion": "v2",
+            },
+            "done": False,
+            "_reads": self.polls,
+            "_result": self._public(fn) if fn else None,
+        }
+        if self.polls == 0:
+            self._finish(op)
+        self.operations[name] = op
+        return op
+
+    def _finish(self, op: dict[str, Any]) -> None:
+        op["done"] = True
+        op["response"] = (
+            {"@type": "type.googleapis.com/google.cloud.functions.v2.Function", **op["_result"]}
+            if op["_result"]
+            else {"@type": "type.googleapis.com/google.protobuf.Empty"}
+        )
+
+    def _get_function_operation(
+        self, body: Any, query: dict[str, str], location: str, name: str
+    ) -> tuple[int, dict[str, str], str]:
+        op = self.operations.get(f"projects/{self.project}/locations/{location}/operations/{name}")
+        if op is None:
+            return self._not_found(name)
+        if not op["done"]:
+            op["_reads"] -= 1
+            if op["_reads"] <= 0:
+                self._finish(op)
+        return self._fn_reply("GET", f"{FUNCTIONS}{op['name'].removeprefix('projects/')}", self._public(op))
+
+    def _upload_url(self, body: Any, query: dict[str, str], location: str) -> tuple[int, dict[str, str], str]:
+        bucket, obj = f"gcf-v2-uploads-{self._id()[:12]}-{location}", f"{self._id()}.zip"
+        url = f"{UPLOADS}{bucket}/{obj}?GoogleAccessId=service-fake&Expires=1&Signature=fake"
+        answer = {"uploadUrl": url, "storageSource": {"bucket": bucket, "object": obj}}
+        return self._fn_reply("POST", self._fn_url(location) + ":generateUploadUrl", answer)
+
+    def _upload(self, body: Any, query: dict[str, str], bucket: str, name: str) -> tuple[int, dict[str, str], str]:
+        self.uploads[name] = bytes(body or b"")
+        return 200, {}, ""
+
+    def _build(
+        self, location: str, name: str, spec: dict[str, Any], old: dict[str, Any] | None
+    ) -> dict[str, Any] | tuple[int, dict[str, str], str]:
+        """The function resource after a create or patch, or the error answer."""
+        build = {**(old or {}).get("buildConfig", {}), **spec.get("buildConfig", {})}
+        service = {**(old or {}).get("serviceConfig", {}), **spec.get("serviceConfig", {})}
+        source = build.get("source", {}).get("storageSource", {})
+        code = self.uploads.get(source.get("object", ""), (old or {}).get("_code"))
+        if code is None:
+            return _error(
+                400, "INVALID_ARGUMENT", "invalid", "Function source: the upload is missing; PUT the zip to the upload URL first"
+            )
+        count = int(re.search(r"-(\d{5})-", service.get("revision", "-00000-")).group(1)) + 1  # type: ignore[union-attr]
+        digest = f"{abs(hash(name)) % 10**10:010d}"
+        service.update(
+            revision=f"{name}-{count:05d}-fak",
+            service=f"projects/{self.project}/locations/{location}/services/{name}",
+            uri=f"https://{name}-{digest}-uc.a.run.app",
+        )
+        return {
+            **(old or {}),
+            **{k: v for k, v in spec.items() if k not in ("buildConfig", "serviceConfig")},
+            "name": f"projects/{self.project}/locations/{location}/functions/{name}",
+            "buildConfig": build,
+            "serviceConfig": service,
+            "state": "ACTIVE",
+            "environment": "GEN_2",
+            "updateTime": _rfc3339(self.now),
+            "createTime": (old or {}).get("createTime", _rfc3339(self.now)),
+            "url": service["uri"],
+            "_code": code,
+        }
+
+    def _create_function(self, body: dict[str, Any], query: dict[str, str], location: str) -> tuple[int, dict[str, str], str]:
+        name = query.get("functionId", "")
+        key = f"{location}/{name}"
+        if key in self.functions:
+            return _error(
+                409,
+                "ALREADY_EXISTS",
+                "alreadyExists",
+                f"Function {name} in region {location} in project {self.project} already exists",
+            )
+        built = self._build(location, name, body, None)
+        if isinstance(built, tuple):
+            return built
+        self.functions[key] = built
+        return self._fn_reply("POST", self._fn_url(location), self._public(self._fn_operation(location, "create", built)))
+
+    def _patch_function(
+        self, body: dict[str, Any], query: dict[str, str], location: str, name: str
+    ) -> tuple[int, dict[str, str], str]:
+        key = f"{location}/{name}"
+        if key not in self.functions:
+            return self._not_found(f"projects/{self.project}/locations/{location}/functions/{name}")
+        spec: dict[str, Any] = {}
+        for path in query.get("updateMask", "").split(","):  # only the fields the mask names change
+            top, _, leaf = path.partition(".")
+            if top in body and (not leaf or leaf in body[top]):
+                spec.setdefault(top, {}) if leaf else None
+                if leaf:
+                    spec[top][leaf] = body[top][leaf]
+                else:
+                    spec[top] = body[top]
+        built = self._build(location, name, spec, self.functions[key])
+        if isinstance(built, tuple):
+            return built
+        self.functions[key] = built
+        return self._fn_reply("PATCH", self._fn_url(location, name), self._public(self._fn_operation(location, "update", built)))
+
+    def _get_function(self, body: Any, query: dict[str, str], location: str, name: str) -> tuple[int, dict[str, str], str]:
+        fn = self.functions.get(f"{location}/{name}")
+        if fn is None:
+            return self._not_found(f"projects/{self.project}/locations/{location}/functions/{name}")
+        return self._fn_reply("GET", self._fn_url(location, name), self._public(fn))
+
+    def _list_functions(self, body: Any, query: dict[str, str], location: str) -> tuple[int, dict[str, str], str]:
+        items = [self._public(f) for k, f in sorted(self.functions.items()) if k.startswith(f"{location}/")]
+        return self._fn_reply("GET", self._fn_url(location), {"functions": items})
+
+    def _delete_function(self, body: Any, query: dict[str, str], location: str, name: str) -> tuple[int, dict[str, str], str]:
+        if self.functions.pop(f"{location}/{name}", None) is None:
+            return self._not_found(f"projects/{self.project}/locations/{location}/functions/{name}")
+        return self._fn_reply("DELETE", self._fn_url(location, name), self._public(self._fn_operation(location, "delete", None)))
+
+    def _invoke(self, body: Any, query: dict[str, str], name: str, hash: str) -> tuple[int, dict[str, str], str]:
+        """Run the deployed zip's ``clusterdb_entry`` (Functions Framework's call) in a Python subprocess."""
+        import subprocess
+        import sys
+        import tempfile
+        import zipfile
+        from io import BytesIO
+
+        fn = next((f for f in self.functions.values() if f["url"] == f"https://{name}-{hash}-uc.a.run.app"), None)
+        if fn is None:
+            return 404, {"Content-Type": "text/html"}, "<html>404 Page not found</html>"
+        service = fn["serviceConfig"]
+        with tempfile.TemporaryDirectory() as tmp:
+            zipfile.ZipFile(BytesIO(fn["_code"])).extractall(tmp)
+            env = {**service.get("environmentVariables", {}), "K_SERVICE": name, "K_REVISION": service["revision"], "PATH": ""}
+            out = f"{tmp}/.answer.json"
+            try:
+                run = subprocess.run(
+                    [sys.executable, "-c", RUN_DRIVER, tmp, out, self._id()],
+                    input=bytes(body or b""),
+                    capture_output=True,
+                    env=env,
+                    cwd=tmp,
+                    timeout=int(service.get("timeoutSeconds", 60)),
+                )
+            except subprocess.TimeoutExpired:
+                return 504, {"Content-Type": "text/plain"}, "upstream request timeout"
+            try:
+                with open(out) as f:
+                    answer = json.load(f)
+            except OSError:
+                return 500, {"Content-Type": "text/plain", "X-Clusterdb-Logs": "1"}, run.stderr.decode(errors="replace")[-4000:]
+        return int(answer["status"]), dict(answer["headers"]), str(answer["body"])
 
     # instances
     def _list_zone_instances(self, body: Any, query: dict[str, str], zone: str) -> tuple[int, dict[str, str], str]:

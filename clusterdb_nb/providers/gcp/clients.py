@@ -22,14 +22,20 @@ from ..kit.sdk_calls import SdkCalls
 from .errors import translate
 
 SERVICES = {
-    "templates": "InstanceTemplatesClient",
-    "groups": "RegionInstanceGroupManagersClient",
-    "instances": "InstancesClient",
-    "regions": "RegionsClient",
-    "zones": "ZonesClient",
-    "autoscalers": "RegionAutoscalersClient",
+    "templates": "compute_v1.InstanceTemplatesClient",
+    "groups": "compute_v1.RegionInstanceGroupManagersClient",
+    "instances": "compute_v1.InstancesClient",
+    "regions": "compute_v1.RegionsClient",
+    "zones": "compute_v1.ZonesClient",
+    "autoscalers": "compute_v1.RegionAutoscalersClient",
+    "functions": "functions_v2.FunctionServiceClient",
 }
-SCOPED = {"groups": ("project", "region"), "regions": ("project", "region"), "autoscalers": ("project", "region")}
+SCOPED = {
+    "groups": ("project", "region"),
+    "regions": ("project", "region"),
+    "autoscalers": ("project", "region"),
+    "functions": (),
+}
 MONITORING = "https://monitoring.googleapis.com/v3/projects/{project}/timeSeries"
 
 
@@ -80,11 +86,13 @@ class Clients:
     def client(self, service: str) -> Any:
         with self._lock:
             if service not in self._clients:
-                from google.cloud import compute_v1
+                from importlib import import_module
 
+                module, _, name = SERVICES[service].partition(".")
                 if self._credentials is None:
                     self._credentials = self.credentials()
-                self._clients[service] = getattr(compute_v1, SERVICES[service])(credentials=self._credentials, transport="rest")
+                cls = getattr(import_module(f"google.cloud.{module}"), name)
+                self._clients[service] = cls(credentials=self._credentials, transport="rest")
             return self._clients[service]
 
     async def time_series(self, operation: str, params: dict[str, str]) -> list[dict[str, Any]]:
@@ -93,15 +101,10 @@ class Clients:
         google-cloud-monitoring ships only a gRPC transport, which an offline fake cannot serve, so this
         calls the same REST method with google-auth's ``AuthorizedSession``.
         """
-        from google.auth.transport.requests import AuthorizedSession
-
         url = MONITORING.format(project=self.config.project_id)
 
         def page(token: str | None) -> dict[str, Any]:
-            with self._lock:
-                if self._credentials is None:
-                    self._credentials = self.credentials()
-            session = AuthorizedSession(self._credentials)
+            session = self.session()
 
             def get() -> dict[str, Any]:
                 answer = session.get(url, params={**params, **({"pageToken": token} if token else {})}, timeout=60)
@@ -114,9 +117,23 @@ class Clients:
         pages = await self.calls.follow(operation, page, lambda p: p.get("nextPageToken"))
         return [s for p in pages for s in p.get("timeSeries", [])]
 
+    def session(self) -> Any:
+        """A google-auth ``AuthorizedSession`` (requests) with this section's credentials."""
+        from google.auth.transport.requests import AuthorizedSession
+
+        with self._lock:
+            if self._credentials is None:
+                self._credentials = self.credentials()
+        return AuthorizedSession(self._credentials)
+
     def _params(self, service: str, params: dict[str, Any]) -> dict[str, Any]:
         scope = {"project": self.config.project_id, "region": self.config.region}
         return {**{k: scope[k] for k in SCOPED.get(service, ("project",))}, **params}
+
+    @property
+    def location(self) -> str:
+        """The Cloud Functions parent: ``projects/<project>/locations/<region>``."""
+        return f"projects/{self.config.project_id}/locations/{self.config.region}"
 
     async def call(self, service: str, method: str, operation: str, **params: Any) -> Any:
         """``client(service).method(project=..., **params)`` in a worker thread, retried on 429/503."""
@@ -130,14 +147,14 @@ class Clients:
             operation, lambda: getattr(self.client(service), method)(request=self._params(service, params), retry=self.retry)
         )
 
-    async def wait(self, service: str, method: str, operation: str, **params: Any) -> None:
-        """Start a long-running call and wait until its operation is done; an operation's error is raised as ours."""
+    async def wait(self, service: str, method: str, operation: str, **params: Any) -> Any:
+        """Start a long-running call and wait until its operation is done (its result); an operation's error is raised as ours."""
 
-        def run() -> None:
+        def run() -> Any:
             op = getattr(self.client(service), method)(request=self._params(service, params), retry=self.retry)
-            op.result(timeout=self.config.operation_timeout_seconds, polling=self.polling)
+            return op.result(timeout=self.config.operation_timeout_seconds, polling=self.polling)
 
-        await self.calls.run(operation, run)
+        return await self.calls.run(operation, run)
 
     def close(self) -> None:
         with self._lock:
