@@ -838,9 +838,19 @@ class FakeGcp(FakeCloud):
         return int(answer["status"]), dict(answer["headers"]), str(answer["body"])
 
     # instances
+    @staticmethod
+    def _matches(inst: dict[str, Any], flt: str) -> bool:
+        """Compute Engine's list filter, as far as the adapter uses it: ``name = "x"`` and ``labels.k = "v"``."""
+        for key, value in re.findall(r'([\w.-]+)\s*=\s*"([^"]*)"', flt):
+            have = inst["labels"].get(key.removeprefix("labels.")) if key.startswith("labels.") else inst.get(key)
+            if have != value:
+                return False
+        return True
+
     def _list_zone_instances(self, body: Any, query: dict[str, str], zone: str) -> tuple[int, dict[str, str], str]:
         url = f"{HOST}{self.project}/zones/{zone}/instances"
-        items = [self._public(i) for i in self.instances.values() if i["zone"].endswith(f"/{zone}")]
+        flt = query.get("filter", "")
+        items = [self._public(i) for i in self.instances.values() if i["zone"].endswith(f"/{zone}") and self._matches(i, flt)]
         return self._ok("GET", url, {"kind": "compute#instanceList", "id": url, "items": items, "selfLink": url})
 
     def _get_instance(self, body: Any, query: dict[str, str], zone: str, name: str) -> tuple[int, dict[str, str], str]:
@@ -851,14 +861,12 @@ class FakeGcp(FakeCloud):
 
     def _aggregated_instances(self, body: Any, query: dict[str, str]) -> tuple[int, dict[str, str], str]:
         url = f"{HOST}{self.project}/aggregated/instances"
-        wanted = re.fullmatch(r'name\s*=\s*"?([^"]+)"?', query.get("filter", "").strip())
+        flt = query.get("filter", "")
         items: dict[str, Any] = {}
         for inst in self.instances.values():
-            if wanted and inst["name"] != wanted.group(1):
-                continue
-            items.setdefault("zones/" + inst["zone"].rsplit("/", 1)[-1], {"instances": []})["instances"].append(
-                self._public(inst)
-            )
+            if self._matches(inst, flt):
+                scope = "zones/" + inst["zone"].rsplit("/", 1)[-1]
+                items.setdefault(scope, {"instances": []})["instances"].append(self._public(inst))
         return self._ok("GET", url, {"kind": "compute#instanceAggregatedList", "id": url, "items": items, "selfLink": url})
 
     @contextmanager

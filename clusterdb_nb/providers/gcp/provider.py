@@ -185,18 +185,8 @@ class GcpProvider(ComputeProvider):
     def __init__(self, config: GcpConfig, name: str | None = None) -> None:
         super().__init__(config, name)
         self.clients = Clients(config, self.name)
-        self._zones: list[str] | None = None
 
     # -- helpers ------------------------------------------------------------------
-    async def zones(self, operation: str) -> list[str]:
-        """The configured zones, else every zone of the region (read once)."""
-        if self.config.zones:
-            return list(self.config.zones)
-        if self._zones is None:
-            region = await self.clients.call("regions", "get", operation)
-            self._zones = sorted(z.rsplit("/", 1)[-1] for z in region.zones)
-        return self._zones
-
     async def _group(self, fleet: str, operation: str) -> Any:
         try:
             return await self.clients.call("groups", "get", operation, instance_group_manager=resource_name(fleet))
@@ -493,13 +483,23 @@ class GcpProvider(ComputeProvider):
 
     # -- instances ------------------------------------------------------------------------
     async def list_instances(self, fleet: str | None = None, states: set[InstanceState] | None = None) -> pd.DataFrame:
-        """The instances of every zone (listed concurrently), of ``fleet`` (by its label) when given."""
+        """The project's instances in this region, of ``fleet`` (by its label) when given.
+
+        One ``aggregatedList`` call answers for every zone; with ``zones`` configured, each zone's
+        ``list`` runs concurrently, so the wall time is the slowest zone's, not the sum.
+        """
         op = "list_instances"
         flt = f'labels.{LABELS.owner_key} = "{fleet}"' if fleet else ""
-        found = await asyncio.gather(
-            *(self.clients.collect("instances", "list", op, zone=z, filter=flt) for z in await self.zones(op))
-        )
-        return instances.to_frame([i for zone in found for i in zone], self.name, self.region, self.hourly_price, states)
+        if self.config.zones:
+            found = await asyncio.gather(
+                *(self.clients.collect("instances", "list", op, zone=z, filter=flt) for z in self.config.zones)
+            )
+            items = [i for zone in found for i in zone]
+        else:
+            scoped = await self.clients.collect("instances", "aggregated_list", op, filter=flt)
+            prefix = f"zones/{self.region}-"
+            items = [i for key, part in scoped if key.startswith(prefix) for i in part.instances]
+        return instances.to_frame(items, self.name, self.region, self.hourly_price, states)
 
     async def _find(self, instance_id: str, operation: str) -> Any:
         found = await self.clients.collect("instances", "aggregated_list", operation, filter=f'name = "{instance_id}"')
