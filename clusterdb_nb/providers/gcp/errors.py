@@ -24,12 +24,13 @@ def _coded(exc: BaseException) -> Coded | None:
         exc = exc.cause
     if not isinstance(exc, gexc.GoogleAPICallError):
         return None
-    code = None
-    for item in exc.errors or ():
-        code = item.get("reason") or item.get("code") if isinstance(item, dict) else getattr(item, "code", None)
+    code, message = None, ""
+    for item in exc.errors or ():  # an operation's errors carry the code and the detailed message
+        get = item.get if isinstance(item, dict) else lambda key, item=item: getattr(item, key, None)
+        code, message = get("reason") or get("code"), get("message") or ""
         if code:
             break
-    return Coded(str(code or exc.reason or type(exc).__name__), str(exc.message or ""))
+    return Coded(str(code or exc.reason or type(exc).__name__), str(message or exc.message or ""))
 
 
 TABLE = ErrorTable(
