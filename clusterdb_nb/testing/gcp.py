@@ -61,6 +61,7 @@ CPU_METRIC = "compute.googleapis.com/instance/cpu/utilization"
 SIZE_METRIC = "compute.googleapis.com/instance_group/size"
 BOOT_SECONDS = 20.0  # PROVISIONING -> STAGING after half of it, RUNNING after all
 STOP_SECONDS = 10.0
+STABILIZATION_SECONDS = 600.0
 VCPUS = {"e2-micro": 2, "e2-small": 2, "e2-medium": 2, "e2-standard-2": 2, "e2-standard-4": 4, "n2-standard-2": 2}
 _ACTIVE: list[FakeGcp] = []
 
@@ -181,8 +182,13 @@ class FakeGcp(FakeCloud):
         demand = float(self.load(group).demand(np.array([now.timestamp()]))[0])
         lo, hi = int(policy.get("minNumReplicas", 1)), int(policy["maxNumReplicas"])
         wanted = min(max(math.ceil(demand / target), lo), hi)
-        scaler["recommendedSize"] = wanted
         size = self.groups[group]["targetSize"]
+        # Compute Engine scales in only to the highest recommendation of the last 10 minutes (stabilization)
+        recent = [(t, n) for t, n in scaler.get("_recent", []) if (now - t).total_seconds() < STABILIZATION_SECONDS]
+        scaler["_recent"] = [*recent, (now, wanted)]
+        if wanted < size:
+            wanted = min(size, max(n for _, n in scaler["_recent"]))
+        scaler["recommendedSize"] = wanted
         last = self.sizes.get(group, [(self.start, 0, "")])[-1][0]
         cooled = (now - last).total_seconds() >= int(policy.get("coolDownPeriodSec", 60))
         if wanted != size and cooled and policy.get("mode", "ON") == "ON":

@@ -314,3 +314,13 @@ def test_capabilities_show_gcps_row_with_reasons(s):
     caps = s.capabilities()["gcp"]
     assert caps["fleets"] == caps["autoscaling"] == caps["utilization"] == caps["estimated costs"] == "✓"
     assert "BigQuery export" in caps["billed costs"] and "Cloud Logging" in caps["invocation history"]
+
+
+def test_resizes_before_the_autoscaler_are_not_its_doing(s, cloud):
+    s.create_fleet(cdb.FleetConfig("web", capacity=1, max_capacity=6, instance_type="e2-medium", provider="gcp"))
+    cloud.advance("1min")
+    s.update_fleet_capacity("web", 2)
+    cloud.advance("1min")
+    s.configure_auto_scaling("web", POLICY)
+    acts = s.scaling_activities("web")
+    assert acts[["from_capacity", "to_capacity", "reason"]].iloc[0].tolist() == [1, 2, "resize"]

@@ -65,8 +65,9 @@ def utilization(cpu: list[dict[str, Any]], size: list[dict[str, Any]], fleet: st
     return fleet_frame(mean, sizes, sizes, fleet, provider)
 
 
-def activities(size: list[dict[str, Any]], fleet: str, provider: str, reason: str) -> pd.DataFrame:
-    """``frames.SCALING_ACTIVITIES``: one row per change of the group's size."""
+def activities(size: list[dict[str, Any]], fleet: str, provider: str, reason: str, since: pd.Timestamp | None) -> pd.DataFrame:
+    """``frames.SCALING_ACTIVITIES``: one row per change of the group's size; ``reason`` from ``since`` (the
+    autoscaler's creation) on, ``"resize"`` before it."""
     s = series(size[0]) if size else pd.Series(dtype=float)
     changed = s[s.diff().fillna(0) != 0]
     before = s.shift(1)[changed.index]
@@ -78,6 +79,6 @@ def activities(size: list[dict[str, Any]], fleet: str, provider: str, reason: st
             "provider": [provider] * len(changed),
             "from_capacity": before.astype("int64").to_numpy(),
             "to_capacity": changed.astype("int64").to_numpy(),
-            "reason": [reason] * len(changed),
+            "reason": [reason if since is not None and t >= since else "resize" for t in changed.index],
         },
     )

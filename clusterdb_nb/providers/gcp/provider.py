@@ -438,7 +438,9 @@ class GcpProvider(ComputeProvider):
         """Each change of the group's size (Cloud Monitoring's ``instance_group/size``), with the autoscaler's target."""
         op = "scaling_activities"
         group = await self._group(fleet, op)
-        policy = _policy(await self._autoscaler(group.name, op))
+        scaler = await self._autoscaler(group.name, op)
+        policy = _policy(scaler)
+        since = pd.Timestamp(scaler.creation_timestamp).tz_convert("UTC") if scaler is not None else None
         lo = pd.Timestamp(group.creation_timestamp).tz_convert("UTC").floor("min")
         hi = pd.Timestamp.now(tz="UTC").ceil("min")
         size = await self.clients.time_series(
@@ -449,7 +451,7 @@ class GcpProvider(ComputeProvider):
             if policy
             else "resize"
         )
-        return metrics.activities(size, fleet, self.name, reason)
+        return metrics.activities(size, fleet, self.name, reason, since)
 
     # -- metrics and costs ----------------------------------------------------------------
     async def utilization(
