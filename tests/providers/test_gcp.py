@@ -324,3 +324,13 @@ def test_resizes_before_the_autoscaler_are_not_its_doing(s, cloud):
     s.configure_auto_scaling("web", POLICY)
     acts = s.scaling_activities("web")
     assert acts[["from_capacity", "to_capacity", "reason"]].iloc[0].tolist() == [1, 2, "resize"]
+
+
+def test_dry_runs_name_the_google_calls_and_change_nothing(s, cloud):
+    plan = s.create_fleet(WEB.model_copy(update={"provider": "gcp"}), dry_run=True)
+    text = str(plan)
+    assert "instanceTemplates.insert" in text and "regionInstanceGroupManagers.insert" in text
+    assert cloud.groups == {} and cloud.templates == {}
+    s.create_fleet(WEB.model_copy(update={"provider": "gcp", "max_capacity": 5}))
+    assert "regionInstanceGroupManagers.resize" in str(s.update_fleet_capacity("web", 4, dry_run=True))
+    assert cloud.groups["clusterdb-web"]["targetSize"] == 2

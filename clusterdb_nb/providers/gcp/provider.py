@@ -28,14 +28,17 @@ from ...errors import NotFoundError
 from ...models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
+from ..kit import plans
 from ..kit.cost_estimate import cost_window, estimate
 from ..kit.naming import fleet_of, resource_name
+from ..kit.plans import call_text
 from ..kit.pricing import price_or_nan
 from . import functions, instances, metrics
 from .clients import Clients
 from .instances import LABELS, TAGS_METADATA
 
 QUOTA_FACTS = ("CPUS", "INSTANCES", "INSTANCE_GROUP_MANAGERS")
+INSTANCE_CALLS = {"start_instance": "startInstances", "stop_instance": "stopInstances", "terminate_instance": "deleteInstances"}
 
 
 def _policy(scaler: Any) -> AutoScalingConfig | None:
@@ -563,6 +566,53 @@ class GcpProvider(ComputeProvider):
         return gone.model_copy(
             update={"state": InstanceState.TERMINATED, "state_since": pd.Timestamp.now(tz="UTC").to_pydatetime()}
         )
+
+    # -- plans ----------------------------------------------------------------------------------
+    def describe_call(self, request: plans.PlanRequest) -> str:
+        """The Compute Engine / Cloud Functions calls ``request`` makes, as a plan shows them.
+
+        >>> provider.describe_call(plans.UpdateFleetCapacity("web", 20))
+        "regionInstanceGroupManagers.resize(instanceGroupManager='clusterdb-web', size=20)"
+        """
+        group = "regionInstanceGroupManagers"
+        match request:
+            case plans.CreateFleet(fleet, instance_type, capacity):
+                calls = [
+                    call_text("instanceTemplates.insert", name=resource_name(fleet), machineType=instance_type),
+                    call_text(f"{group}.insert", name=resource_name(fleet), targetSize=capacity),
+                ]
+            case plans.UpdateFleet(fleet):
+                calls = [
+                    call_text("instanceTemplates.insert", name=f"{resource_name(fleet)}-<new>"),
+                    call_text(f"{group}.patch", instanceGroupManager=resource_name(fleet), updatePolicy="OPPORTUNISTIC"),
+                ]
+            case plans.UpdateFleetCapacity(fleet, capacity):
+                calls = [call_text(f"{group}.resize", instanceGroupManager=resource_name(fleet), size=capacity)]
+            case plans.DeleteFleet(fleet):
+                calls = [
+                    call_text(f"{group}.delete", instanceGroupManager=resource_name(fleet)),
+                    call_text("instanceTemplates.delete", instanceTemplate=resource_name(fleet)),
+                ]
+            case plans.ConfigureAutoScaling(fleet, config):
+                calls = [
+                    call_text(
+                        "regionAutoscalers.insert",
+                        name=resource_name(fleet),
+                        minNumReplicas=config.min_capacity,
+                        maxNumReplicas=config.max_capacity,
+                        utilizationTarget=config.target_cpu_utilization / 100,
+                        coolDownPeriodSec=config.cooldown_seconds,
+                    )
+                ]
+            case plans.InstanceRequest(instance_id):
+                verb = INSTANCE_CALLS[request.operation]
+                calls = [call_text(f"{group}.{verb}", instances=[instance_id])]
+            case plans.CreateFunction(function) | plans.UpdateFunction(function) | plans.DeleteFunction(function):
+                verb = {"create_function": "create", "update_function": "patch", "delete_function": "delete"}[request.operation]
+                calls = [call_text(f"functions.{verb}", function=function)]
+            case _:
+                return super().describe_call(request)
+        return "; ".join(calls)
 
     async def close(self) -> None:
         self.clients.close()
