@@ -88,13 +88,27 @@ class AwsConfig(ProviderSection):
 
 
 class GcpConfig(ProviderSection):
-    """Google Cloud's section: its rules (``e2-medium``, Debian 12) apply once its adapter lands (issue 12)."""
+    """Google Cloud's section (``e2-medium``, Debian 12 by default).
+
+    ``zones`` limits a fleet to some of the region's zones (default: all of them).
+    Credentials: ``credentials_file`` (a service-account key), else Application Default
+    Credentials; ``credentials: anonymous`` only inside ``clusterdb_nb.testing.fake_gcp()``.
+    Operations are polled every ``poll_seconds`` up to ``operation_timeout_seconds``; 429 and 503
+    answers are retried by ``google.api_core.retry`` from ``retry_initial_seconds`` for up to
+    ``retry_deadline_seconds``.
+    """
 
     rules: ClassVar[ProviderRules] = cloud_rules.GCP
     project_id: str
     credentials_file: str | None = None
+    credentials: Literal["anonymous"] | None = None
     region: str = "us-central1"
     zone: str | None = None
+    zones: list[str] = Field(default_factory=list)
+    poll_seconds: float = Field(1.0, gt=0, le=60)
+    operation_timeout_seconds: float = Field(600.0, gt=0)
+    retry_initial_seconds: float = Field(1.0, gt=0, le=60)
+    retry_deadline_seconds: float = Field(60.0, gt=0)
 
 
 class AzureConfig(ProviderSection):

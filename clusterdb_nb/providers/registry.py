@@ -21,6 +21,7 @@ GROUP = "clusterdb_nb.providers"
 BUILTIN = {
     "local": "clusterdb_nb.providers.local:LocalProvider",
     "aws": "clusterdb_nb.providers.aws:AwsProvider",
+    "gcp": "clusterdb_nb.providers.gcp:GcpProvider",
 }
 EXTRAS = {"aws": "aws", "gcp": "gcp", "azure": "azure"}
 

@@ -5,5 +5,6 @@ cloud's own client libraries; see :class:`~clusterdb_nb.testing.fake_cloud.FakeC
 """
 
 from .fake_cloud import FakeCloud, Fault
+from .gcp import FakeGcp, fake_gcp
 
-__all__ = ["FakeCloud", "Fault"]
+__all__ = ["FakeCloud", "FakeGcp", "Fault", "fake_gcp"]
