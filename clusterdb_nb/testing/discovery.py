@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 from ..errors import NotSupportedError
 
+__all__ = ["Discovery", "Method"]
+
 _TYPES: dict[str, Any] = {
     "string": (str,),
     "boolean": (bool,),

@@ -21,6 +21,8 @@ from ...errors import ValidationError
 from ..kit.sdk_calls import SdkCalls
 from .errors import translate
 
+__all__ = ["Clients"]
+
 SERVICES = {
     "templates": "compute_v1.InstanceTemplatesClient",
     "groups": "compute_v1.RegionInstanceGroupManagersClient",

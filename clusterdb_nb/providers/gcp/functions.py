@@ -29,6 +29,8 @@ from ...code_zip import code_sha256
 from ...errors import ProviderError
 from ...models import Function, FunctionConfig, Invocation
 
+__all__ = ["adapter_source", "body", "memory", "revision_number", "to_function", "to_invocation", "with_adapter"]
+
 ENTRY_FILE = "clusterdb_entry.py"
 ENTRY_POINT = "clusterdb_entry"
 SHA_KEY = "CLUSTERDB_CODE_SHA256"  # build environment: what the function was built from

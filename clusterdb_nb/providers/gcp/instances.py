@@ -19,6 +19,8 @@ from ..kit.instance_rows import InstanceRows
 from ..kit.naming import TagRules
 from ..kit.pricing import Price
 
+__all__ = ["region_of", "to_frame", "to_instance"]
+
 # GCE labels: lowercase keys starting with a letter, keys and values of up to 63 of [a-z0-9_-], no ':'
 LABELS = TagRules(
     owner_key="clusterdb-fleet",

@@ -18,6 +18,8 @@ from ... import durations, frames
 from ...errors import ValidationError
 from ..kit.utilization import fleet_frame, instance_frame
 
+__all__ = ["activities", "period_seconds", "query", "series", "utilization"]
+
 CPU = "compute.googleapis.com/instance/cpu/utilization"
 SIZE = "compute.googleapis.com/instance_group/size"
 

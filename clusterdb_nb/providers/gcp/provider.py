@@ -37,6 +37,8 @@ from . import functions, instances, metrics
 from .clients import Clients
 from .instances import LABELS, TAGS_METADATA
 
+__all__ = ["GcpProvider"]
+
 QUOTA_FACTS = ("CPUS", "INSTANCES", "INSTANCE_GROUP_MANAGERS")
 INSTANCE_CALLS = {"start_instance": "startInstances", "stop_instance": "stopInstances", "terminate_instance": "deleteInstances"}
 
