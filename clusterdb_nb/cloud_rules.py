@@ -178,8 +178,10 @@ LAMBDA = FunctionRules(
 
 CLOUD_FUNCTIONS = FunctionRules(
     cloud="Google Cloud Functions",
-    runtimes=re.compile(r"python3(9|10|11|12|13)|nodejs(18|20|22)|go1(21|22|23)|java(17|21)|ruby3(2|3)|php8(2|3)|dotnet[68]"),
-    runtime_examples="python312, nodejs20, go122",
+    runtimes=re.compile(
+        r"python3\.?(9|10|11|12|13)|nodejs(18|20|22)(\.x)?|go1(21|22|23)|java(17|21)|ruby3(2|3)|php8(2|3)|dotnet[68]"
+    ),
+    runtime_examples="python312 (or python3.12), nodejs20, go122",
     reserved_env_keys=frozenset("ENTRY_POINT PORT K_SERVICE K_REVISION K_CONFIGURATION".split()),
     reserved_env_prefixes=("X_GOOGLE_", "FIREBASE_CONFIG"),
     max_env_bytes=32 * 1024,
@@ -188,7 +190,8 @@ CLOUD_FUNCTIONS = FunctionRules(
     memory_mb=(128, 32768),
     timeout_sec=(1, 3600),
 )
-"""Cloud Functions (2nd gen) rules: runtimes are named without dots (``python312``)."""
+"""Cloud Functions (2nd gen) rules: Google names runtimes without dots (``python312``); Lambda's spelling
+(``python3.12``, ``nodejs20.x``) is accepted too and sent as Google's, so one FunctionConfig deploys everywhere."""
 
 AZURE_FUNCTIONS = FunctionRules(
     cloud="Azure Functions",

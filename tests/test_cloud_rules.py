@@ -75,7 +75,8 @@ def test_networking_is_checked_in_the_providers_own_words():
     ("rules", "ok", "refused"),
     [
         (cloud_rules.LAMBDA, "python3.12", "python312"),
-        (cloud_rules.CLOUD_FUNCTIONS, "python312", "python3.12"),
+        (cloud_rules.CLOUD_FUNCTIONS, "python312", "python3.7"),
+        (cloud_rules.CLOUD_FUNCTIONS, "python3.12", "python3.8"),
         (cloud_rules.AZURE_FUNCTIONS, "python3.11", "nodejs20.x"),
     ],
 )

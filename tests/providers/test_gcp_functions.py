@@ -146,3 +146,10 @@ def test_the_adapter_replaces_an_older_one_in_the_zip():
     names = zipfile.ZipFile(io.BytesIO(twice)).namelist()
     assert names.count("clusterdb_entry.py") == 1
     assert "main.other" in zipfile.ZipFile(io.BytesIO(twice)).read("clusterdb_entry.py").decode()
+
+
+def test_the_lambda_spelling_of_a_runtime_deploys_unchanged_as_googles(s):
+    """The same FunctionConfig as on local and AWS (runtime "python3.12") deploys to Cloud Functions as python312."""
+    fn = s.create_function(FN.model_copy(update={"runtime": "python3.12", "name": "same-config"}))
+    assert fn.runtime == "python312"
+    assert functions.google_runtime("nodejs20.x") == "nodejs20"

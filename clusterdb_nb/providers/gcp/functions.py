@@ -29,7 +29,16 @@ from ...code_zip import code_sha256
 from ...errors import ProviderError
 from ...models import Function, FunctionConfig, Invocation
 
-__all__ = ["adapter_source", "body", "memory", "revision_number", "to_function", "to_invocation", "with_adapter"]
+__all__ = [
+    "adapter_source",
+    "body",
+    "google_runtime",
+    "memory",
+    "revision_number",
+    "to_function",
+    "to_invocation",
+    "with_adapter",
+]
 
 ENTRY_FILE = "clusterdb_entry.py"
 ENTRY_POINT = "clusterdb_entry"
@@ -98,9 +107,14 @@ def memory(mb: int) -> str:
     return f"{mb}M"
 
 
+def google_runtime(runtime: str) -> str:
+    """Google's name of a runtime also given in Lambda's spelling: ``python3.12`` -> ``python312``."""
+    return runtime.removesuffix(".x").replace(".", "")
+
+
 def body(config: FunctionConfig, source: dict[str, Any] | None) -> dict[str, Any]:
     """The Function resource's JSON (buildConfig: runtime, entry point, source; serviceConfig: memory, timeout, env)."""
-    build: dict[str, Any] = {"runtime": config.runtime, "entryPoint": ENTRY_POINT}
+    build: dict[str, Any] = {"runtime": google_runtime(config.runtime), "entryPoint": ENTRY_POINT}
     if source is not None:
         build["source"] = {"storageSource": source}
     if config.code is not None:
