@@ -31,6 +31,7 @@ from .models import (
     Function,
     FunctionConfig,
     Instance,
+    InstanceConfig,
     InstanceState,
     Invocation,
     Plan,
@@ -255,7 +256,11 @@ class ComputeManager:
     def _check_fleet_config(self, p: ComputeProvider, config: FleetConfig, operation: str) -> None:
         """Sizes within ``p``'s largest group; a provider section works in one region, so ``region`` is it or unset."""
         _check_size(p, operation, capacity=config.capacity, min_capacity=config.min_capacity, max_capacity=config.max_capacity)
-        region = config.region
+        self._check_region(p, config.region, operation)
+
+    @staticmethod
+    def _check_region(p: ComputeProvider, region: str | None, operation: str) -> None:
+        """A provider section works in one region: ``region`` is it, or unset."""
         if region is not None and p.region and region != p.region:
             raise ValidationError(
                 f"region: {p.name} works in region {p.region!r}, not {region!r}",
@@ -346,6 +351,18 @@ class ComputeManager:
         df = frames.concat(frames.INSTANCES, list(ok.values()))
         df.attrs["errors"] = failed
         return df
+
+    async def create_instance(self, config: InstanceConfig, dry_run: bool = False) -> Instance | Plan:
+        """Launch one standalone instance outside any fleet (``dry_run`` returns the plan and its hourly cost)."""
+        p = self.provider(config.provider)
+        self._check_region(p, config.region, "create_instance")
+        p.require(Feature.STANDALONE_INSTANCES, "create_instance", config)
+        if config.spot:
+            p.require(Feature.SPOT, "create_instance", config)
+        price = p.hourly_price(config.instance_type, config.spot)  # an unknown type, or no spot price: refused here
+        if dry_run:
+            return self._plan(p, plans.CreateInstance(config.name, config.instance_type, config.spot), 0.0, price)
+        return await self._run(p, "create_instance", p.create_instance(config))
 
     async def get_instance(self, instance_id: str, provider: str | None = None) -> Instance:
         return (await self._locate_instance(instance_id, provider))[1]

@@ -27,6 +27,7 @@ from ..models import (
     Function,
     FunctionConfig,
     Instance,
+    InstanceConfig,
     InstanceState,
     Invocation,
     Model,
@@ -164,6 +165,10 @@ class ComputeProvider(abc.ABC):
 
     async def get_instance(self, instance_id: str) -> Instance:
         raise self.unsupported("get_instance")
+
+    async def create_instance(self, config: InstanceConfig) -> Instance:
+        """Launch one standalone instance (no fleet); its name is the ``Name`` tag."""
+        raise self.unsupported("create_instance")
 
     async def start_instance(self, instance_id: str) -> Instance:
         raise self.unsupported("start_instance")

@@ -24,6 +24,7 @@ class Feature(str, enum.Enum):
     FLEETS = "fleets"
     INSTANCES = "instances"
     STOP_START = "stop/start"
+    STANDALONE_INSTANCES = "standalone instances"
     SPOT = "spot"
     FUNCTIONS = "functions"
     INVOKE = "invoke"
@@ -42,6 +43,7 @@ METHODS: dict[Feature, tuple[str, ...]] = {
     Feature.FLEETS: ("create_fleet", "update_fleet", "update_fleet_capacity", "delete_fleet", "get_fleet"),
     Feature.INSTANCES: ("get_instance", "terminate_instance"),
     Feature.STOP_START: ("start_instance", "stop_instance"),
+    Feature.STANDALONE_INSTANCES: ("create_instance",),
     Feature.SPOT: ("create_fleet",),
     Feature.FUNCTIONS: ("create_function", "update_function", "delete_function", "get_function", "list_functions"),
     Feature.INVOKE: ("invoke_function",),

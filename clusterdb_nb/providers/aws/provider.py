@@ -22,7 +22,17 @@ import pandas as pd
 from ... import catalog, durations, frames
 from ...config import AwsConfig
 from ...errors import ComputeError, ConflictError, NetworkError, NotFoundError, ValidationError
-from ...models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation
+from ...models import (
+    AutoScalingConfig,
+    Fleet,
+    FleetConfig,
+    Function,
+    FunctionConfig,
+    Instance,
+    InstanceConfig,
+    InstanceState,
+    Invocation,
+)
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
 from ..kit import plans
@@ -375,6 +385,37 @@ class AwsProvider(ComputeProvider):
             raise NotFoundError(f"no instance {instance_id!r}", provider=self.name, operation=operation)
         return instances.to_instance(items[0], self.name, self.region)
 
+    async def create_instance(self, config: InstanceConfig) -> Instance:
+        op = "create_instance"
+        catalog.lookup(config.instance_type, provider="aws").price(config.spot)  # unknown type / no spot -> ValidationError
+        instances.TAGS.check(config.tags)
+        live = [s for s in instances.EC2_STATES.values() if s != "terminated"]
+        taken = await self.clients.pages(
+            "ec2",
+            "describe_instances",
+            op,
+            Filters=[{"Name": "tag:Name", "Values": [config.name]}, {"Name": "instance-state-name", "Values": live}],
+        )
+        if any(r["Instances"] for r in taken.get("Reservations", [])):
+            raise self.already_exists("instance", config.name, op)
+        params: dict[str, Any] = {
+            "ImageId": await self._image(config.instance_type, config.image, op),
+            "InstanceType": config.instance_type,
+            "MinCount": 1,
+            "MaxCount": 1,
+            "ClientToken": uuid.uuid4().hex,  # a retried RunInstances launches one instance
+            "TagSpecifications": [
+                {
+                    "ResourceType": "instance",
+                    "Tags": [{"Key": k, "Value": v} for k, v in {**config.tags, "Name": config.name}.items()],
+                }
+            ],
+        }
+        if config.spot:
+            params["InstanceMarketOptions"] = {"MarketType": "spot"}
+        found = await self.clients.call("ec2", "run_instances", op, **params)
+        return instances.to_instance(found["Instances"][0], self.name, self.region)
+
     async def _instance_call(self, method: str, instance_id: str, operation: str) -> Instance:
         await self.clients.call("ec2", method, operation, InstanceIds=[instance_id])
         return await self.get_instance(instance_id, operation)
@@ -571,6 +612,9 @@ class AwsProvider(ComputeProvider):
                         EstimatedInstanceWarmup=config.cooldown_seconds,
                     ),
                 ]
+            case plans.CreateInstance(name, instance_type, spot):
+                market = {"InstanceMarketOptions": {"MarketType": "spot"}} if spot else {}
+                calls = [call_text("ec2:RunInstances", InstanceType=instance_type, MinCount=1, MaxCount=1, Name=name, **market)]
             case plans.InstanceRequest(instance_id):
                 calls = [call_text(f"ec2:{INSTANCE_CALLS[request.operation]}", InstanceIds=[instance_id])]
             case plans.CreateFunction(function) | plans.UpdateFunction(function) | plans.DeleteFunction(function):

@@ -19,7 +19,17 @@ import pandas as pd
 from ... import catalog, frames
 from ...config import LocalConfig
 from ...errors import NotFoundError, ValidationError
-from ...models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation
+from ...models import (
+    AutoScalingConfig,
+    Fleet,
+    FleetConfig,
+    Function,
+    FunctionConfig,
+    Instance,
+    InstanceConfig,
+    InstanceState,
+    Invocation,
+)
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
 from . import usage
@@ -239,6 +249,13 @@ class LocalProvider(ComputeProvider):
         with self.store.transaction() as db:
             self._catch_up(db)
             return self.fleets.instance(self.fleets.instance_row(db, instance_id, "get_instance"))
+
+    async def create_instance(self, config: InstanceConfig) -> Instance:
+        self.hourly_price(config.instance_type, config.spot)  # an unknown type is refused before anything is written
+        with self.store.transaction() as db:
+            now = self._catch_up(db)
+            iid = self.fleets.launch_standalone(db, config.name, config.instance_type, config.spot, config.tags, now)
+            return self.fleets.instance(self.fleets.instance_row(db, iid, "create_instance"))
 
     def _change(self, instance_id: str, operation: str, allowed: dict[str, Step | None]) -> Instance:
         with self.store.transaction() as db:
