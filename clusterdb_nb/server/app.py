@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 import pandas as pd
-from fastapi import Body, Depends, FastAPI, Path, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
@@ -463,14 +464,23 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
         response_model=InvocationBody,
         responses=ERRORS,
         tags=["functions"],
+        openapi_extra={
+            "requestBody": {"description": "The event, any JSON (empty: {}).", "content": {"application/json": {"schema": {}}}}
+        },
     )
-    def invoke_function(
-        function: FunctionName,
-        payload: Annotated[Any, Body(description="The event, any JSON.")] = None,
-        provider: ProviderQ = None,
-    ) -> Response:
+    async def invoke_function(function: FunctionName, request: Request, provider: ProviderQ = None) -> Response:
         """Run the function once on the JSON body and wait for it."""
-        inv = session.invoke_function(function, json.dumps(payload).encode(), provider=provider)
+        payload = await request.body() or b"{}"
+        try:
+            json.loads(payload)
+        except ValueError:
+            raise ValidationError(
+                "payload: the request body is not JSON",
+                field="payload",
+                rule="a JSON document",
+                solution="Send the event as JSON",
+            ) from None
+        inv = await run_in_threadpool(session.invoke_function, function, payload, provider)
         result = inv.result
         body = InvocationBody(
             **inv.model_dump(include=set(InvocationBody.model_fields) - {"result"}),

@@ -243,3 +243,12 @@ def test_openapi_lists_every_endpoint_of_the_issue(anon):
     }
     assert expected <= ops
     assert anon.get("/docs").status_code == 200
+
+
+def test_invoke_takes_any_json_body_and_refuses_what_is_not_json(api):
+    code = base64.b64encode(code_zip.zip_files({"main.py": ECHO})).decode()
+    api.post(f"{V1}/functions", json={"name": "echo", "code": code})
+    assert api.post(f"{V1}/functions/echo/invoke", json=[1, "two"]).json()["result"] == {"echo": [1, "two"]}
+    assert api.post(f"{V1}/functions/echo/invoke").json()["result"] == {"echo": {}}
+    r = api.post(f"{V1}/functions/echo/invoke", content=b"\x00\xff", headers={"content-type": "application/octet-stream"})
+    assert problem_of(r, 400)["field"] == "payload"
