@@ -205,6 +205,24 @@ def status() -> None:
             sys.exit(1)
 
 
+@compute.command("diagnose-network")
+@click.option("--fleet-id", "fleet", required=True, help="The fleet (its name).")
+@click.option("--port", "ports", default="22,443", show_default=True, help="Comma-separated TCP ports.")
+@global_options
+def diagnose_network(fleet: str, ports: str) -> None:
+    """Why a fleet's instances can or cannot be reached: findings (severity, resource, finding, fix).
+
+    Exits 1 when a finding is critical.
+    """
+    from .network import parse_ports
+
+    with session() as s:
+        df = s.diagnose_network(fleet, parse_ports(ports), provider=options().provider)
+        emit(df)
+        if (df["severity"] == "critical").any():
+            sys.exit(1)
+
+
 @compute.command("fleets")
 @global_options
 def compute_fleets() -> None:

@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 import pandas as pd
 
-from . import durations, frames
+from . import durations, frames, network
 from .cloud_rules import ProviderRules
 from .config import ClusterConfig, load_config, rules_of
 from .errors import ComputeError, ConflictError, NotFoundError, NotSupportedError, ProviderError, ValidationError
@@ -480,6 +480,15 @@ class ComputeManager:
         df = frames.concat(frames.COSTS, list(ok.values()))
         df.attrs["errors"] = failed
         return df
+
+    async def diagnose_network(
+        self, fleet: str, ports: list[int] | tuple[int, ...] | None = None, provider: str | None = None
+    ) -> pd.DataFrame:
+        """Can ``fleet``'s instances be reached on ``ports`` (default 22, 443)? Findings: severity, resource, finding, fix."""
+        checked = network.check_ports(ports)
+        p, current = await self._locate_fleet(fleet, provider)
+        p.require(Feature.NETWORK_DIAGNOSIS, "diagnose_network", current)
+        return network.frame(await self._run(p, "diagnose_network", p.diagnose_network(fleet, checked)))
 
     async def status(self) -> Listing[ProviderStatus]:
         """Each provider's status; a provider that cannot be reached reports ok=False."""

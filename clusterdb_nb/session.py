@@ -479,6 +479,15 @@ class ComputeSession:
         """
         return self.manager.capabilities()
 
+    def diagnose_network(
+        self, fleet: str, ports: list[int] | tuple[int, ...] | None = None, provider: str | None = None
+    ) -> pd.DataFrame:
+        """Why ``fleet``'s instances can or cannot be reached on ``ports`` (default 22 and 443), critical first.
+
+        >>> s.diagnose_network("web-fleet", ports=[22, 443])  # severity, resource, finding, fix
+        """
+        return self._run(self.manager.diagnose_network(fleet, ports, provider=provider))
+
     def status(self) -> pd.DataFrame:
         """Each provider: reachable or not, region, account, detail."""
         listing = self._run(self.manager.status())

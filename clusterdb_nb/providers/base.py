@@ -32,6 +32,7 @@ from ..models import (
     Invocation,
     Model,
 )
+from ..network import Finding
 from .capabilities import METHODS, Feature
 from .kit.plans import PlanRequest
 
@@ -217,3 +218,7 @@ class ComputeProvider(abc.ABC):
     async def costs(self, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
         """Cost per billed resource (instance or function) in ``frames.COSTS`` form."""
         raise self.unsupported("costs")
+
+    async def diagnose_network(self, fleet: str, ports: list[int]) -> list[Finding]:
+        """Why ``fleet``'s instances can or cannot be reached on ``ports`` (``network.Finding`` rows)."""
+        raise self.unsupported("diagnose_network")

@@ -34,6 +34,7 @@ class Feature(str, enum.Enum):
     UTILIZATION = "utilization"
     BILLED_COSTS = "billed costs"
     ESTIMATED_COSTS = "estimated costs"
+    NETWORK_DIAGNOSIS = "network diagnosis"
 
 
 # The provider methods that implement each feature: a provider overriding none of them lacks it.
@@ -53,4 +54,5 @@ METHODS: dict[Feature, tuple[str, ...]] = {
     Feature.UTILIZATION: ("utilization",),
     Feature.BILLED_COSTS: ("costs",),
     Feature.ESTIMATED_COSTS: ("costs",),
+    Feature.NETWORK_DIAGNOSIS: ("diagnose_network",),
 }

@@ -41,6 +41,7 @@ def test_capabilities_table_for_local_and_aws_cell_by_cell(aws_env):
             "utilization": SUPPORTED,
             "billed costs": SUPPORTED,
             "estimated costs": ESTIMATE,
+            "network diagnosis": SUPPORTED,
         },
         "aws": {
             "fleets": SUPPORTED,
@@ -56,6 +57,7 @@ def test_capabilities_table_for_local_and_aws_cell_by_cell(aws_env):
             "utilization": SUPPORTED,
             "billed costs": SUPPORTED,
             "estimated costs": SUPPORTED,
+            "network diagnosis": SUPPORTED,
         },
     }
     assert list(table.index) == [f.value for f in Feature]

@@ -33,6 +33,7 @@ from ...models import (
     InstanceState,
     Invocation,
 )
+from ...network import Finding, Severity
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
 from ..kit import plans
@@ -41,6 +42,7 @@ from ..kit.naming import resource_name
 from ..kit.plans import call_text
 from ..kit.pricing import price_or_nan
 from . import costs, fleets, functions, instances, metrics
+from . import network as aws_network
 from .clients import Clients
 
 log = logging.getLogger("clusterdb_nb.aws")
@@ -429,6 +431,51 @@ class AwsProvider(ComputeProvider):
     async def terminate_instance(self, instance_id: str) -> Instance:
         """Terminate; a fleet member is replaced by its Auto Scaling group to keep the desired capacity."""
         return await self._instance_call("terminate_instances", instance_id, "terminate_instance")
+
+    async def diagnose_network(self, fleet: str, ports: list[int]) -> list[Finding]:
+        """The fleet's security groups, subnets with their route tables, and network ACLs, against ``ports``."""
+        op = "diagnose_network"
+        group = await self._group(fleet, op)
+        template = await self._template(group, op) or {}
+        ids = [i["InstanceId"] for i in group.get("Instances", [])]
+        members: list[dict[str, Any]] = []
+        if ids:
+            found = await self.clients.pages("ec2", "describe_instances", op, InstanceIds=ids)
+            members = [i for r in found.get("Reservations", []) for i in r["Instances"]]
+        subnet_ids = [s for s in group.get("VPCZoneIdentifier", "").split(",") if s] or sorted(
+            {i["SubnetId"] for i in members if i.get("SubnetId")}
+        )
+        subnets = (await self.clients.pages("ec2", "describe_subnets", op, SubnetIds=subnet_ids)).get("Subnets", [])
+        vpcs = sorted({s["VpcId"] for s in subnets})
+        sg_ids = sorted({g["GroupId"] for i in members for g in i.get("SecurityGroups", [])}) or template.get(
+            "SecurityGroupIds", []
+        )
+        sg_filter = (
+            {"GroupIds": sg_ids}
+            if sg_ids
+            else {"Filters": [{"Name": "group-name", "Values": ["default"]}, {"Name": "vpc-id", "Values": vpcs}]}
+        )
+        in_vpcs = [{"Name": "vpc-id", "Values": vpcs}]
+        groups, tables, acls = await asyncio.gather(
+            self.clients.pages("ec2", "describe_security_groups", op, **sg_filter),
+            self.clients.pages("ec2", "describe_route_tables", op, Filters=in_vpcs),
+            self.clients.pages("ec2", "describe_network_acls", op, Filters=in_vpcs),
+        )
+        findings = aws_network.group_findings(groups.get("SecurityGroups", []), ports)
+        for subnet in subnets:
+            public = any(i.get("PublicIpAddress") for i in members if i.get("SubnetId") == subnet["SubnetId"])
+            findings += aws_network.subnet_findings(subnet, tables.get("RouteTables", []), public)
+            findings += aws_network.acl_findings(subnet, aws_network.acl_of(subnet, acls.get("NetworkAcls", [])), ports)
+        if not any(i["State"]["Name"] == "running" for i in members):
+            findings.append(
+                Finding(
+                    Severity.INFO,
+                    f"fleet {fleet}",
+                    "no instance is running, so nothing answers yet",
+                    "Scale the fleet up or wait for boot",
+                )
+            )
+        return findings
 
     # -- functions -------------------------------------------------------------
     async def _wait(self, waiter: str, function: str, operation: str) -> None:

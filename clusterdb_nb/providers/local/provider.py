@@ -30,9 +30,10 @@ from ...models import (
     InstanceState,
     Invocation,
 )
+from ...network import Finding
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
-from . import usage
+from . import network, usage
 from .autoscaler import LocalAutoscaler
 from .clock import VirtualClock, WallClock
 from .fleet_state import ACTIVE, FLEET_COLUMNS, INSTANCE_COLUMNS, FleetState, Step
@@ -274,6 +275,25 @@ class LocalProvider(ComputeProvider):
         allowed: dict[str, Step | None] = {s: term for s in ACTIVE}
         allowed.update(terminating=None, terminated=None)
         return self._change(instance_id, "terminate_instance", allowed)
+
+    async def diagnose_network(self, fleet: str, ports: list[int]) -> list[Finding]:
+        with self.store.transaction() as db:
+            self._catch_up(db)
+            return network.diagnose(db, fleet, ports, self.name)
+
+    def set_security_group(self, name: str, ingress: list[dict[str, Any]]) -> None:
+        with self.store.transaction() as db:
+            network.set_group(db, name, ingress)
+
+    def security_groups(self) -> pd.DataFrame:
+        with self.store.reading() as db:
+            names = [r[0] for r in db.execute("SELECT name FROM security_groups ORDER BY name")]
+            rows = [
+                (g, r.protocol, network.port_range(r), r.source)
+                for g in sorted({network.DEFAULT_GROUP, *names})
+                for r in network.ingress_of(db, g) or []
+            ]
+        return pd.DataFrame(rows, columns=["group", "protocol", "ports", "source"])
 
     # -- metrics -------------------------------------------------------------
     async def utilization(
