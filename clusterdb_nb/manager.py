@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
@@ -44,6 +45,8 @@ from .providers.kit import plans
 
 log = logging.getLogger("clusterdb_nb")
 T = TypeVar("T")
+CallListener = Callable[[str, str, float, "str | None"], None]
+"""Told of every provider call: (provider, operation, seconds, error class name or None)."""
 
 
 class Listing(list[T], Generic[T]):
@@ -98,6 +101,7 @@ class ComputeManager:
                 name: registry.create(sections.kind(name), section, name) for name, section in sections.sections().items()
             }
         self.providers = providers
+        self.call_listeners: list[CallListener] = []  # e.g. the REST server's Prometheus counters
         self.default_provider = (
             self.config.compute.default_provider if self.config.compute.default_provider in providers else next(iter(providers))
         )
@@ -122,11 +126,25 @@ class ComputeManager:
         }
         return pd.DataFrame(table, index=pd.Index([f.value for f in Feature], name="feature"))
 
-    @staticmethod
-    async def _run(provider: ComputeProvider, operation: str, call: Awaitable[T]) -> T:
-        """Await ``call`` (made after its capability check); any failure becomes a ComputeError."""
+    async def _observed(self, provider: str, operation: str, call: Awaitable[T]) -> T:
+        """Await one provider call; log it (operation, duration, outcome) and tell ``call_listeners``."""
+        started = time.perf_counter()
+        outcome: str | None = None
         try:
             return await call
+        except Exception as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            seconds = time.perf_counter() - started
+            log.debug("provider call %s.%s took %.1f ms: %s", provider, operation, seconds * 1000, outcome or "ok")
+            for listener in self.call_listeners:
+                listener(provider, operation, seconds, outcome)
+
+    async def _run(self, provider: ComputeProvider, operation: str, call: Awaitable[T]) -> T:
+        """Await ``call`` (made after its capability check); any failure becomes a ComputeError."""
+        try:
+            return await self._observed(provider.name, operation, call)
         except Exception as exc:
             raise as_compute_error(exc, provider.name, operation) from exc
 
@@ -135,7 +153,7 @@ class ComputeManager:
     ) -> tuple[dict[str, T], dict[str, ComputeError]]:
         """``call`` on every provider offering any of ``features`` (all, when none is named), at once."""
         targets = [p for p in self.providers.values() if not features or any(p.supports(f) for f in features)]
-        results = await asyncio.gather(*(call(p) for p in targets), return_exceptions=True)
+        results = await asyncio.gather(*(self._observed(p.name, operation, call(p)) for p in targets), return_exceptions=True)
         ok: dict[str, T] = {}
         failed: dict[str, ComputeError] = {}
         for p, result in zip(targets, results):

@@ -14,6 +14,7 @@ import base64
 import binascii
 import json
 import logging
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
@@ -34,6 +35,7 @@ from ..session import ComputeSession
 from . import problems
 from .auth import Role, Tokens
 from .limits import BodyLimit
+from .metrics import ServerMetrics, service_discovery
 from .schemas import (
     CapacityBody,
     FunctionBody,
@@ -44,6 +46,7 @@ from .schemas import (
     Page,
     PlanBody,
     Problem,
+    SdTargets,
 )
 
 log = logging.getLogger("clusterdb_nb.server")
@@ -159,6 +162,15 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
     )
     app.state.session = session
     app.state.settings = settings
+    metrics = app.state.metrics = ServerMetrics(session)
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        metrics.on_request(request.method, route, response.status_code, time.perf_counter() - started)
+        return response
 
     def run(coro: Coroutine[Any, Any, T]) -> T:
         return session._run(coro)
@@ -230,6 +242,19 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
     def health() -> Health:
         """Liveness: no token needed."""
         return Health(status="ok", version=__version__)
+
+    # -- monitoring --------------------------------------------------------------------------------------
+    @app.get("/metrics", dependencies=auth, response_class=Response, responses=ERRORS, tags=["monitoring"])
+    def prometheus_metrics() -> Response:
+        """Prometheus exposition: fleet capacity/CPU/cost, function invocations, provider calls, API requests."""
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get(f"{PREFIX}/sd/prometheus", dependencies=auth, response_model=list[SdTargets], responses=ERRORS, tags=["monitoring"])
+    def prometheus_sd(port: Annotated[int, Query(ge=1, le=65535, description="The exporters' port.")] = 9100) -> Response:
+        """Prometheus HTTP service discovery: running instances as ``ip:port`` targets with their labels."""
+        return JSONResponse(service_discovery(session.instances(), port))
 
     # -- providers ---------------------------------------------------------------------------------------
     @app.get(f"{PREFIX}/status", dependencies=auth, response_model=list[ProviderStatus], responses=ERRORS, tags=["providers"])

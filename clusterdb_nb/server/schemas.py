@@ -122,6 +122,13 @@ class InvocationBody(BaseModel):
     cost_usd: float
 
 
+class SdTargets(BaseModel):
+    """One target group of Prometheus HTTP service discovery."""
+
+    targets: list[str]
+    labels: dict[str, str]
+
+
 class Health(BaseModel):
     status: str
     version: str

@@ -36,6 +36,11 @@ def api(app):
 
 
 @pytest.fixture
+def rw_token():
+    return RW
+
+
+@pytest.fixture
 def read_only():
     """Headers carrying the read-only token."""
     return {"Authorization": f"Bearer {RO}"}
