@@ -558,3 +558,7 @@ def reset(yes: bool) -> None:
 def run(args: list[str] | None = None) -> None:
     """The ``clusterdb`` entry point."""
     main(args=args, prog_name="clusterdb")
+
+
+if __name__ == "__main__":
+    run()
