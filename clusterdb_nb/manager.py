@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import pandas as pd
 
-from . import durations, frames
+from . import durations, frames, network
 from .cloud_rules import ProviderRules
 from .config import ClusterConfig, load_config, rules_of
 from .errors import ComputeError, ConflictError, NotFoundError, NotSupportedError, ProviderError, ValidationError
@@ -31,6 +32,7 @@ from .models import (
     Function,
     FunctionConfig,
     Instance,
+    InstanceConfig,
     InstanceState,
     Invocation,
     Plan,
@@ -45,6 +47,8 @@ __all__ = ["as_compute_error", "ComputeManager", "Listing"]
 
 log = logging.getLogger("clusterdb_nb")
 T = TypeVar("T")
+CallListener = Callable[[str, str, float, "str | None"], None]
+"""Told of every provider call: (provider, operation, seconds, error class name or None)."""
 
 
 class Listing(list[T], Generic[T]):
@@ -99,6 +103,7 @@ class ComputeManager:
                 name: registry.create(sections.kind(name), section, name) for name, section in sections.sections().items()
             }
         self.providers = providers
+        self.call_listeners: list[CallListener] = []  # e.g. the REST server's Prometheus counters
         self.default_provider = (
             self.config.compute.default_provider if self.config.compute.default_provider in providers else next(iter(providers))
         )
@@ -124,11 +129,25 @@ class ComputeManager:
         out: pd.DataFrame = pd.DataFrame(table, index=pd.Index([f.value for f in Feature], name="feature"))
         return out
 
-    @staticmethod
-    async def _run(provider: ComputeProvider, operation: str, call: Awaitable[T]) -> T:
-        """Await ``call`` (made after its capability check); any failure becomes a ComputeError."""
+    async def _observed(self, provider: str, operation: str, call: Awaitable[T]) -> T:
+        """Await one provider call; log it (operation, duration, outcome) and tell ``call_listeners``."""
+        started = time.perf_counter()
+        outcome: str | None = None
         try:
             return await call
+        except Exception as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            seconds = time.perf_counter() - started
+            log.debug("provider call %s.%s took %.1f ms: %s", provider, operation, seconds * 1000, outcome or "ok")
+            for listener in self.call_listeners:
+                listener(provider, operation, seconds, outcome)
+
+    async def _run(self, provider: ComputeProvider, operation: str, call: Awaitable[T]) -> T:
+        """Await ``call`` (made after its capability check); any failure becomes a ComputeError."""
+        try:
+            return await self._observed(provider.name, operation, call)
         except Exception as exc:
             raise as_compute_error(exc, provider.name, operation) from exc
 
@@ -137,7 +156,7 @@ class ComputeManager:
     ) -> tuple[dict[str, T], dict[str, ComputeError]]:
         """``call`` on every provider offering any of ``features`` (all, when none is named), at once."""
         targets = [p for p in self.providers.values() if not features or any(p.supports(f) for f in features)]
-        results = await asyncio.gather(*(call(p) for p in targets), return_exceptions=True)
+        results = await asyncio.gather(*(self._observed(p.name, operation, call(p)) for p in targets), return_exceptions=True)
         ok: dict[str, T] = {}
         failed: dict[str, ComputeError] = {}
         for p, result in zip(targets, results):
@@ -258,7 +277,11 @@ class ComputeManager:
     def _check_fleet_config(self, p: ComputeProvider, config: FleetConfig, operation: str) -> None:
         """Sizes within ``p``'s largest group; a provider section works in one region, so ``region`` is it or unset."""
         _check_size(p, operation, capacity=config.capacity, min_capacity=config.min_capacity, max_capacity=config.max_capacity)
-        region = config.region
+        self._check_region(p, config.region, operation)
+
+    @staticmethod
+    def _check_region(p: ComputeProvider, region: str | None, operation: str) -> None:
+        """A provider section works in one region: ``region`` is it, or unset."""
         if region is not None and p.region and region != p.region:
             raise ValidationError(
                 f"region: {p.name} works in region {p.region!r}, not {region!r}",
@@ -349,6 +372,18 @@ class ComputeManager:
         df = frames.concat(frames.INSTANCES, list(ok.values()))
         df.attrs["errors"] = failed
         return df
+
+    async def create_instance(self, config: InstanceConfig, dry_run: bool = False) -> Instance | Plan:
+        """Launch one standalone instance outside any fleet (``dry_run`` returns the plan and its hourly cost)."""
+        p = self.provider(config.provider)
+        self._check_region(p, config.region, "create_instance")
+        p.require(Feature.STANDALONE_INSTANCES, "create_instance", config)
+        if config.spot:
+            p.require(Feature.SPOT, "create_instance", config)
+        price = p.hourly_price(config.instance_type, config.spot)  # an unknown type, or no spot price: refused here
+        if dry_run:
+            return self._plan(p, plans.CreateInstance(config.name, config.instance_type, config.spot), 0.0, price)
+        return await self._run(p, "create_instance", p.create_instance(config))
 
     async def get_instance(self, instance_id: str, provider: str | None = None) -> Instance:
         return (await self._locate_instance(instance_id, provider))[1]
@@ -466,6 +501,15 @@ class ComputeManager:
         df = frames.concat(frames.COSTS, list(ok.values()))
         df.attrs["errors"] = failed
         return df
+
+    async def diagnose_network(
+        self, fleet: str, ports: list[int] | tuple[int, ...] | None = None, provider: str | None = None
+    ) -> pd.DataFrame:
+        """Can ``fleet``'s instances be reached on ``ports`` (default 22, 443)? Findings: severity, resource, finding, fix."""
+        checked = network.check_ports(ports)
+        p, current = await self._locate_fleet(fleet, provider)
+        p.require(Feature.NETWORK_DIAGNOSIS, "diagnose_network", current)
+        return network.frame(await self._run(p, "diagnose_network", p.diagnose_network(fleet, checked)))
 
     async def status(self) -> Listing[ProviderStatus]:
         """Each provider's status; a provider that cannot be reached reports ok=False."""

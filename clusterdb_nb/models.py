@@ -43,6 +43,7 @@ __all__ = [
     "Identifier",
     "IDENTIFIER_RULE",
     "Instance",
+    "InstanceConfig",
     "InstanceState",
     "Invocation",
     "is_secret_key",
@@ -406,6 +407,41 @@ class Instance(Model):
     state_since: datetime | None = None
     private_ip: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
+
+
+class InstanceConfig(Model):
+    """A standalone instance, outside any fleet (``s.create_instance``).
+
+    >>> InstanceConfig(name="bastion", instance_type="t3.micro", provider="local", region="local-1")
+    >>> InstanceConfig(name="Bastion", instance_type="t3.micro", provider="local", region="local-1")
+    Traceback (most recent call last):
+    ValidationError: name: must be lowercase letters, digits and hyphens, 1-63 characters, starting with a letter ...
+    """
+
+    name: str
+    instance_type: Identifier
+    provider: Identifier
+    region: Identifier
+    image: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    spot: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _valid_name(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_tags(value)
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        if value is not None:
+            _identifier(value)
+        return value
 
 
 class FunctionConfig(Model):

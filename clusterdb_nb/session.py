@@ -39,6 +39,7 @@ from .models import (
     Function,
     FunctionConfig,
     Instance,
+    InstanceConfig,
     InstanceState,
     Invocation,
     Plan,
@@ -206,6 +207,14 @@ class ComputeSession:
     # -- instances -----------------------------------------------------------
     def instance(self, instance_id: str, provider: str | None = None) -> Instance:
         return self._run(self.manager.get_instance(instance_id, provider=provider))
+
+    def create_instance(self, config: InstanceConfig, dry_run: bool = False, wait: bool = False) -> Instance | Plan:
+        """Launch one standalone instance outside any fleet (``wait=True``: return once it runs).
+
+        >>> s.create_instance(InstanceConfig(name="bastion", instance_type="t3.micro", provider="local", region="local"))
+        """
+        result = self._run(self.manager.create_instance(config, dry_run=dry_run))
+        return self._waited(result, wait, "running")
 
     def start_instance(
         self, instance_id: str, dry_run: bool = False, provider: str | None = None, wait: bool = False
@@ -472,6 +481,15 @@ class ComputeSession:
         '✓'
         """
         return self.manager.capabilities()
+
+    def diagnose_network(
+        self, fleet: str, ports: list[int] | tuple[int, ...] | None = None, provider: str | None = None
+    ) -> pd.DataFrame:
+        """Why ``fleet``'s instances can or cannot be reached on ``ports`` (default 22 and 443), critical first.
+
+        >>> s.diagnose_network("web-fleet", ports=[22, 443])  # severity, resource, finding, fix
+        """
+        return self._run(self.manager.diagnose_network(fleet, ports, provider=provider))
 
     def status(self) -> pd.DataFrame:
         """Each provider: reachable or not, region, account, detail (a DataFrame; a notebook shows detail in full)."""

@@ -27,11 +27,13 @@ from ..models import (
     Function,
     FunctionConfig,
     Instance,
+    InstanceConfig,
     InstanceState,
     Invocation,
     Model,
 )
-from .capabilities import METHODS, PLANNED, Feature
+from ..network import Finding
+from .capabilities import METHODS, Feature
 from .kit.plans import PlanRequest
 
 __all__ = ["already_exists", "ComputeProvider", "ProviderStatus"]
@@ -94,8 +96,6 @@ class ComputeProvider(abc.ABC):
         for feature in Feature:
             if feature in declared:
                 out[feature] = declared[feature]
-            elif feature in PLANNED:
-                out[feature] = PLANNED[feature]
             elif not any(getattr(type(self), m) is not getattr(ComputeProvider, m) for m in METHODS[feature]):
                 out[feature] = f"{type(self).__name__} does not implement {feature.value}"
             else:
@@ -169,6 +169,10 @@ class ComputeProvider(abc.ABC):
     async def get_instance(self, instance_id: str) -> Instance:
         raise self.unsupported("get_instance")
 
+    async def create_instance(self, config: InstanceConfig) -> Instance:
+        """Launch one standalone instance (no fleet); its name is the ``Name`` tag."""
+        raise self.unsupported("create_instance")
+
     async def start_instance(self, instance_id: str) -> Instance:
         raise self.unsupported("start_instance")
 
@@ -220,3 +224,7 @@ class ComputeProvider(abc.ABC):
     async def quotas(self) -> dict[str, float]:
         """The account's limits by name (e.g. ``{"on_demand_vcpu_quota": 32.0}``); ``status()`` reports them."""
         raise self.unsupported("quotas")
+
+    async def diagnose_network(self, fleet: str, ports: list[int]) -> list[Finding]:
+        """Why ``fleet``'s instances can or cannot be reached on ``ports`` (``network.Finding`` rows)."""
+        raise self.unsupported("diagnose_network")

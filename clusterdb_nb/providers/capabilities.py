@@ -8,15 +8,14 @@ depend on the request (the fleet config, instance or function a call is about)::
             return {Feature.FUNCTIONS: "MyCloud has no functions service"}
 
 A feature whose methods a provider does not override at all is not supported either, with a
-reason naming the class (so third-party providers need declare nothing). A feature no
-provider offers yet (``PLANNED``) says so, with what will bring it.
+reason naming the class (so third-party providers need declare nothing).
 """
 
 from __future__ import annotations
 
 import enum
 
-__all__ = ["Feature", "METHODS", "PLANNED", "SUPPORTED"]
+__all__ = ["Feature", "METHODS", "SUPPORTED"]
 
 SUPPORTED = "✓"
 
@@ -27,6 +26,7 @@ class Feature(str, enum.Enum):
     FLEETS = "fleets"
     INSTANCES = "instances"
     STOP_START = "stop/start"
+    STANDALONE_INSTANCES = "standalone instances"
     SPOT = "spot"
     FUNCTIONS = "functions"
     INVOKE = "invoke"
@@ -47,6 +47,7 @@ METHODS: dict[Feature, tuple[str, ...]] = {
     Feature.FLEETS: ("create_fleet", "update_fleet", "update_fleet_capacity", "delete_fleet", "get_fleet"),
     Feature.INSTANCES: ("get_instance", "terminate_instance"),
     Feature.STOP_START: ("start_instance", "stop_instance"),
+    Feature.STANDALONE_INSTANCES: ("create_instance",),
     Feature.SPOT: ("create_fleet",),
     Feature.FUNCTIONS: ("create_function", "update_function", "delete_function", "get_function", "list_functions"),
     Feature.INVOKE: ("invoke_function",),
@@ -57,10 +58,5 @@ METHODS: dict[Feature, tuple[str, ...]] = {
     Feature.BILLED_COSTS: ("costs",),
     Feature.ESTIMATED_COSTS: ("costs",),
     Feature.QUOTAS: ("quotas",),
-    Feature.NETWORK_DIAGNOSIS: (),
-}
-
-# Features no provider offers yet, each with what will bring it.
-PLANNED: dict[Feature, str] = {
-    Feature.NETWORK_DIAGNOSIS: "no provider diagnoses networking yet; it comes with the REST API and the CLI's diagnose-network",
+    Feature.NETWORK_DIAGNOSIS: ("diagnose_network",),
 }

@@ -14,7 +14,6 @@ from clusterdb_nb.providers.local import LocalProvider
 pytest_plugins = ["aws_moto"]
 
 LOCAL = {"clock": "virtual", "path": ":memory:"}
-DIAGNOSIS = "no provider diagnoses networking yet; it comes with the REST API and the CLI's diagnose-network"
 ESTIMATE = "not needed: the local cloud bills every running second from its own ledger"
 SPOT_STOP = (
     "spot instances of an Auto Scaling group cannot be stopped or started: the group launches them "
@@ -32,6 +31,7 @@ def test_capabilities_table_for_local_and_aws_cell_by_cell(aws_env):
             "fleets": SUPPORTED,
             "instances": SUPPORTED,
             "stop/start": SUPPORTED,
+            "standalone instances": SUPPORTED,
             "spot": SUPPORTED,
             "functions": SUPPORTED,
             "invoke": SUPPORTED,
@@ -42,12 +42,13 @@ def test_capabilities_table_for_local_and_aws_cell_by_cell(aws_env):
             "billed costs": SUPPORTED,
             "estimated costs": ESTIMATE,
             "quotas": "the local cloud has no quotas, only its largest fleet size (10,000 instances)",
-            "network diagnosis": DIAGNOSIS,
+            "network diagnosis": SUPPORTED,
         },
         "aws": {
             "fleets": SUPPORTED,
             "instances": SUPPORTED,
             "stop/start": SUPPORTED,
+            "standalone instances": SUPPORTED,
             "spot": SUPPORTED,
             "functions": SUPPORTED,
             "invoke": SUPPORTED,
@@ -58,7 +59,7 @@ def test_capabilities_table_for_local_and_aws_cell_by_cell(aws_env):
             "billed costs": SUPPORTED,
             "estimated costs": SUPPORTED,
             "quotas": SUPPORTED,
-            "network diagnosis": DIAGNOSIS,
+            "network diagnosis": SUPPORTED,
         },
     }
     assert list(table.index) == [f.value for f in Feature]
@@ -149,8 +150,8 @@ def test_quotas_are_read_where_a_cloud_has_them_and_explained_where_not():
     s.close()
 
 
-def test_network_diagnosis_is_planned_for_every_provider_including_third_party_ones():
+def test_network_diagnosis_is_offered_where_a_provider_implements_it():
     s, _ = recorder_session()
-    assert s.capabilities().loc["network diagnosis"].tolist() == [DIAGNOSIS, DIAGNOSIS]
+    assert s.capabilities().loc["network diagnosis"].tolist() == [SUPPORTED, "Recorder does not implement network diagnosis"]
     assert not s.manager.providers["rec"].supports(Feature.NETWORK_DIAGNOSIS)
     s.close()

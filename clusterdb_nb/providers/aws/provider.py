@@ -22,7 +22,18 @@ import pandas as pd
 from ... import catalog, durations, frames
 from ...config import AwsConfig
 from ...errors import ComputeError, ConflictError, NetworkError, NotFoundError, ValidationError
-from ...models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation
+from ...models import (
+    AutoScalingConfig,
+    Fleet,
+    FleetConfig,
+    Function,
+    FunctionConfig,
+    Instance,
+    InstanceConfig,
+    InstanceState,
+    Invocation,
+)
+from ...network import Finding, Severity
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
 from ..kit import plans
@@ -31,6 +42,7 @@ from ..kit.naming import resource_name
 from ..kit.plans import call_text
 from ..kit.pricing import price_or_nan
 from . import costs, fleets, functions, instances, metrics
+from . import network as aws_network
 from .clients import Clients
 
 __all__ = ["AwsProvider", "FUNCTION_CALLS", "INSTANCE_CALLS", "VCPU_QUOTA"]
@@ -381,6 +393,37 @@ class AwsProvider(ComputeProvider):
             raise NotFoundError(f"no instance {instance_id!r}", provider=self.name, operation=operation)
         return instances.to_instance(items[0], self.name, self.region)
 
+    async def create_instance(self, config: InstanceConfig) -> Instance:
+        op = "create_instance"
+        catalog.lookup(config.instance_type, provider="aws").price(config.spot)  # unknown type / no spot -> ValidationError
+        instances.TAGS.check(config.tags)
+        live = [s for s in instances.EC2_STATES.values() if s != "terminated"]
+        taken = await self.clients.pages(
+            "ec2",
+            "describe_instances",
+            op,
+            Filters=[{"Name": "tag:Name", "Values": [config.name]}, {"Name": "instance-state-name", "Values": live}],
+        )
+        if any(r["Instances"] for r in taken.get("Reservations", [])):
+            raise self.already_exists("instance", config.name, op)
+        params: dict[str, Any] = {
+            "ImageId": await self._image(config.instance_type, config.image, op),
+            "InstanceType": config.instance_type,
+            "MinCount": 1,
+            "MaxCount": 1,
+            "ClientToken": uuid.uuid4().hex,  # a retried RunInstances launches one instance
+            "TagSpecifications": [
+                {
+                    "ResourceType": "instance",
+                    "Tags": [{"Key": k, "Value": v} for k, v in {**config.tags, "Name": config.name}.items()],
+                }
+            ],
+        }
+        if config.spot:
+            params["InstanceMarketOptions"] = {"MarketType": "spot"}
+        found = await self.clients.call("ec2", "run_instances", op, **params)
+        return instances.to_instance(found["Instances"][0], self.name, self.region)
+
     async def _instance_call(self, method: str, instance_id: str, operation: str) -> Instance:
         await self.clients.call("ec2", method, operation, InstanceIds=[instance_id])
         return await self.get_instance(instance_id, operation)
@@ -394,6 +437,51 @@ class AwsProvider(ComputeProvider):
     async def terminate_instance(self, instance_id: str) -> Instance:
         """Terminate; a fleet member is replaced by its Auto Scaling group to keep the desired capacity."""
         return await self._instance_call("terminate_instances", instance_id, "terminate_instance")
+
+    async def diagnose_network(self, fleet: str, ports: list[int]) -> list[Finding]:
+        """The fleet's security groups, subnets with their route tables, and network ACLs, against ``ports``."""
+        op = "diagnose_network"
+        group = await self._group(fleet, op)
+        template = await self._template(group, op) or {}
+        ids = [i["InstanceId"] for i in group.get("Instances", [])]
+        members: list[dict[str, Any]] = []
+        if ids:
+            found = await self.clients.pages("ec2", "describe_instances", op, InstanceIds=ids)
+            members = [i for r in found.get("Reservations", []) for i in r["Instances"]]
+        subnet_ids = [s for s in group.get("VPCZoneIdentifier", "").split(",") if s] or sorted(
+            {i["SubnetId"] for i in members if i.get("SubnetId")}
+        )
+        subnets = (await self.clients.pages("ec2", "describe_subnets", op, SubnetIds=subnet_ids)).get("Subnets", [])
+        vpcs = sorted({s["VpcId"] for s in subnets})
+        sg_ids = sorted({g["GroupId"] for i in members for g in i.get("SecurityGroups", [])}) or template.get(
+            "SecurityGroupIds", []
+        )
+        sg_filter = (
+            {"GroupIds": sg_ids}
+            if sg_ids
+            else {"Filters": [{"Name": "group-name", "Values": ["default"]}, {"Name": "vpc-id", "Values": vpcs}]}
+        )
+        in_vpcs = [{"Name": "vpc-id", "Values": vpcs}]
+        groups, tables, acls = await asyncio.gather(
+            self.clients.pages("ec2", "describe_security_groups", op, **sg_filter),
+            self.clients.pages("ec2", "describe_route_tables", op, Filters=in_vpcs),
+            self.clients.pages("ec2", "describe_network_acls", op, Filters=in_vpcs),
+        )
+        findings = aws_network.group_findings(groups.get("SecurityGroups", []), ports)
+        for subnet in subnets:
+            public = any(i.get("PublicIpAddress") for i in members if i.get("SubnetId") == subnet["SubnetId"])
+            findings += aws_network.subnet_findings(subnet, tables.get("RouteTables", []), public)
+            findings += aws_network.acl_findings(subnet, aws_network.acl_of(subnet, acls.get("NetworkAcls", [])), ports)
+        if not any(i["State"]["Name"] == "running" for i in members):
+            findings.append(
+                Finding(
+                    Severity.INFO,
+                    f"fleet {fleet}",
+                    "no instance is running, so nothing answers yet",
+                    "Scale the fleet up or wait for boot",
+                )
+            )
+        return findings
 
     # -- functions -------------------------------------------------------------
     async def _wait(self, waiter: str, function: str, operation: str) -> None:
@@ -577,6 +665,9 @@ class AwsProvider(ComputeProvider):
                         EstimatedInstanceWarmup=config.cooldown_seconds,
                     ),
                 ]
+            case plans.CreateInstance(name, instance_type, spot):
+                market = {"InstanceMarketOptions": {"MarketType": "spot"}} if spot else {}
+                calls = [call_text("ec2:RunInstances", InstanceType=instance_type, MinCount=1, MaxCount=1, Name=name, **market)]
             case plans.InstanceRequest(instance_id):
                 calls = [call_text(f"ec2:{INSTANCE_CALLS[request.operation]}", InstanceIds=[instance_id])]
             case plans.CreateFunction(function) | plans.UpdateFunction(function) | plans.DeleteFunction(function):

@@ -27,6 +27,7 @@ __all__ = [
     "ConfigureAutoScaling",
     "CreateFleet",
     "CreateFunction",
+    "CreateInstance",
     "DeleteFleet",
     "DeleteFunction",
     "InstanceRequest",
@@ -122,6 +123,14 @@ class StopInstance(InstanceRequest):
 @dataclass(frozen=True)
 class TerminateInstance(InstanceRequest):
     operation = "terminate_instance"
+
+
+@dataclass(frozen=True)
+class CreateInstance(PlanRequest):
+    operation = "create_instance"
+    name: str
+    instance_type: str
+    spot: bool
 
 
 INSTANCE_REQUESTS: dict[str, type[InstanceRequest]] = {r.operation: r for r in (StartInstance, StopInstance, TerminateInstance)}

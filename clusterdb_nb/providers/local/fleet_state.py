@@ -110,8 +110,8 @@ class FleetState:
         db.executemany("INSERT INTO transitions(instance_id, fleet, at, state, cause) VALUES (?, ?, ?, ?, ?)", rows)
 
     def _launch(
-        self, db: sqlite3.Connection, fleet: str, itype: str, spot: bool, tags: str, n: int, now: float, cause: str
-    ) -> None:
+        self, db: sqlite3.Connection, fleet: str | None, itype: str, spot: bool, tags: str, n: int, now: float, cause: str
+    ) -> list[str]:
         price = self.hourly_price(itype, spot)
         ready = now + self.config.boot_seconds
         ids = self._next_ids(db, n)
@@ -120,6 +120,26 @@ class FleetState:
             [(iid, fleet, itype, int(spot), price, now, ready, now, ip, tags, cause) for iid, ip in ids],
         )
         self._record(db, [(iid, fleet, now, "pending", cause) for iid, _ in ids])
+        return [iid for iid, _ in ids]
+
+    def launch_standalone(
+        self, db: sqlite3.Connection, name: str, itype: str, spot: bool, tags: dict[str, str], now: float
+    ) -> str:
+        """Launch one instance outside any fleet, named by its ``Name`` tag; a live one of that name is a conflict."""
+        taken = db.execute(
+            "SELECT id FROM instances WHERE fleet IS NULL AND json_extract(tags, '$.Name') = ? "
+            "AND state IN ('pending','running','stopping','stopped')",
+            (name,),
+        ).fetchone()
+        if taken:
+            raise ConflictError(
+                f"instance {name!r} already exists ({taken[0]})",
+                provider=self.name,
+                operation="create_instance",
+                cause=f"A standalone instance named {name!r} is not terminated",
+                solution="Pick another name, or terminate the existing instance first",
+            )
+        return self._launch(db, None, itype, spot, json.dumps({**tags, "Name": name}), 1, now, "create_instance")[0]
 
     def transition(
         self,

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -74,3 +74,33 @@ class LocalCloud:
                 print("Nothing deleted.")
                 return None
         return local_reset.reset(self._provider)
+
+    def set_security_group(self, name: str, ingress: list[dict[str, Any]]) -> None:
+        """Create or replace security group ``name`` of the modelled network with these inbound rules.
+
+        >>> s.local.set_security_group("web", ingress=[{"port": 443, "source": "0.0.0.0/0"}])
+        """
+        self._provider.set_security_group(name, ingress)
+
+    def allow_ingress(self, group: str, port: int | str, source: str = "0.0.0.0/0", protocol: str = "tcp") -> None:
+        """Add one inbound rule (a port, or a range ``"8000-8080"``) to ``group`` (created when missing)."""
+        current = self.security_groups()
+        kept = [
+            {"ports": r.ports, "source": r.source, "protocol": r.protocol}
+            for r in current[current["group"] == group].itertuples()
+        ]
+        self.set_security_group(group, [*kept, {"ports": str(port), "source": source, "protocol": protocol}])
+
+    def revoke_ingress(self, group: str, port: int | str, source: str = "0.0.0.0/0", protocol: str = "tcp") -> None:
+        """Remove the inbound rule of ``group`` for exactly this port (or range), source and protocol."""
+        current = self.security_groups()
+        kept = [
+            {"ports": r.ports, "source": r.source, "protocol": r.protocol}
+            for r in current[current["group"] == group].itertuples()
+            if (r.ports, r.source, r.protocol) != (str(port), source, protocol)
+        ]
+        self.set_security_group(group, kept)
+
+    def security_groups(self) -> pd.DataFrame:
+        """Every inbound rule of the modelled network: group, protocol, ports, source."""
+        return self._provider.security_groups()

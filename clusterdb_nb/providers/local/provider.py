@@ -19,10 +19,21 @@ import pandas as pd
 from ... import catalog, frames
 from ...config import LocalConfig
 from ...errors import NotFoundError, ValidationError
-from ...models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation
+from ...models import (
+    AutoScalingConfig,
+    Fleet,
+    FleetConfig,
+    Function,
+    FunctionConfig,
+    Instance,
+    InstanceConfig,
+    InstanceState,
+    Invocation,
+)
+from ...network import Finding
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
-from . import usage
+from . import network, usage
 from .autoscaler import LocalAutoscaler
 from .clock import VirtualClock, WallClock
 from .fleet_state import ACTIVE, FLEET_COLUMNS, INSTANCE_COLUMNS, FleetState, Step
@@ -245,6 +256,13 @@ class LocalProvider(ComputeProvider):
             self._catch_up(db)
             return self.fleets.instance(self.fleets.instance_row(db, instance_id, "get_instance"))
 
+    async def create_instance(self, config: InstanceConfig) -> Instance:
+        self.hourly_price(config.instance_type, config.spot)  # an unknown type is refused before anything is written
+        with self.store.transaction() as db:
+            now = self._catch_up(db)
+            iid = self.fleets.launch_standalone(db, config.name, config.instance_type, config.spot, config.tags, now)
+            return self.fleets.instance(self.fleets.instance_row(db, iid, "create_instance"))
+
     def _change(self, instance_id: str, operation: str, allowed: dict[str, Step | None]) -> Instance:
         with self.store.transaction() as db:
             return self.fleets.change(db, instance_id, operation, allowed, self._catch_up(db))
@@ -262,6 +280,26 @@ class LocalProvider(ComputeProvider):
         allowed: dict[str, Step | None] = {s: term for s in ACTIVE}
         allowed.update(terminating=None, terminated=None)
         return self._change(instance_id, "terminate_instance", allowed)
+
+    async def diagnose_network(self, fleet: str, ports: list[int]) -> list[Finding]:
+        with self.store.transaction() as db:
+            self._catch_up(db)
+            return network.diagnose(db, fleet, ports, self.name)
+
+    def set_security_group(self, name: str, ingress: list[dict[str, Any]]) -> None:
+        with self.store.transaction() as db:
+            network.set_group(db, name, ingress)
+
+    def security_groups(self) -> pd.DataFrame:
+        with self.store.reading() as db:
+            names = [r[0] for r in db.execute("SELECT name FROM security_groups ORDER BY name")]
+            rows = [
+                (g, r.protocol, network.port_range(r), r.source)
+                for g in sorted({network.DEFAULT_GROUP, *names})
+                for r in network.ingress_of(db, g) or []
+            ]
+        out: pd.DataFrame = pd.DataFrame(rows, columns=["group", "protocol", "ports", "source"])
+        return out
 
     # -- metrics -------------------------------------------------------------
     async def utilization(

@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS invocations(
     duration_ms REAL NOT NULL, init_ms REAL, memory_mb INTEGER NOT NULL, memory_used_mb INTEGER NOT NULL,
     request_bytes INTEGER NOT NULL, response_bytes INTEGER NOT NULL, logs TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS invocations_function ON invocations(function, at);
+CREATE TABLE IF NOT EXISTS security_groups(name TEXT PRIMARY KEY, ingress TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS function_slots(
     request_id TEXT PRIMARY KEY, function TEXT NOT NULL, pid INTEGER NOT NULL, at REAL NOT NULL);
 """
