@@ -19,6 +19,7 @@ GROUP = "clusterdb_nb.providers"
 BUILTIN = {
     "local": "clusterdb_nb.providers.local:LocalProvider",
     "aws": "clusterdb_nb.providers.aws:AwsProvider",
+    "azure": "clusterdb_nb.providers.azure:AzureProvider",
 }
 EXTRAS = {"aws": "aws", "gcp": "gcp", "azure": "azure"}
 

@@ -1,0 +1,536 @@
+"""An offline Azure: the ARM resources the Azure adapter uses, served at ``management.azure.com``.
+
+No emulator exists for ARM compute, so this fake holds Flexible VM scale sets, their VMs (with
+instance views and power states), regional vCPU usages and long-running operations in plain dicts
+and answers Microsoft's own SDK clients through ``responses``::
+
+    with fake_azure() as cloud:
+        s = clusterdb_nb.connect(azure=cloud.config())        # credentials: anonymous
+        s.create_fleet(FleetConfig("web", capacity=3, provider="azure"))
+        cloud.inject("allocation_failed")                       # the next create/scale/start fails so
+        cloud.set_quota("cores", 8)                             # Total Regional vCPUs
+        cloud.advance("5min")                                   # operations finish, VMs settle
+
+A long-running operation answers ``InProgress`` to ``polls`` reads (or until its time on the fake's
+clock has passed), then ``Succeeded``; its effect (VMs running, deallocated, deleted) lands then.
+Requests with another ``api-version`` than the pinned SDK sends are refused, as ARM refuses unknown ones.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pandas as pd
+
+from .. import catalog
+from ..errors import ValidationError
+from .fake_cloud import FakeCloud, Handler
+
+HOST = "https://management.azure.com"
+ALLOCATION_FAILED = (
+    "AllocationFailed",
+    "Allocation failed. We do not have sufficient capacity for the requested VM size in this region.",
+)
+API_VERSIONS = {"Microsoft.Compute": "2026-04-01"}
+"""The api-version each resource provider is served at: the one the pinned SDK sends."""
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+PAGE = 100
+BOOT_SECONDS = 40.0
+STOP_SECONDS = 20.0
+USAGE_NAMES = {
+    "cores": "Total Regional vCPUs",
+    "lowPriorityCores": "Total Regional Low-priority vCPUs",
+    "virtualMachines": "Virtual Machines",
+    "virtualMachineScaleSets": "Virtual Machine Scale Sets",
+}
+Response = tuple[int, dict[str, str], str]
+
+
+def _iso(t: pd.Timestamp) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%f0+00:00")
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, json.dumps(body)
+
+
+def arm_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    """ARM's error answer: ``{"error": {"code": ..., "message": ...}}``."""
+    return _json(status, {"error": {"code": code, "message": message}}, headers)
+
+
+@dataclass
+class Operation:
+    """A long-running operation: ``InProgress`` until polled ``polls`` times or its time has passed."""
+
+    id: str
+    started: pd.Timestamp
+    seconds: float
+    polls_left: int
+    effect: Callable[[], None]
+    error: tuple[str, str] | None = None
+    done: bool = False
+
+
+@dataclass
+class FakeAzure(FakeCloud):
+    """The fake's state and handle (see the module's docstring); ``resource_groups`` that exist."""
+
+    FAULTS = frozenset({"allocation_failed", "quota", "throttle", "server_error"})
+
+    subscription_id: str = SUBSCRIPTION
+    location: str = "eastus"
+    resource_groups: set[str] = field(default_factory=lambda: {"clusterdb"})
+    scale_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    vms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    operations: dict[str, Operation] = field(default_factory=dict)
+    _ids: Iterator[int] = field(default_factory=itertools.count)
+
+    def __post_init__(self) -> None:
+        self.quotas = {"cores": 100.0, "lowPriorityCores": 100.0, "virtualMachines": 25000.0, "virtualMachineScaleSets": 2500.0}
+
+    def config(self, **overrides: Any) -> dict[str, Any]:
+        """An ``azure:`` config section for this fake (anonymous credentials, no polling delay)."""
+        subnet = (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/clusterdb/providers/Microsoft.Network"
+            "/virtualNetworks/clusterdb/subnets/default"
+        )
+        return {
+            "subscription_id": self.subscription_id,
+            "resource_group": "clusterdb",
+            "location": self.location,
+            "subnet_id": subnet,
+            "credentials": "anonymous",
+            "poll_interval": 0,
+            **overrides,
+        }
+
+    def set_quota(self, metric: str, limit: float) -> None:
+        """Set a regional usage limit: ``cores`` (Total Regional vCPUs), ``lowPriorityCores``, ``virtualMachines``."""
+        if metric not in USAGE_NAMES:
+            raise ValidationError(
+                f"metric: {metric!r} is not one of {', '.join(USAGE_NAMES)}", field="metric", rule=" | ".join(USAGE_NAMES)
+            )
+        super().set_quota(metric, limit)
+
+    # -- the model ---------------------------------------------------------------
+    def _rg_prefix(self, rg: str) -> str:
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{rg}/providers/Microsoft.Compute"
+
+    def _vcpus(self, size: str) -> int:
+        try:
+            return catalog.lookup(size, provider="azure").vcpu
+        except ValidationError:
+            return 2
+
+    def usage(self) -> dict[str, float]:
+        """Current use of each quota: vCPUs of VMs not deallocated (spot ones count as low-priority)."""
+        used = {name: 0.0 for name in USAGE_NAMES}
+        for vm in self.vms.values():
+            used["virtualMachines"] += 1
+            if vm["power"] in ("deallocated", "deallocating") and not vm.get("pending"):
+                continue
+            key = "lowPriorityCores" if vm["properties"].get("priority") == "Spot" else "cores"
+            used[key] += self._vcpus(vm["properties"]["hardwareProfile"]["vmSize"])
+        used["virtualMachineScaleSets"] = float(len(self.scale_sets))
+        return used
+
+    def _quota_error(self, extra_cores: float, spot: bool) -> Response | None:
+        key = "lowPriorityCores" if spot else "cores"
+        used, limit = self.usage()[key], self.quotas[key]
+        if used + extra_cores <= limit:
+            return None
+        return arm_error(
+            409,
+            "OperationNotAllowed",
+            f"Operation could not be completed as it results in exceeding approved {USAGE_NAMES[key]} quota. "
+            f"Location: {self.location}, Current Limit: {limit:g}, Current Usage: {used:g}, "
+            f"Additional Required: {extra_cores:g}, (Minimum) New Limit Required: {used + extra_cores:g}.",
+        )
+
+    def _refuse_quota(self, extra_cores: float, spot: bool, url: str) -> Response | None:
+        """ARM's quota refusal when ``extra_cores`` more vCPUs exceed the limit, or an injected ``quota`` fault."""
+        if self.take_fault({"quota"}, url):
+            key = "lowPriorityCores" if spot else "cores"
+            return self._quota_error(self.quotas[key] + 1, spot)
+        return self._quota_error(extra_cores, spot)
+
+    def _operation(
+        self, seconds: float, effect: Callable[[], None], error: tuple[str, str] | None = None
+    ) -> tuple[str, dict[str, str]]:
+        op_id = str(uuid.UUID(int=next(self._ids) + 1))
+        self.operations[op_id] = Operation(op_id, self.now, seconds, self.polls, effect, error)
+        url = (
+            f"{HOST}/subscriptions/{self.subscription_id}/providers/Microsoft.Compute/locations/{self.location}"
+            f"/operations/{op_id}?api-version={API_VERSIONS['Microsoft.Compute']}"
+        )
+        return op_id, {"Azure-AsyncOperation": url, "Location": f"{url}&monitor=true"}
+
+    def _settle(self, op: Operation) -> None:
+        if not op.done:
+            op.done = True
+            op.effect()
+
+    def tick(self) -> None:
+        """Finish every operation whose time has passed on the fake's clock."""
+        for op in list(self.operations.values()):
+            if not op.done and self.now >= op.started + pd.Timedelta(seconds=op.seconds):
+                self._settle(op)
+
+    def _new_vm(self, vmss: dict[str, Any]) -> dict[str, Any]:
+        name = f"{vmss['name']}_{next(self._ids):08x}"
+        profile = vmss["properties"]["virtualMachineProfile"]
+        props: dict[str, Any] = {
+            "vmId": str(uuid.uuid4()),
+            "hardwareProfile": {"vmSize": vmss["sku"]["name"]},
+            "virtualMachineScaleSet": {"id": vmss["id"]},
+            "storageProfile": {"imageReference": profile["storageProfile"]["imageReference"]},
+            "provisioningState": "Creating",
+            "timeCreated": _iso(self.now),
+        }
+        for key in ("priority", "evictionPolicy", "billingProfile"):
+            if key in profile:
+                props[key] = profile[key]
+        vm = {
+            "name": name,
+            "id": f"{vmss['id'].rsplit('/virtualMachineScaleSets/', 1)[0]}/virtualMachines/{name}",
+            "type": "Microsoft.Compute/virtualMachines",
+            "location": self.location,
+            "properties": props,
+            "power": "starting",
+            "since": self.now,
+            "pending": True,
+        }
+        self.vms[name.lower()] = vm
+        return vm
+
+    def _set_power(self, vm: dict[str, Any], power: str) -> None:
+        vm["power"], vm["since"], vm["pending"] = power, self.now, False
+        vm["properties"]["provisioningState"] = "Succeeded"
+
+    def _members(self, vmss: dict[str, Any]) -> list[dict[str, Any]]:
+        return [vm for vm in self.vms.values() if vm["properties"]["virtualMachineScaleSet"]["id"].lower() == vmss["id"].lower()]
+
+    # -- resources as ARM shows them ---------------------------------------------
+    def vm_json(self, vm: dict[str, Any], instance_view: bool) -> dict[str, Any]:
+        """A VM as ``virtualMachines/get`` (``$expand=instanceView``) answers."""
+        out = {k: v for k, v in vm.items() if k not in ("power", "since", "pending")}
+        out["properties"] = dict(vm["properties"])
+        if instance_view:
+            state = vm["properties"]["provisioningState"].lower()
+            statuses = [
+                {
+                    "code": f"ProvisioningState/{state}",
+                    "level": "Info",
+                    "displayStatus": f"Provisioning {state}",
+                    "time": _iso(vm["since"]),
+                }
+            ]
+            if not vm["pending"] or vm["power"] != "starting":
+                statuses.append({"code": f"PowerState/{vm['power']}", "level": "Info", "displayStatus": f"VM {vm['power']}"})
+            out["properties"]["instanceView"] = {"computerName": vm["name"], "osName": "ubuntu", "statuses": statuses}
+        return out
+
+    # -- serving -------------------------------------------------------------------
+    def routes(self) -> Iterator[tuple[str, re.Pattern[str], Handler]]:
+        sub = r"/subscriptions/(?P<sub>[^/]+)"
+        rg = sub + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute"
+        for method, path, handler in (
+            ("GET", sub + r"/providers/Microsoft\.Compute/locations/(?P<loc>[^/]+)/operations/(?P<op>[^/?]+)", self._op),
+            ("GET", sub + r"/providers/Microsoft\.Compute/locations/(?P<loc>[^/]+)/usages", self._usages),
+            ("GET", rg + r"/virtualMachineScaleSets", self._list_sets),
+            ("GET", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", self._get_set),
+            ("PUT", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", self._put_set),
+            ("PATCH", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", self._patch_set),
+            ("DELETE", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", self._delete_set),
+            ("GET", rg + r"/virtualMachines", self._list_vms),
+            ("GET", rg + r"/virtualMachines/(?P<name>[^/?]+)", self._get_vm),
+            ("POST", rg + r"/virtualMachines/(?P<name>[^/?]+)/(?P<action>start|deallocate|powerOff)", self._vm_action),
+            ("DELETE", rg + r"/virtualMachines/(?P<name>[^/?]+)", self._delete_vm),
+        ):
+            yield method, re.compile(re.escape(HOST) + path + r"(\?.*)?$", re.I), self._route(method, path, handler)
+
+    def _route(self, method: str, path: str, handler: Callable[..., Response]) -> Handler:
+        pattern = re.compile(path + "$", re.I)
+
+        def serve(request: Any) -> Response:
+            url = urlsplit(request.url)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            served = API_VERSIONS["Microsoft.Compute"]
+            if query.get("api-version") != served:
+                return arm_error(
+                    400,
+                    "InvalidApiVersionParameter",
+                    f"The api-version '{query.get('api-version')}' is invalid. The fake serves '{served}'.",
+                )
+            fault = self.take_fault({"throttle", "server_error"}, request.url)
+            if fault == "throttle":
+                return arm_error(429, "TooManyRequests", "Too many requests; retry after 0 seconds.", {"Retry-After": "0"})
+            if fault == "server_error":
+                return arm_error(500, "InternalServerError", "An internal server error occurred.")
+            args = pattern.match(url.path)
+            assert args is not None
+            params = args.groupdict()
+            if params.get("sub", self.subscription_id).lower() != self.subscription_id.lower():
+                return arm_error(404, "SubscriptionNotFound", f"The subscription '{params['sub']}' could not be found.")
+            if "rg" in params and params["rg"].lower() not in {g.lower() for g in self.resource_groups}:
+                return arm_error(404, "ResourceGroupNotFound", f"Resource group '{params['rg']}' could not be found.")
+            self.tick()
+            body = json.loads(request.body) if request.body else None
+            return handler(request, query, body, **{k: v for k, v in params.items() if k != "sub"})
+
+        return serve
+
+    # operations and usages
+    def _op(self, request: Any, query: dict[str, str], body: Any, loc: str, op: str) -> Response:
+        found = self.operations.get(op)
+        if found is None:
+            return arm_error(404, "NotFound", f"Operation {op} not found.")
+        if not found.done:
+            found.polls_left -= 1
+            if found.polls_left < 0:
+                self._settle(found)
+        out: dict[str, Any] = {"name": found.id, "startTime": _iso(found.started)}
+        if not found.done:
+            out["status"] = "InProgress"
+        elif found.error:
+            out |= {"status": "Failed", "endTime": _iso(self.now), "error": {"code": found.error[0], "message": found.error[1]}}
+        else:
+            out |= {"status": "Succeeded", "endTime": _iso(self.now)}
+        if "monitor" in query and found.done:
+            return 200, {}, ""
+        return _json(200, out)
+
+    def _usages(self, request: Any, query: dict[str, str], body: Any, loc: str) -> Response:
+        used = self.usage()
+        value = [
+            {
+                "unit": "Count",
+                "currentValue": int(used[k]),
+                "limit": int(self.quotas[k]),
+                "name": {"value": k, "localizedValue": v},
+            }
+            for k, v in USAGE_NAMES.items()
+        ]
+        return _json(200, {"value": value})
+
+    # scale sets
+    def _set_json(self, vmss: dict[str, Any]) -> dict[str, Any]:
+        return json.loads(json.dumps(vmss))
+
+    def _list_sets(self, request: Any, query: dict[str, str], body: Any, rg: str) -> Response:
+        prefix = self._rg_prefix(rg).lower()
+        found = [self._set_json(v) for v in self.scale_sets.values() if v["id"].lower().startswith(prefix)]
+        return _json(200, {"value": found})
+
+    def _find_set(self, rg: str, name: str) -> dict[str, Any] | None:
+        vmss = self.scale_sets.get(name.lower())
+        return vmss if vmss is not None and vmss["id"].lower().startswith(self._rg_prefix(rg).lower()) else None
+
+    def _not_found(self, kind: str, rg: str, name: str) -> Response:
+        return arm_error(
+            404, "ResourceNotFound", f"The Resource 'Microsoft.Compute/{kind}/{name}' under resource group '{rg}' was not found."
+        )
+
+    def _get_set(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        vmss = self._find_set(rg, name)
+        return _json(200, self._set_json(vmss)) if vmss else self._not_found("virtualMachineScaleSets", rg, name)
+
+    def _scale(self, vmss: dict[str, Any], capacity: int, request_url: str, status: int) -> Response:
+        """Bring the set's VMs to ``capacity``: new ones boot when the operation finishes, extra ones are deleted."""
+        members = sorted(self._members(vmss), key=lambda v: v["name"])
+        spot = vmss["properties"]["virtualMachineProfile"].get("priority") == "Spot"
+        extra = (capacity - len(members)) * self._vcpus(vmss["sku"]["name"])
+        if extra > 0 and (refused := self._refuse_quota(extra, spot, request_url)) is not None:
+            return refused
+        allocation = self.take_fault({"allocation_failed"}, request_url) if extra > 0 else None
+        new = [self._new_vm(vmss) for _ in range(max(0, capacity - len(members)))]
+        gone = members[capacity:] if capacity < len(members) else []
+        for vm in gone:
+            vm["properties"]["provisioningState"] = "Deleting"
+        vmss["sku"]["capacity"] = capacity
+        vmss["properties"]["provisioningState"] = "Updating" if status == 200 else "Creating"
+
+        def effect() -> None:
+            for vm in new:
+                if allocation:
+                    self.vms.pop(vm["name"].lower(), None)
+                else:
+                    self._set_power(vm, "running")
+            for vm in gone:
+                self.vms.pop(vm["name"].lower(), None)
+            if allocation:
+                vmss["sku"]["capacity"] = len(self._members(vmss))
+            vmss["properties"]["provisioningState"] = "Succeeded"
+
+        error = (
+            (
+                "AllocationFailed",
+                "Allocation failed. We do not have sufficient capacity for the requested VM size in this region.",
+            )
+            if allocation
+            else None
+        )
+        _, headers = self._operation(BOOT_SECONDS if new else 1.0, effect, error)
+        headers.pop("Location")
+        return _json(status, self._set_json(vmss), headers)
+
+    def _put_set(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        vmss = self._find_set(rg, name)
+        if vmss is None:
+            if (body.get("properties") or {}).get("orchestrationMode") != "Flexible":
+                return arm_error(400, "InvalidParameter", "The fake serves scale sets in Flexible orchestration mode only.")
+            vmss = {
+                "name": name,
+                "id": f"{self._rg_prefix(rg)}/virtualMachineScaleSets/{name}",
+                "type": "Microsoft.Compute/virtualMachineScaleSets",
+                "location": body["location"],
+                "tags": dict(body.get("tags") or {}),
+                "sku": dict(body["sku"], capacity=0),
+                "properties": {
+                    **body["properties"],
+                    "provisioningState": "Creating",
+                    "uniqueId": str(uuid.uuid4()),
+                    "timeCreated": _iso(self.now),
+                },
+            }
+            self.scale_sets[name.lower()] = vmss
+            answer = self._scale(vmss, int(body["sku"].get("capacity", 0)), request.url, 201)
+            if answer[0] >= 400:
+                self.scale_sets.pop(name.lower())
+            return answer
+        vmss["tags"] = dict(body.get("tags") or vmss["tags"])
+        vmss["sku"]["name"] = body["sku"].get("name", vmss["sku"]["name"])
+        return self._scale(vmss, int(body["sku"].get("capacity", vmss["sku"]["capacity"])), request.url, 200)
+
+    def _patch_set(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        vmss = self._find_set(rg, name)
+        if vmss is None:
+            return self._not_found("virtualMachineScaleSets", rg, name)
+        if "tags" in body:
+            vmss["tags"] = dict(body["tags"])
+        sku = body.get("sku") or {}
+        if "name" in sku:
+            vmss["sku"]["name"] = sku["name"]
+        image = (
+            ((body.get("properties") or {}).get("virtualMachineProfile") or {}).get("storageProfile", {}).get("imageReference")
+        )
+        if image:
+            vmss["properties"]["virtualMachineProfile"]["storageProfile"]["imageReference"] = image
+        return self._scale(vmss, int(sku.get("capacity", vmss["sku"]["capacity"])), request.url, 200)
+
+    def _delete_set(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        vmss = self._find_set(rg, name)
+        if vmss is None:
+            return 204, {}, ""
+        vmss["properties"]["provisioningState"] = "Deleting"
+        members = self._members(vmss)
+        for vm in members:
+            vm["properties"]["provisioningState"] = "Deleting"
+
+        def effect() -> None:
+            for vm in members:
+                self.vms.pop(vm["name"].lower(), None)
+            self.scale_sets.pop(name.lower(), None)
+
+        _, headers = self._operation(STOP_SECONDS, effect)
+        return 202, headers, ""
+
+    # VMs
+    def _list_vms(self, request: Any, query: dict[str, str], body: Any, rg: str) -> Response:
+        prefix = self._rg_prefix(rg).lower()
+        found = [vm for vm in self.vms.values() if vm["id"].lower().startswith(prefix)]
+        flt = query.get("$filter")
+        if flt:
+            m = re.fullmatch(r"\s*'virtualMachineScaleSet/id' eq '([^']+)'\s*", flt, re.I)
+            if m is None:
+                return arm_error(400, "InvalidParameter", f"The $filter {flt!r} is not supported.")
+            found = [vm for vm in found if vm["properties"]["virtualMachineScaleSet"]["id"].lower() == m.group(1).lower()]
+        found.sort(key=lambda vm: vm["name"])
+        skip = int(query.get("$skiptoken", "0"))
+        page = found[skip : skip + PAGE]
+        out: dict[str, Any] = {"value": [self.vm_json(vm, query.get("$expand") == "instanceView") for vm in page]}
+        if skip + PAGE < len(found):
+            rest = {k: v for k, v in query.items() if k != "$skiptoken"}
+            qs = "&".join(f"{quote(k)}={quote(v)}" for k, v in rest.items())
+            out["nextLink"] = f"{HOST}{urlsplit(request.url).path}?{qs}&$skiptoken={skip + PAGE}"
+        return _json(200, out)
+
+    def _find_vm(self, rg: str, name: str) -> dict[str, Any] | None:
+        vm = self.vms.get(name.lower())
+        return vm if vm is not None and vm["id"].lower().startswith(self._rg_prefix(rg).lower()) else None
+
+    def _get_vm(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        vm = self._find_vm(rg, name)
+        if vm is None:
+            return self._not_found("virtualMachines", rg, name)
+        return _json(200, self.vm_json(vm, query.get("$expand") == "instanceView"))
+
+    def _vm_action(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str, action: str) -> Response:
+        vm = self._find_vm(rg, name)
+        if vm is None:
+            return self._not_found("virtualMachines", rg, name)
+        error = None
+        if action == "start":
+            if vm["power"] in ("deallocated", "deallocating"):
+                spot = vm["properties"].get("priority") == "Spot"
+                extra = self._vcpus(vm["properties"]["hardwareProfile"]["vmSize"])
+                if (refused := self._refuse_quota(extra, spot, request.url)) is not None:
+                    return refused
+            if self.take_fault({"allocation_failed"}, request.url):
+                error = (
+                    "AllocationFailed",
+                    "Allocation failed. We do not have sufficient capacity for the requested VM size in this region.",
+                )
+            transitional, final = "starting", "running"
+        elif action == "deallocate":
+            transitional, final = "deallocating", "deallocated"
+        else:
+            transitional, final = "stopping", "stopped"
+        previous = vm["power"]
+        vm["power"], vm["since"] = transitional, self.now
+        vm["properties"]["provisioningState"] = "Updating"
+
+        def effect() -> None:
+            self._set_power(vm, previous if error else final)
+
+        _, headers = self._operation(BOOT_SECONDS if action == "start" else STOP_SECONDS, effect, error)
+        return 202, headers, ""
+
+    def _delete_vm(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        vm = self._find_vm(rg, name)
+        if vm is None:
+            return 204, {}, ""
+        vm["properties"]["provisioningState"] = "Deleting"
+        set_id = vm["properties"]["virtualMachineScaleSet"]["id"]
+
+        def effect() -> None:
+            self.vms.pop(name.lower(), None)
+            vmss = self.scale_sets.get(set_id.rsplit("/", 1)[-1].lower())
+            if vmss is not None:  # a Flexible set does not replace a deleted VM: its capacity drops
+                vmss["sku"]["capacity"] = len(self._members(vmss))
+
+        _, headers = self._operation(STOP_SECONDS, effect)
+        return 202, headers, ""
+
+
+@contextmanager
+def fake_azure(polls: int = 1, latency: float = 0.0, **kwargs: Any) -> Iterator[FakeAzure]:
+    """Serve a fresh :class:`FakeAzure` for the block; ``credentials: anonymous`` works inside it only."""
+    from ..providers.azure.clients import allow_anonymous
+
+    cloud = FakeAzure(polls=polls, latency=latency, **kwargs)
+    allow_anonymous(True)
+    try:
+        with cloud.serving():
+            yield cloud
+    finally:
+        allow_anonymous(False)
