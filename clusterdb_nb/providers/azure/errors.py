@@ -71,10 +71,13 @@ TABLE = ErrorTable(
                 solution="Try another VM size or location, or retry later",
             ),
         ),
-        Rule(
-            Kind.NOT_FOUND,
+        Rule(  # a configuration error, not a missing fleet or instance
+            Kind.INVALID,
             codes=frozenset({"ResourceGroupNotFound"}),
             wording=Wording(
+                "resource_group: {text}",
+                field="resource_group",
+                rule="an existing resource group",
                 cause="The configured resource group does not exist in this subscription",
                 solution="Create it (az group create -n <name> -l <location>) or fix resource_group in the azure config",
             ),
