@@ -1,0 +1,191 @@
+"""Fidelity of ``fake_azure()``: its answers have the shape of Azure's official examples and
+deserialize into the pinned SDK's models with no unknown and no missing required fields.
+
+The reference shapes below are the fields the adapter reads, as the official examples in the public
+``Azure/azure-rest-api-specs`` repository give them (ComputeRP stable 2024-11-01):
+- ``virtualMachineScaleSetExamples/VirtualMachineScaleSet_Create_WithPriorityMixPolicy.json`` (a Flexible set)
+- ``virtualMachineExamples/VirtualMachine_Get_InstanceView.json`` (statuses with ProvisioningState and PowerState)
+- ``computeRPCommonExamples/Usage_List_MaximumSet_Gen.json``
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from azure.mgmt.compute import models
+from azure.mgmt.compute._utils.model_base import Model
+
+import clusterdb_nb as cdb
+from clusterdb_nb.errors import ValidationError
+from clusterdb_nb.testing import FakeAzure, fake_azure
+from clusterdb_nb.testing.azure import API_VERSIONS, HOST
+
+SCALE_SET_EXAMPLE = {
+    "sku": {"tier": "Standard", "capacity": 2, "name": "Standard_A8m_v2"},
+    "name": "{vmss-name}",
+    "properties": {
+        "orchestrationMode": "Flexible",
+        "platformFaultDomainCount": 1,
+        "virtualMachineProfile": {
+            "priority": "Spot",
+            "storageProfile": {
+                "imageReference": {"publisher": "Canonical", "offer": "o", "sku": "s", "version": "latest"},
+                "osDisk": {"createOption": "FromImage", "managedDisk": {"storageAccountType": "Standard_LRS"}},
+            },
+            "osProfile": {"computerNamePrefix": "{vmss-name}", "adminUsername": "{your-username}"},
+            "networkProfile": {
+                "networkInterfaceConfigurations": [
+                    {
+                        "name": "{vmss-name}",
+                        "properties": {
+                            "primary": True,
+                            "ipConfigurations": [
+                                {"name": "{vmss-name}", "properties": {"subnet": {"id": "/subscriptions/.../subnets/x"}}}
+                            ],
+                        },
+                    }
+                ],
+                "networkApiVersion": "2020-11-01",
+            },
+        },
+    },
+    "location": "westus",
+    "type": "Microsoft.Compute/virtualMachineScaleSets",
+    "id": "/subscriptions/{subscription-id}/resourceGroups/myResourceGroup/providers/Microsoft.Compute/virtualMachineScaleSets/{vmss-name}",
+}
+INSTANCE_VIEW_EXAMPLE = {
+    "computerName": "myVM",
+    "osName": "Windows Server 2016 Datacenter",
+    "statuses": [
+        {
+            "code": "ProvisioningState/succeeded",
+            "level": "Info",
+            "displayStatus": "Provisioning succeeded",
+            "time": "2019-10-14T21:30:12.8051917+00:00",
+        },
+        {"code": "PowerState/running", "level": "Info", "displayStatus": "VM running"},
+    ],
+}
+USAGE_EXAMPLE = {"value": [{"unit": "Count", "currentValue": 17, "limit": 19, "name": {"value": "aaa", "localizedValue": "aaa"}}]}
+
+
+def paths(obj: Any, prefix: str = "") -> dict[str, type]:
+    """Every leaf path of a JSON value with its type (list items under ``[]``, merged)."""
+    out: dict[str, type] = {}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out |= paths(v, f"{prefix}.{k}" if prefix else k)
+    elif isinstance(obj, list):
+        for item in obj:
+            out |= paths(item, f"{prefix}[]")
+    else:
+        out[prefix] = type(obj)
+    return out
+
+
+def assert_same_shape(example: Any, ours: Any) -> None:
+    want, got = paths(example), paths(ours)
+    missing = sorted(set(want) - set(got))
+    assert not missing, f"the fake lacks {missing}"
+    assert {p: want[p] for p in want} == {p: got[p] for p in want}
+
+
+def unknown_or_missing(model: Model, where: str = "") -> list[str]:
+    """Keys the SDK model does not know, and required readable fields the answer lacks, recursively."""
+    fields = {rf._rest_name: (attr, rf) for attr, rf in type(model)._attr_to_rest_field.items()}
+    out = [f"unknown {where}{k}" for k in model.keys() if k not in fields]
+    for name, (attr, rf) in fields.items():
+        readable = rf._visibility is None or "read" in rf._visibility
+        if name not in model.keys():
+            if readable and not rf._is_optional:
+                out.append(f"missing {where}{name}")
+            continue
+        value = getattr(model, attr)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, Model):
+                out += unknown_or_missing(item, f"{where}{name}.")
+    return out
+
+
+@pytest.fixture
+def cloud():
+    with fake_azure() as c:
+        yield c
+
+
+@pytest.fixture
+def answers(cloud: FakeAzure) -> dict[str, Any]:
+    """The fake's raw JSON answers after a spot fleet of two was created and one VM deallocated."""
+    with cdb.connect(azure=cloud.config()) as s:
+        s.create_fleet(cdb.FleetConfig("web", capacity=2, instance_type="Standard_D2s_v5", spot=True, provider="azure"))
+        s.stop_instance(s.instances()["id"].iloc[0])
+    base = f"{HOST}/subscriptions/{cloud.subscription_id}"
+    rg = f"{base}/resourceGroups/clusterdb/providers/Microsoft.Compute"
+    v = f"api-version={API_VERSIONS['Microsoft.Compute']}"
+    get = lambda url: requests.get(url, timeout=5).json()  # noqa: E731
+    return {
+        "scale_set": get(f"{rg}/virtualMachineScaleSets/clusterdb-web?{v}"),
+        "vms": get(f"{rg}/virtualMachines?{v}&$expand=instanceView")["value"],
+        "usages": get(f"{base}/providers/Microsoft.Compute/locations/eastus/usages?{v}"),
+    }
+
+
+def test_scale_set_has_the_shape_of_the_official_flexible_example(answers):
+    assert_same_shape(SCALE_SET_EXAMPLE, answers["scale_set"])
+
+
+def test_instance_view_has_the_shape_of_the_official_example(answers):
+    views = [vm["properties"]["instanceView"] for vm in answers["vms"]]
+    for view in views:
+        assert_same_shape(INSTANCE_VIEW_EXAMPLE, view)
+    codes = {st["code"] for view in views for st in view["statuses"]}
+    assert {"PowerState/running", "PowerState/deallocated"} <= codes
+
+
+def test_usages_have_the_shape_of_the_official_example(answers):
+    assert_same_shape(USAGE_EXAMPLE, answers["usages"])
+
+
+@pytest.mark.parametrize(
+    ("key", "model"),
+    [("scale_set", models.VirtualMachineScaleSet), ("vms", models.VirtualMachine), ("usages", models.Usage)],
+)
+def test_answers_deserialize_into_the_sdk_models_without_unknown_or_missing_fields(answers, key, model):
+    items = answers[key]["value"] if key == "usages" else answers[key]
+    for item in items if isinstance(items, list) else [items]:
+        assert unknown_or_missing(model(item)) == []
+
+
+def test_the_sdk_reads_the_fields_the_adapter_uses_with_their_types(answers):
+    vm = models.VirtualMachine(answers["vms"][0])
+    assert vm.hardware_profile.vm_size == "Standard_D2s_v5" and vm.priority == "Spot"
+    assert vm.virtual_machine_scale_set.id.endswith("/clusterdb-web")
+    assert vm.time_created.tzinfo is not None
+    assert vm.instance_view.statuses[0].time.year == 2026
+    vmss = models.VirtualMachineScaleSet(answers["scale_set"])
+    assert vmss.orchestration_mode == "Flexible" and vmss.virtual_machine_profile.billing_profile.max_price == -1
+
+
+def test_the_checker_finds_unknown_and_missing_fields():
+    assert unknown_or_missing(models.Usage({"unit": "Count", "currentValue": 1, "limit": 2, "name": {}, "bogus": 1})) == [
+        "unknown bogus"
+    ]
+    assert "missing limit" in unknown_or_missing(models.Usage({"unit": "Count", "currentValue": 1, "name": {}}))
+
+
+# -- the handle -------------------------------------------------------------------------------------
+def test_unknown_fault_and_quota_names_are_refused(cloud):
+    with pytest.raises(ValidationError, match="allocation_failed"):
+        cloud.inject("stockout")
+    with pytest.raises(ValidationError, match="cores"):
+        cloud.set_quota("CPUS", 4)
+
+
+def test_quota_usage_counts_running_vcpus_not_deallocated_ones(cloud):
+    with cdb.connect(azure=cloud.config()) as s:
+        s.create_fleet(cdb.FleetConfig("web", capacity=2, provider="azure"))
+        assert cloud.usage()["cores"] == 4
+        s.stop_instance(s.instances()["id"].iloc[0])
+        assert cloud.usage()["cores"] == 2
