@@ -53,7 +53,7 @@ SCALE_SET_EXAMPLE = {
     },
     "location": "westus",
     "type": "Microsoft.Compute/virtualMachineScaleSets",
-    "id": "/subscriptions/{subscription-id}/resourceGroups/myResourceGroup/providers/Microsoft.Compute/virtualMachineScaleSets/{vmss-name}",
+    "id": "/subscriptions/{subscription-id}/resourceGroups/myResourceGroup/providers/Microsoft.Compute/...",
 }
 INSTANCE_VIEW_EXAMPLE = {
     "computerName": "myVM",
