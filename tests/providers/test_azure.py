@@ -388,3 +388,17 @@ def test_arm_error_codes_map_to_our_errors(status, code, message, error):
     finally:
         allow_anonymous(False)
     assert code in str(err.value) and err.value.provider == "azure"
+
+
+def test_cli_status_for_azure(cloud, tmp_path, monkeypatch):
+    import yaml
+    from click.testing import CliRunner
+
+    from clusterdb_nb.cli import main
+
+    path = tmp_path / "clusterdb.yaml"
+    path.write_text(yaml.safe_dump({"compute": {"default_provider": "azure", "providers": {"azure": cloud.config()}}}))
+    monkeypatch.setenv("CLUSTERDB_CONFIG", str(path))
+    result = CliRunner().invoke(main, ["compute", "status", "--provider", "azure"])
+    assert result.exit_code == 0, result.output
+    assert "azure" in result.output and "regional vCPUs 0/100" in result.output
