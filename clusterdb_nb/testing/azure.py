@@ -31,7 +31,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pandas as pd
 
 from .. import catalog
+from ..autoscaling.fleet import fleet_cpu
 from ..errors import ValidationError
+from ..providers.local.load import LoadModel
 from .fake_cloud import FakeCloud, Handler
 
 HOST = "https://management.azure.com"
@@ -39,8 +41,13 @@ ALLOCATION_FAILED = (
     "AllocationFailed",
     "Allocation failed. We do not have sufficient capacity for the requested VM size in this region.",
 )
-API_VERSIONS = {"Microsoft.Compute": "2026-04-01"}
-"""The api-version each resource provider is served at: the one the pinned SDK sends."""
+API_VERSIONS = {
+    "Microsoft.Compute": "2026-04-01",
+    "Microsoft.Insights/autoscalesettings": "2022-10-01",
+    "Microsoft.Insights/eventtypes": "2015-04-01",
+    "Microsoft.Insights/metrics": "2024-02-01",
+}
+"""The api-version each resource type is served at: the one the pinned SDK sends."""
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 PAGE = 100
 BOOT_SECONDS = 40.0
@@ -92,6 +99,13 @@ class FakeAzure(FakeCloud):
     scale_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
     vms: dict[str, dict[str, Any]] = field(default_factory=dict)
     operations: dict[str, Operation] = field(default_factory=dict)
+    autoscale_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    loads: dict[str, LoadModel] = field(default_factory=dict)
+    seed: int = 0
+    _engines: dict[str, Any] = field(default_factory=dict)
+    _evaluated: pd.Timestamp | None = None
+    _at: pd.Timestamp | None = None
     _ids: Iterator[int] = field(default_factory=itertools.count)
 
     def __post_init__(self) -> None:
@@ -167,7 +181,7 @@ class FakeAzure(FakeCloud):
         self, seconds: float, effect: Callable[[], None], error: tuple[str, str] | None = None
     ) -> tuple[str, dict[str, str]]:
         op_id = str(uuid.UUID(int=next(self._ids) + 1))
-        self.operations[op_id] = Operation(op_id, self.now, seconds, self.polls, effect, error)
+        self.operations[op_id] = Operation(op_id, self.at, seconds, self.polls, effect, error)
         url = (
             f"{HOST}/subscriptions/{self.subscription_id}/providers/Microsoft.Compute/locations/{self.location}"
             f"/operations/{op_id}?api-version={API_VERSIONS['Microsoft.Compute']}"
@@ -179,11 +193,30 @@ class FakeAzure(FakeCloud):
             op.done = True
             op.effect()
 
-    def tick(self) -> None:
-        """Finish every operation whose time has passed on the fake's clock."""
+    @property
+    def at(self) -> pd.Timestamp:
+        """The time of what happens now: the minute being evaluated while catching up, else ``now``."""
+        return self._at if self._at is not None else self.now
+
+    def _settle_until(self, t: pd.Timestamp) -> None:
         for op in list(self.operations.values()):
-            if not op.done and self.now >= op.started + pd.Timedelta(seconds=op.seconds):
+            if not op.done and t >= op.started + pd.Timedelta(seconds=op.seconds):
                 self._settle(op)
+
+    def tick(self) -> None:
+        """Catch up with the clock: each minute, finish the operations whose time has passed, then autoscale."""
+        now = self.now
+        last = self._evaluated if self._evaluated is not None else now.floor("min")
+        if self.autoscale_settings:
+            for t in pd.date_range(last + pd.Timedelta(minutes=1), now, freq="min"):
+                self._at = t
+                try:
+                    self._settle_until(t)
+                    self._autoscale(t)
+                finally:
+                    self._at = None
+        self._evaluated = max(last, now.floor("min"))
+        self._settle_until(now)
 
     def _new_vm(self, vmss: dict[str, Any]) -> dict[str, Any]:
         name = f"{vmss['name']}_{next(self._ids):08x}"
@@ -194,7 +227,7 @@ class FakeAzure(FakeCloud):
             "virtualMachineScaleSet": {"id": vmss["id"]},
             "storageProfile": {"imageReference": profile["storageProfile"]["imageReference"]},
             "provisioningState": "Creating",
-            "timeCreated": _iso(self.now),
+            "timeCreated": _iso(self.at),
         }
         for key in ("priority", "evictionPolicy", "billingProfile"):
             if key in profile:
@@ -206,14 +239,14 @@ class FakeAzure(FakeCloud):
             "location": self.location,
             "properties": props,
             "power": "starting",
-            "since": self.now,
+            "since": self.at,
             "pending": True,
         }
         self.vms[name.lower()] = vm
         return vm
 
     def _set_power(self, vm: dict[str, Any], power: str) -> None:
-        vm["power"], vm["since"], vm["pending"] = power, self.now, False
+        vm["power"], vm["since"], vm["pending"] = power, self.at, False
         vm["properties"]["provisioningState"] = "Succeeded"
 
     def _members(self, vmss: dict[str, Any]) -> list[dict[str, Any]]:
@@ -243,28 +276,40 @@ class FakeAzure(FakeCloud):
     def routes(self) -> Iterator[tuple[str, re.Pattern[str], Handler]]:
         sub = r"/subscriptions/(?P<sub>[^/]+)"
         rg = sub + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute"
-        for method, path, handler in (
-            ("GET", sub + r"/providers/Microsoft\.Compute/locations/(?P<loc>[^/]+)/operations/(?P<op>[^/?]+)", self._op),
-            ("GET", sub + r"/providers/Microsoft\.Compute/locations/(?P<loc>[^/]+)/usages", self._usages),
-            ("GET", rg + r"/virtualMachineScaleSets", self._list_sets),
-            ("GET", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", self._get_set),
-            ("PUT", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", self._put_set),
-            ("PATCH", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", self._patch_set),
-            ("DELETE", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", self._delete_set),
-            ("GET", rg + r"/virtualMachines", self._list_vms),
-            ("GET", rg + r"/virtualMachines/(?P<name>[^/?]+)", self._get_vm),
-            ("POST", rg + r"/virtualMachines/(?P<name>[^/?]+)/(?P<action>start|deallocate|powerOff)", self._vm_action),
-            ("DELETE", rg + r"/virtualMachines/(?P<name>[^/?]+)", self._delete_vm),
+        insights = sub + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Insights/autoscalesettings"
+        compute, autoscale = "Microsoft.Compute", "Microsoft.Insights/autoscalesettings"
+        for method, path, version, handler in (
+            ("GET", sub + r"/providers/Microsoft\.Compute/locations/(?P<loc>[^/]+)/operations/(?P<op>[^/?]+)", compute, self._op),
+            ("GET", sub + r"/providers/Microsoft\.Compute/locations/(?P<loc>[^/]+)/usages", compute, self._usages),
+            ("GET", rg + r"/virtualMachineScaleSets", compute, self._list_sets),
+            ("GET", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", compute, self._get_set),
+            ("PUT", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", compute, self._put_set),
+            ("PATCH", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", compute, self._patch_set),
+            ("DELETE", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", compute, self._delete_set),
+            ("GET", rg + r"/virtualMachines", compute, self._list_vms),
+            ("GET", rg + r"/virtualMachines/(?P<name>[^/?]+)", compute, self._get_vm),
+            ("POST", rg + r"/virtualMachines/(?P<name>[^/?]+)/(?P<action>start|deallocate|powerOff)", compute, self._vm_action),
+            ("DELETE", rg + r"/virtualMachines/(?P<name>[^/?]+)", compute, self._delete_vm),
+            ("GET", insights, autoscale, self._list_settings),
+            ("GET", insights + r"/(?P<name>[^/?]+)", autoscale, self._get_setting),
+            ("PUT", insights + r"/(?P<name>[^/?]+)", autoscale, self._put_setting),
+            ("DELETE", insights + r"/(?P<name>[^/?]+)", autoscale, self._delete_setting),
+            (
+                "GET",
+                sub + r"/providers/Microsoft\.Insights/eventtypes/management/values",
+                "Microsoft.Insights/eventtypes",
+                self._activity_log,
+            ),
         ):
-            yield method, re.compile(re.escape(HOST) + path + r"(\?.*)?$", re.I), self._route(method, path, handler)
+            yield method, re.compile(re.escape(HOST) + path + r"(\?.*)?$", re.I), self._route(path, version, handler)
 
-    def _route(self, method: str, path: str, handler: Callable[..., Response]) -> Handler:
+    def _route(self, path: str, version: str, handler: Callable[..., Response]) -> Handler:
         pattern = re.compile(path + "$", re.I)
 
         def serve(request: Any) -> Response:
             url = urlsplit(request.url)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            served = API_VERSIONS["Microsoft.Compute"]
+            served = API_VERSIONS[version]
             if query.get("api-version") != served:
                 return arm_error(
                     400,
@@ -285,7 +330,8 @@ class FakeAzure(FakeCloud):
                 return arm_error(404, "ResourceGroupNotFound", f"Resource group '{params['rg']}' could not be found.")
             self.tick()
             body = json.loads(request.body) if request.body else None
-            return handler(request, query, body, **{k: v for k, v in params.items() if k != "sub"})
+            status, headers, text = handler(request, query, body, **{k: v for k, v in params.items() if k != "sub"})
+            return status, {**headers, "Date": self.now.strftime("%a, %d %b %Y %H:%M:%S GMT")}, text
 
         return serve
 
@@ -496,7 +542,7 @@ class FakeAzure(FakeCloud):
         else:
             transitional, final = "stopping", "stopped"
         previous = vm["power"]
-        vm["power"], vm["since"] = transitional, self.now
+        vm["power"], vm["since"] = transitional, self.at
         vm["properties"]["provisioningState"] = "Updating"
 
         def effect() -> None:
@@ -520,6 +566,141 @@ class FakeAzure(FakeCloud):
 
         _, headers = self._operation(STOP_SECONDS, effect)
         return 202, headers, ""
+
+    # load and autoscale -----------------------------------------------------------------
+    def load(self, set_name: str) -> LoadModel:
+        """The demand model of a scale set (instance-units over time): the local cloud's daily model."""
+        key = set_name.lower()
+        if key not in self.loads:
+            vmss = self.scale_sets.get(key)
+            base = 0.5 * max(1, int(vmss["sku"]["capacity"])) if vmss else 1.0
+            self.loads[key] = LoadModel.daily(self.seed, key, base)
+        return self.loads[key]
+
+    def set_load(self, set_name: str, base_units: float) -> None:
+        """Make a scale set's demand a daily cycle around ``base_units`` instance-units."""
+        self.loads[set_name.lower()] = LoadModel.daily(self.seed, set_name.lower(), float(base_units))
+
+    def running(self, vmss: dict[str, Any]) -> int:
+        return sum(vm["power"] == "running" and not vm["pending"] for vm in self._members(vmss))
+
+    def cpu(self, vmss: dict[str, Any], t: pd.Timestamp) -> float | None:
+        """The set's "Percentage CPU" at ``t``: its demand over its running VMs (None when none run)."""
+        import numpy as np
+
+        demand = float(self.load(vmss["name"]).demand(np.array([t.timestamp()]))[0])
+        return fleet_cpu(demand, self.running(vmss))
+
+    def _engine(self, name: str, setting: dict[str, Any]) -> Any:
+        if name not in self._engines:
+            from azure.mgmt.monitor import models as m
+
+            from ..autoscaling.engines.azure import AzureAutoscale
+            from ..autoscaling.options import AzureOptions
+            from ..models import AutoScalingConfig
+            from ..providers.azure.autoscale import config_of, rules_of
+
+            resource = m.AutoscaleSettingResource.deserialize(setting)
+            policy = config_of(resource) or AutoScalingConfig()
+            default = int(resource.profiles[0].capacity.default)
+            self._engines[name] = AzureAutoscale(policy, AzureOptions(rules=rules_of(resource), default_capacity=default))
+        return self._engines[name]
+
+    def _autoscale(self, t: pd.Timestamp) -> None:
+        import numpy as np
+
+        for name, setting in self.autoscale_settings.items():
+            target = setting["properties"]["targetResourceUri"]
+            vmss = self.scale_sets.get(target.rsplit("/", 1)[-1].lower())
+            if vmss is None or not setting["properties"].get("enabled", True):
+                continue
+            demand = float(self.load(vmss["name"]).demand(np.array([t.timestamp()]))[0])
+            capacity = int(vmss["sku"]["capacity"])
+            new, reason = self._engine(name, setting).decide(t.timestamp(), demand, capacity, self.running(vmss))
+            if new == capacity:
+                continue
+            self._scale(vmss, new, "autoscale", 200)
+            up = new > capacity
+            self.events.append(
+                {
+                    "eventTimestamp": _iso(t),
+                    "submissionTimestamp": _iso(t),
+                    "eventDataId": str(uuid.uuid4()),
+                    "id": f"{setting['id']}/events/{len(self.events)}",
+                    "operationName": {
+                        "value": f"Microsoft.Insights/AutoscaleSettings/{'Scaleup' if up else 'Scaledown'}/Action",
+                        "localizedValue": f"Autoscale scale {'up' if up else 'down'} completed",
+                    },
+                    "category": {"value": "Autoscale", "localizedValue": "Autoscale"},
+                    "level": "Informational",
+                    "status": {"value": "Succeeded", "localizedValue": "Succeeded"},
+                    "resourceId": setting["id"],
+                    "resourceGroupName": setting["id"].split("/")[4],
+                    "subscriptionId": self.subscription_id,
+                    "caller": "Microsoft.Insights/autoscaleSettings",
+                    "properties": {
+                        "Description": f"The autoscale engine scaled resource '{vmss['id']}' from {capacity} instances "
+                        f"count to {new} instances count: {reason}.",
+                        "ResourceName": vmss["id"],
+                        "OldInstancesCount": str(capacity),
+                        "NewInstancesCount": str(new),
+                        "ActiveAutoscaleProfile": json.dumps(setting["properties"]["profiles"][0]),
+                    },
+                }
+            )
+
+    def _list_settings(self, request: Any, query: dict[str, str], body: Any, rg: str) -> Response:
+        return _json(200, {"value": [s for s in self.autoscale_settings.values() if s["id"].split("/")[4].lower() == rg.lower()]})
+
+    def _setting_id(self, rg: str, name: str) -> str:
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{rg}/providers/microsoft.insights/autoscalesettings/{name}"
+
+    def _get_setting(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        found = self.autoscale_settings.get(name.lower())
+        if found is None:
+            return arm_error(
+                404, "ResourceNotFound", f"The Resource 'microsoft.insights/autoscalesettings/{name}' was not found."
+            )
+        return _json(200, found)
+
+    def _put_setting(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        target = body["properties"]["targetResourceUri"]
+        if target.rsplit("/", 1)[-1].lower() not in self.scale_sets:
+            return arm_error(400, "InvalidTargetResource", f"The target resource '{target}' was not found.")
+        setting = {
+            "id": self._setting_id(rg, name),
+            "name": name,
+            "type": "Microsoft.Insights/autoscaleSettings",
+            "location": body["location"],
+            "tags": body.get("tags") or {},
+            "properties": {**body["properties"], "name": name, "targetResourceLocation": body["location"]},
+        }
+        created = name.lower() not in self.autoscale_settings
+        self.autoscale_settings[name.lower()] = setting
+        self._engines.pop(name.lower(), None)
+        if self._evaluated is None:
+            self._evaluated = self.now.floor("min")
+        return _json(201 if created else 200, setting)
+
+    def _delete_setting(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        self.autoscale_settings.pop(name.lower(), None)
+        self._engines.pop(name.lower(), None)
+        return 200, {}, ""
+
+    def _activity_log(self, request: Any, query: dict[str, str], body: Any) -> Response:
+        flt = query.get("$filter", "")
+        m = re.fullmatch(
+            r"\s*eventTimestamp ge '([^']+)' and eventTimestamp le '([^']+)'(?: and resourceUri eq '([^']+)')?\s*", flt, re.I
+        )
+        if m is None:
+            return arm_error(400, "BadRequest", f"The $filter {flt!r} is not supported by the fake.")
+        lo, hi, uri = pd.Timestamp(m.group(1)), pd.Timestamp(m.group(2)), m.group(3)
+        found = [
+            e
+            for e in self.events
+            if lo <= pd.Timestamp(e["eventTimestamp"]) <= hi and (uri is None or e["resourceId"].lower() == uri.lower())
+        ]
+        return _json(200, {"value": found})
 
 
 @contextmanager

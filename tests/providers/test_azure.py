@@ -262,7 +262,12 @@ def test_long_running_operations_poll_the_azure_async_operation_until_done(cloud
 def test_every_request_uses_the_api_version_the_fake_serves(s, cloud):
     s.create_fleet(WEB)
     s.stop_instance(s.instances()["id"].iloc[0])
-    assert cloud.calls and all("api-version=2026-04-01" in url for _, url in cloud.calls)
+    from clusterdb_nb.testing.azure import API_VERSIONS
+
+    assert cloud.calls
+    for _, url in cloud.calls:
+        served = API_VERSIONS["Microsoft.Insights/autoscalesettings" if "autoscalesettings" in url else "Microsoft.Compute"]
+        assert f"api-version={served}" in url
 
 
 def test_the_pinned_sdk_sends_the_api_version_the_fake_serves():
@@ -334,7 +339,7 @@ def test_allocation_failed_is_reported_from_the_operation(s, cloud):
 def test_throttling_is_retried_by_azure_core_honouring_retry_after(s, cloud):
     cloud.inject("throttle", times=2)
     assert s.fleets().empty
-    assert len(cloud.calls) == 3 + 1  # two 429s, then the set listing; then the VM listing
+    assert len(cloud.calls) == 2 + 3  # two 429s, then the listings of sets, VMs and autoscale settings
 
 
 def test_throttling_beyond_the_retries_is_a_provider_error(cloud):
@@ -402,3 +407,62 @@ def test_cli_status_for_azure(cloud, tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["compute", "status", "--provider", "azure"])
     assert result.exit_code == 0, result.output
     assert "azure" in result.output and "regional vCPUs 0/100" in result.output
+
+
+# -- autoscaling ----------------------------------------------------------------------------------
+POLICY = cdb.AutoScalingConfig(min_capacity=2, max_capacity=6, target_cpu_utilization=60, cooldown_seconds=300)
+
+
+def test_deployed_autoscale_rules_are_the_simulators_rules(s, cloud):
+    from azure.mgmt.monitor import MonitorManagementClient
+
+    from clusterdb_nb.autoscaling.engines.azure import AzureAutoscale
+    from clusterdb_nb.autoscaling.options import AzureOptions
+    from clusterdb_nb.providers.azure.autoscale import rules_of
+
+    s.create_fleet(WEB)
+    fleet = s.configure_auto_scaling("web", POLICY)
+    assert fleet.auto_scaling == POLICY and (fleet.min_capacity, fleet.max_capacity) == (2, 6)
+    monitor = MonitorManagementClient(AnonymousCredential(), cloud.subscription_id)
+    deployed = monitor.autoscale_settings.get("clusterdb", "clusterdb-web-autoscale")
+    simulated = AzureAutoscale(POLICY, AzureOptions())
+    assert rules_of(deployed) == simulated.scale_out + simulated.scale_in
+    capacity = deployed.profiles[0].capacity
+    assert (capacity.minimum, capacity.maximum, capacity.default) == ("2", "6", "2")
+    assert deployed.target_resource_uri.endswith("/virtualMachineScaleSets/clusterdb-web") and deployed.enabled
+
+
+def test_autoscale_durations_are_iso_8601_on_the_wire(s, cloud):
+    s.create_fleet(WEB)
+    s.configure_auto_scaling("web", POLICY)
+    rules = cloud.autoscale_settings["clusterdb-web-autoscale"]["properties"]["profiles"][0]["rules"]
+    assert {r["scaleAction"]["cooldown"] for r in rules} == {"PT5M"}
+    assert {(r["metricTrigger"]["timeGrain"], r["metricTrigger"]["timeWindow"]) for r in rules} == {("PT1M", "PT10M")}
+    assert {r["metricTrigger"]["metricName"] for r in rules} == {"Percentage CPU"}
+
+
+def test_configure_auto_scaling_brings_the_capacity_within_the_bounds(s):
+    s.create_fleet(WEB._replace(capacity=1))
+    assert s.configure_auto_scaling("web", POLICY).capacity == 2
+    assert len(s.instances(fleet="web")) == 2
+
+
+def test_scaling_activities_are_the_activity_logs_autoscale_events(s, cloud):
+    s.create_fleet(WEB)
+    s.configure_auto_scaling("web", POLICY)
+    assert s.scaling_activities("web").empty
+    cloud.set_load("clusterdb-web", 5.0)  # 5 instance-units on 3 VMs: CPU at 100 %
+    cloud.advance("40min")
+    df = s.scaling_activities("web")
+    assert len(df) >= 2 and (df["to_capacity"] > df["from_capacity"]).all()
+    assert df["from_capacity"].iloc[0] == 3 and df["to_capacity"].max() <= 6
+    assert df["time"].is_monotonic_increasing and df["reason"].str.contains("GreaterThan 60%").all()
+    assert s.fleet("web").capacity == df["to_capacity"].iloc[-1]
+
+
+def test_dry_runs_name_the_azure_calls(s):
+    s.create_fleet(WEB)
+    plan = s.update_fleet_capacity("web", 5, dry_run=True)
+    assert "virtual_machine_scale_sets.begin_update(name='clusterdb-web', capacity=5)" in str(plan)
+    plan = s.configure_auto_scaling("web", POLICY, dry_run=True)
+    assert "autoscale_settings.create_or_update(name='clusterdb-web-autoscale'" in str(plan)

@@ -24,7 +24,6 @@ from ...config import AzureConfig
 from ..kit.sdk_calls import SdkCalls
 from .errors import translate
 
-_offline = threading.local()
 _offline_lock = threading.Lock()
 _offline_depth = 0
 
@@ -46,6 +45,13 @@ class AnonymousCredential:
                 "not against management.azure.com"
             )
         return AccessToken("offline-token", int(time.time()) + 3600)
+
+    @property
+    def monitor(self) -> Any:
+        """``azure.mgmt.monitor.MonitorManagementClient`` (autoscale settings, activity log, metrics)."""
+        from azure.mgmt.monitor import MonitorManagementClient
+
+        return self._client("monitor", MonitorManagementClient)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -103,6 +109,13 @@ class Clients:
         from azure.mgmt.compute import ComputeManagementClient
 
         return self._client("compute", ComputeManagementClient)
+
+    @property
+    def monitor(self) -> Any:
+        """``azure.mgmt.monitor.MonitorManagementClient`` (autoscale settings, activity log, metrics)."""
+        from azure.mgmt.monitor import MonitorManagementClient
+
+        return self._client("monitor", MonitorManagementClient)
 
     def close(self) -> None:
         with self._lock:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pandas as pd
@@ -21,14 +22,14 @@ import pandas as pd
 from ... import catalog
 from ...config import AzureConfig
 from ...errors import NotFoundError, ValidationError
-from ...models import Fleet, FleetConfig, Instance, InstanceState
+from ...models import AutoScalingConfig, Fleet, FleetConfig, Instance, InstanceState
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
 from ..kit import plans
 from ..kit.naming import resource_name
 from ..kit.plans import call_text
 from ..kit.pricing import price_or_nan
-from . import fleets, instances
+from . import autoscale, fleets, instances
 from .clients import Clients
 
 log = logging.getLogger("clusterdb_nb.azure")
@@ -97,12 +98,24 @@ class AzureProvider(ComputeProvider):
             operation, lambda: compute.virtual_machines.list(self._rg, filter=flt, expand="instanceView")
         )
 
-    async def _fleet(self, vmss: Any, operation: str, vms: list[Any] | None = None) -> Fleet:
+    async def _setting(self, fleet: str, operation: str) -> Any | None:
+        monitor = self.clients.monitor
+        try:
+            return await self.clients.calls.run(
+                operation, lambda: monitor.autoscale_settings.get(self._rg, autoscale.setting_name(fleet))
+            )
+        except NotFoundError:
+            return None
+
+    async def _fleet(self, vmss: Any, operation: str, vms: list[Any] | None = None, setting: Any = False) -> Fleet:
+        """A Fleet of a scale set; ``vms`` and ``setting`` (its autoscale setting or None) are read unless given."""
         fleet = vmss["tags"][instances.TAGS.owner_key]
-        vms = vms if vms is not None else await self._vms(operation, fleet)
+        if vms is None:
+            vms, setting = await asyncio.gather(self._vms(operation, fleet), self._setting(fleet, operation))
         running = sum(instances.state_of(vm) is InstanceState.RUNNING for vm in vms)
         price = price_or_nan(self.hourly_price)(vmss["sku"]["name"], fleets.is_spot(vmss))
-        return fleets.to_fleet(vmss, running, self.name, self.region, price)
+        out = fleets.to_fleet(vmss, running, self.name, self.region, price)
+        return out._replace(auto_scaling=autoscale.config_of(setting)) if setting else out
 
     def _subnet(self, config: FleetConfig) -> str:
         subnet = config.networking.get("subnet_id") or self.config.subnet_id
@@ -227,12 +240,68 @@ class AzureProvider(ComputeProvider):
             self.clients.calls.collect(op, lambda: compute.virtual_machine_scale_sets.list(self._rg)),
             self._vms(op),
         )
+        monitor = self.clients.monitor
+        settings = await self.clients.calls.collect(op, lambda: monitor.autoscale_settings.list_by_resource_group(self._rg))
+        by_name = {s.name.lower(): s for s in settings}
         ours = [v for v in sets if instances.TAGS.owner_key in (v.get("tags") or {})]
         by_set: dict[str, list[Any]] = {}
         for vm in vms:
             if (name := instances.scale_set_name(vm)) is not None:
                 by_set.setdefault(name.lower(), []).append(vm)
-        return [await self._fleet(v, op, by_set.get(v["name"].lower(), [])) for v in ours]
+        return [
+            await self._fleet(
+                v,
+                op,
+                by_set.get(v["name"].lower(), []),
+                by_name.get(autoscale.setting_name(v["tags"][instances.TAGS.owner_key]).lower()),
+            )
+            for v in ours
+        ]
+
+    async def _cloud_time(self, fleet: str, operation: str) -> pd.Timestamp:
+        """Azure's time now, from the ``Date`` header of ARM's answer to a read of the fleet's scale set."""
+        compute = self.clients.compute
+
+        def date_of(pipeline_response: Any, deserialized: Any, headers: Any) -> str | None:
+            return pipeline_response.http_response.headers.get("Date")
+
+        date = await self.clients.calls.run(
+            operation, lambda: compute.virtual_machine_scale_sets.get(self._rg, resource_name(fleet), cls=date_of)
+        )
+        return pd.Timestamp(parsedate_to_datetime(date)) if date else pd.Timestamp.now(tz="UTC")
+
+    # -- autoscaling -----------------------------------------------------------------
+    async def configure_auto_scaling(self, fleet: str, config: AutoScalingConfig) -> Fleet:
+        """An autoscale setting with the simulator's Azure rules for ``config``; the set's bounds and capacity follow."""
+        op = "configure_auto_scaling"
+        vmss = await self._scale_set(fleet, op)
+        setting = autoscale.to_setting(config, vmss["id"], self.region, instances.TAGS.owner(fleet))
+        monitor, compute = self.clients.monitor, self.clients.compute
+        await self.clients.calls.run(
+            op, lambda: monitor.autoscale_settings.create_or_update(self._rg, autoscale.setting_name(fleet), setting)
+        )
+        capacity = min(max(int(vmss["sku"]["capacity"]), config.min_capacity), config.max_capacity)
+        old = fleets.to_fleet(vmss, 0, self.name, self.region, 0.0)
+        bounds = config.min_capacity, config.max_capacity
+        patch = {"tags": fleets.tags(FleetConfig(fleet, old.description, tags=old.tags), *bounds), "sku": {"capacity": capacity}}
+        await self.clients.calls.finish(
+            op, lambda: compute.virtual_machine_scale_sets.begin_update(self._rg, resource_name(fleet), patch)
+        )
+        return await self.get_fleet(fleet)
+
+    async def scaling_activities(self, fleet: str) -> pd.DataFrame:
+        """The autoscale setting's scale-up/down events in the activity log (kept 90 days), oldest first."""
+        op = "scaling_activities"
+        await self._scale_set(fleet, op)
+        now = await self._cloud_time(fleet, op)
+        monitor = self.clients.monitor
+        setting_id = (
+            f"/subscriptions/{self.config.subscription_id}/resourceGroups/{self._rg}"
+            f"/providers/microsoft.insights/autoscalesettings/{autoscale.setting_name(fleet)}"
+        )
+        flt = autoscale.activity_filter(setting_id, now - pd.Timedelta(days=89), now)
+        events = await self.clients.calls.collect(op, lambda: monitor.activity_logs.list(filter=flt))
+        return autoscale.activities(events, fleet, self.name)
 
     # -- instances -----------------------------------------------------------
     async def list_instances(self, fleet: str | None = None, states: set[InstanceState] | None = None) -> pd.DataFrame:
@@ -285,6 +354,14 @@ class AzureProvider(ComputeProvider):
                 return call_text("virtual_machine_scale_sets.begin_update", name=resource_name(fleet), capacity=capacity)
             case plans.DeleteFleet(fleet):
                 return call_text("virtual_machine_scale_sets.begin_delete", name=resource_name(fleet))
+            case plans.ConfigureAutoScaling(fleet, config):
+                return call_text(
+                    "autoscale_settings.create_or_update",
+                    name=autoscale.setting_name(fleet),
+                    minimum=config.min_capacity,
+                    maximum=config.max_capacity,
+                    scale_out_above=config.target_cpu_utilization,
+                )
             case plans.InstanceRequest(instance_id):
                 return call_text(f"virtual_machines.{INSTANCE_CALLS[request.operation]}", vm_name=instance_id)
             case _:
