@@ -46,13 +46,6 @@ class AnonymousCredential:
             )
         return AccessToken("offline-token", int(time.time()) + 3600)
 
-    @property
-    def monitor(self) -> Any:
-        """``azure.mgmt.monitor.MonitorManagementClient`` (autoscale settings, activity log, metrics)."""
-        from azure.mgmt.monitor import MonitorManagementClient
-
-        return self._client("monitor", MonitorManagementClient)
-
     def close(self) -> None:
         """Nothing to release."""
 
