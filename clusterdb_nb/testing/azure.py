@@ -46,6 +46,7 @@ API_VERSIONS = {
     "Microsoft.Insights/autoscalesettings": "2022-10-01",
     "Microsoft.Insights/eventtypes": "2015-04-01",
     "Microsoft.Insights/metrics": "2024-02-01",
+    "Microsoft.CostManagement": "2025-03-01",
 }
 """The api-version each resource type is served at: the one the pinned SDK sends."""
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -59,6 +60,7 @@ USAGE_NAMES = {
     "virtualMachineScaleSets": "Virtual Machine Scale Sets",
 }
 Response = tuple[int, dict[str, str], str]
+PRIVATE = frozenset({"power", "since", "pending", "runs"})  # the fake's own bookkeeping on a VM
 
 
 def _iso(t: pd.Timestamp) -> str:
@@ -101,6 +103,8 @@ class FakeAzure(FakeCloud):
     operations: dict[str, Operation] = field(default_factory=dict)
     autoscale_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
+    past_runs: list[dict[str, Any]] = field(default_factory=list)
+    billing: bool = True
     loads: dict[str, LoadModel] = field(default_factory=dict)
     seed: int = 0
     _engines: dict[str, Any] = field(default_factory=dict)
@@ -241,11 +245,27 @@ class FakeAzure(FakeCloud):
             "power": "starting",
             "since": self.at,
             "pending": True,
+            "runs": [],
         }
         self.vms[name.lower()] = vm
         return vm
 
+    def _remove_vm(self, vm: dict[str, Any]) -> None:
+        """Delete a VM; its running time stays on the bill (``past_runs``)."""
+        self._close_run(vm)
+        self.vms.pop(vm["name"].lower(), None)
+        self.past_runs.append(vm)
+
+    def _close_run(self, vm: dict[str, Any]) -> None:
+        if vm["runs"] and vm["runs"][-1][1] is None:
+            vm["runs"][-1][1] = self.at
+
     def _set_power(self, vm: dict[str, Any], power: str) -> None:
+        if power == "running":
+            if not vm["runs"] or vm["runs"][-1][1] is not None:
+                vm["runs"].append([self.at, None])
+        else:
+            self._close_run(vm)
         vm["power"], vm["since"], vm["pending"] = power, self.at, False
         vm["properties"]["provisioningState"] = "Succeeded"
 
@@ -255,7 +275,7 @@ class FakeAzure(FakeCloud):
     # -- resources as ARM shows them ---------------------------------------------
     def vm_json(self, vm: dict[str, Any], instance_view: bool) -> dict[str, Any]:
         """A VM as ``virtualMachines/get`` (``$expand=instanceView``) answers."""
-        out = {k: v for k, v in vm.items() if k not in ("power", "since", "pending")}
+        out = {k: v for k, v in vm.items() if k not in PRIVATE}
         out["properties"] = dict(vm["properties"])
         if instance_view:
             state = vm["properties"]["provisioningState"].lower()
@@ -300,8 +320,20 @@ class FakeAzure(FakeCloud):
                 "Microsoft.Insights/eventtypes",
                 self._activity_log,
             ),
+            (
+                "GET",
+                rg + r"/(?P<kind>virtualMachineScaleSets|virtualMachines)/(?P<name>[^/]+)/providers/Microsoft\.Insights/metrics",
+                "Microsoft.Insights/metrics",
+                self._metrics,
+            ),
+            (
+                "POST",
+                sub + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.CostManagement/query",
+                "Microsoft.CostManagement",
+                self._cost_query,
+            ),
         ):
-            yield method, re.compile(re.escape(HOST) + path + r"(\?.*)?$", re.I), self._route(path, version, handler)
+            yield method, re.compile(re.escape(HOST) + "/?" + path + r"(\?.*)?$", re.I), self._route(path, version, handler)
 
     def _route(self, path: str, version: str, handler: Callable[..., Response]) -> Handler:
         pattern = re.compile(path + "$", re.I)
@@ -321,7 +353,7 @@ class FakeAzure(FakeCloud):
                 return arm_error(429, "TooManyRequests", "Too many requests; retry after 0 seconds.", {"Retry-After": "0"})
             if fault == "server_error":
                 return arm_error(500, "InternalServerError", "An internal server error occurred.")
-            args = pattern.match(url.path)
+            args = pattern.match("/" + url.path.lstrip("/"))
             assert args is not None
             params = args.groupdict()
             if params.get("sub", self.subscription_id).lower() != self.subscription_id.lower():
@@ -408,11 +440,11 @@ class FakeAzure(FakeCloud):
         def effect() -> None:
             for vm in new:
                 if allocation:
-                    self.vms.pop(vm["name"].lower(), None)
+                    self._remove_vm(vm)
                 else:
                     self._set_power(vm, "running")
             for vm in gone:
-                self.vms.pop(vm["name"].lower(), None)
+                self._remove_vm(vm)
             if allocation:
                 vmss["sku"]["capacity"] = len(self._members(vmss))
             vmss["properties"]["provisioningState"] = "Succeeded"
@@ -484,7 +516,7 @@ class FakeAzure(FakeCloud):
 
         def effect() -> None:
             for vm in members:
-                self.vms.pop(vm["name"].lower(), None)
+                self._remove_vm(vm)
             self.scale_sets.pop(name.lower(), None)
 
         _, headers = self._operation(STOP_SECONDS, effect)
@@ -559,7 +591,7 @@ class FakeAzure(FakeCloud):
         set_id = vm["properties"]["virtualMachineScaleSet"]["id"]
 
         def effect() -> None:
-            self.vms.pop(name.lower(), None)
+            self._remove_vm(vm)
             vmss = self.scale_sets.get(set_id.rsplit("/", 1)[-1].lower())
             if vmss is not None:  # a Flexible set does not replace a deleted VM: its capacity drops
                 vmss["sku"]["capacity"] = len(self._members(vmss))
@@ -584,12 +616,36 @@ class FakeAzure(FakeCloud):
     def running(self, vmss: dict[str, Any]) -> int:
         return sum(vm["power"] == "running" and not vm["pending"] for vm in self._members(vmss))
 
-    def cpu(self, vmss: dict[str, Any], t: pd.Timestamp) -> float | None:
-        """The set's "Percentage CPU" at ``t``: its demand over its running VMs (None when none run)."""
+    def _all_vms(self, set_id: str) -> list[dict[str, Any]]:
+        """The set's VMs, current and deleted (for metrics and the bill)."""
+        return [
+            vm
+            for vm in [*self.vms.values(), *self.past_runs]
+            if vm["properties"]["virtualMachineScaleSet"]["id"].lower() == set_id.lower()
+        ]
+
+    @staticmethod
+    def _ran_at(vm: dict[str, Any], t: pd.Timestamp) -> bool:
+        return any(start <= t and (end is None or t < end) for start, end in vm["runs"])
+
+    def cpu_series(self, vmss_id: str, times: pd.DatetimeIndex, vm: dict[str, Any] | None = None) -> list[float | None]:
+        """ "Percentage CPU" of a set (or one of its VMs) at ``times``: demand over the VMs running then."""
         import numpy as np
 
-        demand = float(self.load(vmss["name"]).demand(np.array([t.timestamp()]))[0])
-        return fleet_cpu(demand, self.running(vmss))
+        from ..providers.local.load import stable_key
+
+        members = self._all_vms(vmss_id)
+        model = self.load(vmss_id.rsplit("/", 1)[-1])
+        epoch = np.array([t.timestamp() for t in times])
+        demand = model.demand(epoch)
+        spread = model.instance_spread(stable_key(vm["name"]) if vm is not None else 0, epoch)
+        out: list[float | None] = []
+        for i, t in enumerate(times):
+            cpu = fleet_cpu(float(demand[i]), sum(self._ran_at(m, t) for m in members))
+            if vm is not None:
+                cpu = None if cpu is None or not self._ran_at(vm, t) else min(100.0, cpu * float(spread[i]))
+            out.append(cpu)
+        return out
 
     def _engine(self, name: str, setting: dict[str, Any]) -> Any:
         if name not in self._engines:
@@ -701,6 +757,88 @@ class FakeAzure(FakeCloud):
             if lo <= pd.Timestamp(e["eventTimestamp"]) <= hi and (uri is None or e["resourceId"].lower() == uri.lower())
         ]
         return _json(200, {"value": found})
+
+    # metrics and the bill -------------------------------------------------------------------
+    def _metrics(self, request: Any, query: dict[str, str], body: Any, rg: str, kind: str, name: str) -> Response:
+        vm = None
+        if kind.lower() == "virtualmachines":
+            vm = self._find_vm(rg, name) or next((v for v in self.past_runs if v["name"].lower() == name.lower()), None)
+            if vm is None:
+                return self._not_found("virtualMachines", rg, name)
+            set_id, uri = vm["properties"]["virtualMachineScaleSet"]["id"], vm["id"]
+        else:
+            set_id = uri = f"{self._rg_prefix(rg)}/virtualMachineScaleSets/{name}"
+        if query.get("metricnames") != "Percentage CPU":
+            return arm_error(400, "BadRequest", f"The fake serves only 'Percentage CPU' (asked {query.get('metricnames')!r}).")
+        lo, hi = (pd.Timestamp(x) for x in query["timespan"].split("/"))
+        step = pd.Timedelta(query.get("interval", "PT1M"))
+        hi = min(hi, self.now)
+        minutes = pd.date_range(lo.ceil("min"), hi, freq="min", inclusive="left")
+        cpu = pd.Series(self.cpu_series(set_id, minutes, vm), index=minutes, dtype=float)
+        data = []
+        for start in pd.date_range(lo, hi, freq=step, inclusive="left"):
+            values = cpu[(cpu.index >= start) & (cpu.index < start + step)].dropna()
+            point: dict[str, Any] = {"timeStamp": start.strftime("%Y-%m-%dT%H:%M:%SZ")}
+            if len(values):
+                point["average"] = round(float(values.mean()), 6)
+            data.append(point)
+        metric = {
+            "id": f"{uri}/providers/Microsoft.Insights/metrics/Percentage CPU",
+            "type": "Microsoft.Insights/metrics",
+            "name": {"value": "Percentage CPU", "localizedValue": "Percentage CPU"},
+            "displayDescription": "The percentage of allocated compute units that are currently in use by the VM(s)",
+            "unit": "Percent",
+            "timeseries": [{"metadatavalues": [], "data": data}],
+            "errorCode": "Success",
+        }
+        return _json(
+            200,
+            {
+                "cost": 0,
+                "timespan": query["timespan"],
+                "interval": query.get("interval", "PT1M"),
+                "value": [metric],
+                "namespace": f"Microsoft.Compute/{kind}",
+                "resourceregion": self.location,
+            },
+        )
+
+    def _cost_query(self, request: Any, query: dict[str, str], body: Any, rg: str) -> Response:
+        if not self.billing:
+            return arm_error(
+                403,
+                "AuthorizationFailed",
+                "The client does not have authorization to perform action 'Microsoft.CostManagement/query/action'.",
+            )
+        period = body.get("timePeriod") or {}
+        lo, hi = pd.Timestamp(period["from"]), min(pd.Timestamp(period["to"]), self.now)
+        rows = []
+        for vm in sorted([*self.vms.values(), *self.past_runs], key=lambda v: v["name"]):
+            hours = (
+                sum(max(0.0, (min(end or self.now, hi) - max(start, lo)).total_seconds()) for start, end in vm["runs"]) / 3600.0
+            )
+            if hours <= 0:
+                continue
+            size = vm["properties"]["hardwareProfile"]["vmSize"]
+            price = catalog.lookup(size, provider="azure").price(vm["properties"].get("priority") == "Spot")
+            rows.append([round(hours * price, 9), round(hours, 9), vm["id"].lower(), size, "USD"])
+        columns = [
+            {"name": "Cost", "type": "Number"},
+            {"name": "UsageQuantity", "type": "Number"},
+            {"name": "ResourceId", "type": "String"},
+            {"name": "MeterSubCategory", "type": "String"},
+            {"name": "Currency", "type": "String"},
+        ]
+        scope = f"/subscriptions/{self.subscription_id}/resourceGroups/{rg}"
+        return _json(
+            200,
+            {
+                "id": f"{scope}/providers/Microsoft.CostManagement/query/{uuid.uuid4()}",
+                "name": str(uuid.uuid4()),
+                "type": "Microsoft.CostManagement/query",
+                "properties": {"nextLink": None, "columns": columns, "rows": rows},
+            },
+        )
 
 
 @contextmanager

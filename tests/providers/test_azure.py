@@ -6,6 +6,7 @@ did, not only what it returned.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 import responses
 from azure.mgmt.compute import ComputeManagementClient
@@ -466,3 +467,64 @@ def test_dry_runs_name_the_azure_calls(s):
     assert "virtual_machine_scale_sets.begin_update(name='clusterdb-web', capacity=5)" in str(plan)
     plan = s.configure_auto_scaling("web", POLICY, dry_run=True)
     assert "autoscale_settings.create_or_update(name='clusterdb-web-autoscale'" in str(plan)
+
+
+# -- utilization and costs ------------------------------------------------------------------------
+def test_utilization_is_percentage_cpu_from_azure_monitor_on_the_load_model(s, cloud):
+    s.create_fleet(WEB)
+    cloud.advance("1h")
+    df = s.utilization("web", period="15min")
+    assert len(df) == 4 and (df["running"] == 3).all() and (df["desired_capacity"] == 3).all()
+    minutes = pd.date_range(df["time"].iloc[0], periods=15, freq="min")
+    vmss_id = cloud.scale_sets["clusterdb-web"]["id"]
+    expected = sum(cloud.cpu_series(vmss_id, minutes)) / 15
+    assert df["cpu_percent"].iloc[0] == pytest.approx(expected, abs=1e-3)
+    assert 0 < df["cpu_percent"].min() and df["cpu_percent"].max() <= 100
+
+
+def test_utilization_by_instance_reads_each_vms_metric(s, cloud):
+    s.create_fleet(WEB)
+    cloud.advance("1h")
+    df = s.utilization("web", period="30min", by="instance")
+    assert sorted(set(df["instance_id"])) == sorted(s.instances(fleet="web")["id"])
+    assert len(df) == 3 * 2
+    metric_calls = [u for _, u in cloud.calls if "Microsoft.Insights/metrics" in u]
+    assert all("metricnames=Percentage+CPU" in u or "metricnames=Percentage%20CPU" in u for u in metric_calls)
+
+
+def test_utilization_period_must_be_an_azure_monitor_time_grain(s):
+    s.create_fleet(WEB)
+    with pytest.raises(ValidationError, match="Azure Monitor aggregates over") as err:
+        s.utilization("web", period="10min")
+    assert err.value.field == "period"
+
+
+def test_costs_are_billed_by_cost_management_per_vm(s, cloud):
+    s.create_fleet(WEB)
+    cloud.advance("2h")
+    df = provider_costs(s)
+    assert set(df["source"]) == {"billing"} and set(df["fleet"]) == {"web"} and len(df) == 3
+    assert df["running_seconds"].tolist() == [7200.0] * 3
+    assert df["cost_usd"].sum() == pytest.approx(3 * 2 * 0.0416)
+
+
+def test_costs_fall_back_to_the_catalog_estimate_without_cost_management_access(s, cloud):
+    s.create_fleet(WEB)
+    cloud.advance("2h")
+    cloud.billing = False  # the fake answers AuthorizationFailed to the query
+    df = provider_costs(s)
+    assert set(df["source"]) == {"estimate"} and len(df) == 3
+    assert df["cost_usd"].sum() == pytest.approx(3 * 2 * 0.0416)
+
+
+def test_deleted_vms_stay_on_the_bill(s, cloud):
+    s.create_fleet(WEB)
+    cloud.advance("1h")
+    s.terminate_instance(s.instances(fleet="web")["id"].iloc[0])
+    cloud.advance("1h")
+    df = provider_costs(s)
+    assert len(df) == 3 and sorted(df["running_seconds"])[0] == pytest.approx(3600.0, abs=60)
+
+
+def provider_costs(s: cdb.ComputeSession) -> pd.DataFrame:
+    return s._run(provider(s).costs(None, None))

@@ -6,6 +6,8 @@ The reference shapes below are the fields the adapter reads, as the official exa
 - ``virtualMachineScaleSetExamples/VirtualMachineScaleSet_Create_WithPriorityMixPolicy.json`` (a Flexible set)
 - ``virtualMachineExamples/VirtualMachine_Get_InstanceView.json`` (statuses with ProvisioningState and PowerState)
 - ``computeRPCommonExamples/Usage_List_MaximumSet_Gen.json``
+
+and Microsoft.Insights: ``stable/2022-10-01/examples/getAutoscaleSetting.json``, ``stable/2024-02-01/examples/GetMetric.json``.
 """
 
 from __future__ import annotations
@@ -69,6 +71,56 @@ INSTANCE_VIEW_EXAMPLE = {
     ],
 }
 USAGE_EXAMPLE = {"value": [{"unit": "Count", "currentValue": 17, "limit": 19, "name": {"value": "aaa", "localizedValue": "aaa"}}]}
+
+AUTOSCALE_EXAMPLE = {
+    "id": "/subscriptions/b67f/resourceGroups/T/providers/microsoft.insights/autoscalesettings/MySetting",
+    "name": "MySetting",
+    "type": "Microsoft.Insights/autoscaleSettings",
+    "location": "West US",
+    "properties": {
+        "profiles": [
+            {
+                "name": "adios",
+                "capacity": {"minimum": "1", "maximum": "10", "default": "1"},
+                "rules": [
+                    {
+                        "metricTrigger": {
+                            "metricName": "Percentage CPU",
+                            "metricResourceUri": "/subscriptions/b67f/.../virtualMachineScaleSets/testingsc",
+                            "timeGrain": "PT1M",
+                            "statistic": "Average",
+                            "timeWindow": "PT5M",
+                            "timeAggregation": "Average",
+                            "operator": "GreaterThan",
+                            "threshold": 10.0,
+                        },
+                        "scaleAction": {"direction": "Increase", "type": "ChangeCount", "value": "1", "cooldown": "PT5M"},
+                    }
+                ],
+            }
+        ],
+        "enabled": True,
+        "name": "MySetting",
+        "targetResourceUri": "/subscriptions/b67f/.../virtualMachineScaleSets/testingsc",
+    },
+}
+METRIC_EXAMPLE = {
+    "cost": 598,
+    "timespan": "2021-04-20T09:00:00Z/2021-04-20T14:00:00Z",
+    "interval": "PT1H",
+    "value": [
+        {
+            "id": "/subscriptions/1f3f/.../providers/Microsoft.Insights/metrics/BlobCount",
+            "type": "Microsoft.Insights/metrics",
+            "name": {"value": "BlobCount", "localizedValue": "Blob Count"},
+            "displayDescription": "The number of blob objects stored in the storage account.",
+            "unit": "Count",
+            "timeseries": [{"data": [{"timeStamp": "2021-04-20T09:00:00Z", "average": 7.0}]}],
+            "errorCode": "Success",
+        }
+    ],
+    "namespace": "microsoft.storage/storageaccounts/blobservices",
+}
 
 
 def paths(obj: Any, prefix: str = "") -> dict[str, type]:
@@ -189,3 +241,24 @@ def test_quota_usage_counts_running_vcpus_not_deallocated_ones(cloud):
         assert cloud.usage()["cores"] == 4
         s.stop_instance(s.instances()["id"].iloc[0])
         assert cloud.usage()["cores"] == 2
+
+
+def test_autoscale_setting_and_metrics_have_the_shape_of_the_official_examples(cloud):
+    from azure.mgmt.monitor import models as m
+
+    with cdb.connect(azure=cloud.config()) as s:
+        s.create_fleet(cdb.FleetConfig("web", capacity=2, provider="azure"))
+        s.configure_auto_scaling("web", cdb.AutoScalingConfig(min_capacity=1, max_capacity=4))
+        cloud.advance("30min")
+    setting = cloud.autoscale_settings["clusterdb-web-autoscale"]
+    assert_same_shape(AUTOSCALE_EXAMPLE, setting)
+    rg = f"{HOST}/subscriptions/{cloud.subscription_id}/resourceGroups/clusterdb/providers/Microsoft.Compute"
+    v = f"api-version={API_VERSIONS['Microsoft.Insights/metrics']}"
+    window = "2026-01-05T00:00:00Z/2026-01-05T00:30:00Z"
+    url = f"{rg}/virtualMachineScaleSets/clusterdb-web/providers/Microsoft.Insights/metrics?{v}"
+    answer = requests.get(url, params={"timespan": window, "interval": "PT5M", "metricnames": "Percentage CPU"}, timeout=5).json()
+    assert_same_shape(METRIC_EXAMPLE, answer)
+    parsed = m.Response.deserialize(answer)
+    assert parsed.value[0].name.value == "Percentage CPU" and len(parsed.value[0].timeseries[0].data) == 6
+    resource = m.AutoscaleSettingResource.deserialize(setting)
+    assert resource.profiles[0].rules[0].scale_action.cooldown.total_seconds() == 300

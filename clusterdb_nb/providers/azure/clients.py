@@ -19,6 +19,7 @@ from typing import Any
 
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.exceptions import ClientAuthenticationError
+from azure.core.pipeline.policies import SansIOHTTPPolicy
 
 from ...config import AzureConfig
 from ..kit.sdk_calls import SdkCalls
@@ -73,6 +74,16 @@ def credential(config: AzureConfig) -> TokenCredential:
     return DefaultAzureCredential()
 
 
+class ServerClock(SansIOHTTPPolicy):
+    """Remembers the ``Date`` header of ARM's last answer: Azure's time (the fake's, offline)."""
+
+    def __init__(self) -> None:
+        self.date: str | None = None
+
+    def on_response(self, request: Any, response: Any) -> None:
+        self.date = response.http_response.headers.get("Date") or self.date
+
+
 class Clients:
     """One credential and one cached management client per service, created on first use."""
 
@@ -82,11 +93,16 @@ class Clients:
         self._credential: TokenCredential | None = None
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self.clock = ServerClock()
 
     @property
     def options(self) -> dict[str, Any]:
         """Keyword arguments every management client gets: retries and the LRO poll interval."""
-        return {"retry_total": self.config.retry_total, "polling_interval": self.config.poll_interval}
+        return {
+            "retry_total": self.config.retry_total,
+            "polling_interval": self.config.poll_interval,
+            "per_call_policies": [self.clock],
+        }
 
     def _client(self, name: str, factory: Any) -> Any:
         with self._lock:
@@ -109,6 +125,13 @@ class Clients:
         from azure.mgmt.monitor import MonitorManagementClient
 
         return self._client("monitor", MonitorManagementClient)
+
+    @property
+    def costs(self) -> Any:
+        """``azure.mgmt.costmanagement.CostManagementClient`` (scoped per query, no subscription of its own)."""
+        from azure.mgmt.costmanagement import CostManagementClient
+
+        return self._client("costs", lambda credential, _subscription, **kw: CostManagementClient(credential, **kw))
 
     def close(self) -> None:
         with self._lock:

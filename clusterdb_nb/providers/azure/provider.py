@@ -19,17 +19,19 @@ from typing import Any
 
 import pandas as pd
 
-from ... import catalog
+from ... import catalog, durations, frames
 from ...config import AzureConfig
 from ...errors import NotFoundError, ValidationError
 from ...models import AutoScalingConfig, Fleet, FleetConfig, Instance, InstanceState
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
 from ..kit import plans
+from ..kit.cost_estimate import billed_else_estimated, cost_window
 from ..kit.naming import resource_name
 from ..kit.plans import call_text
 from ..kit.pricing import price_or_nan
-from . import autoscale, fleets, instances
+from ..kit.utilization import fleet_frame, instance_frame
+from . import autoscale, costs, fleets, instances, metrics
 from .clients import Clients
 
 log = logging.getLogger("clusterdb_nb.azure")
@@ -258,16 +260,11 @@ class AzureProvider(ComputeProvider):
             for v in ours
         ]
 
-    async def _cloud_time(self, fleet: str, operation: str) -> pd.Timestamp:
-        """Azure's time now, from the ``Date`` header of ARM's answer to a read of the fleet's scale set."""
+    async def _cloud_now(self, operation: str) -> pd.Timestamp:
+        """Azure's time now: the ``Date`` of ARM's answer to one small request (the location's usages)."""
         compute = self.clients.compute
-
-        def date_of(pipeline_response: Any, deserialized: Any, headers: Any) -> str | None:
-            return pipeline_response.http_response.headers.get("Date")
-
-        date = await self.clients.calls.run(
-            operation, lambda: compute.virtual_machine_scale_sets.get(self._rg, resource_name(fleet), cls=date_of)
-        )
+        await self.clients.calls.run(operation, lambda: next(iter(compute.usage.list(self.region).by_page()), None))
+        date = self.clients.clock.date
         return pd.Timestamp(parsedate_to_datetime(date)) if date else pd.Timestamp.now(tz="UTC")
 
     # -- autoscaling -----------------------------------------------------------------
@@ -293,7 +290,7 @@ class AzureProvider(ComputeProvider):
         """The autoscale setting's scale-up/down events in the activity log (kept 90 days), oldest first."""
         op = "scaling_activities"
         await self._scale_set(fleet, op)
-        now = await self._cloud_time(fleet, op)
+        now = await self._cloud_now(op)
         monitor = self.clients.monitor
         setting_id = (
             f"/subscriptions/{self.config.subscription_id}/resourceGroups/{self._rg}"
@@ -336,6 +333,67 @@ class AzureProvider(ComputeProvider):
     async def terminate_instance(self, instance_id: str) -> Instance:
         """Delete the VM; a Flexible scale set does not replace it, so its fleet's capacity drops by one."""
         return await self._instance_call("terminate_instance", instance_id)
+
+    # -- utilization and costs ----------------------------------------------------------
+    async def _cpu(self, resource_id: str, window: str, grain: str, operation: str) -> pd.Series:
+        monitor = self.clients.monitor
+        found = await self.clients.calls.run(
+            operation,
+            lambda: monitor.metrics.list(
+                resource_id, timespan=window, interval=grain, metricnames=metrics.METRIC, aggregation="Average"
+            ),
+        )
+        return metrics.series(found)
+
+    async def utilization(
+        self, fleet: str, start: pd.Timestamp | None, end: pd.Timestamp | None, period: str = "5min", by: str = "fleet"
+    ) -> pd.DataFrame:
+        """ "Percentage CPU" from Azure Monitor, of the scale set or of each of its VMs.
+
+        Azure Monitor has no instance-count metric for a scale set, so ``running`` and
+        ``desired_capacity`` are the fleet's counts now, carried over the window.
+        """
+        op = "utilization"
+        grain = metrics.interval(period)
+        vmss = await self._scale_set(fleet, op)
+        now = await self._cloud_now(op)
+        hi = (end if end is not None else now).ceil("min")
+        lo = (start if start is not None else pd.Timestamp(vmss["properties"]["timeCreated"])).tz_convert("UTC").floor("min")
+        durations.check_window(lo, hi)
+        if lo == hi:
+            return frames.frame(frames.INSTANCE_UTILIZATION if by == "instance" else frames.UTILIZATION, [])
+        window = metrics.timespan(lo, hi)
+        vms = await self._vms(op, fleet)
+        if by == "instance":
+            found = await asyncio.gather(*(self._cpu(vm["id"], window, grain, op) for vm in vms))
+            return instance_frame({vm["name"]: cpu for vm, cpu in zip(vms, found)}, fleet, self.name)
+        cpu = await self._cpu(vmss["id"], window, grain, op)
+        running = sum(instances.state_of(vm) is InstanceState.RUNNING for vm in vms)
+        at = cpu.index[:1] if len(cpu) else pd.DatetimeIndex([lo])
+        return fleet_frame(
+            cpu,
+            pd.Series([float(running)], index=at),
+            pd.Series([float(vmss["sku"]["capacity"])], index=at),
+            fleet,
+            self.name,
+        )
+
+    async def costs(self, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
+        """VM costs from Cost Management by resource, else the catalog estimate for running VMs (see costs.py)."""
+        op = "costs"
+        lo, hi = cost_window(start, end, now=await self._cloud_now(op))
+        if lo == hi:
+            return frames.frame(frames.COSTS, [])
+        scope = f"/subscriptions/{self.config.subscription_id}/resourceGroups/{self._rg}"
+        body = costs.query(lo, hi)
+
+        async def billed() -> pd.DataFrame | None:
+            client = self.clients.costs
+            result = await self.clients.calls.run(op, lambda: client.query.usage(scope, body))
+            spot_fleets = {f.name for f in await self.list_fleets() if f.spot}
+            return costs.billing_frame(result, self.name, self.region, spot_fleets)
+
+        return await billed_else_estimated(billed, lambda: self.list_instances(None, {InstanceState.RUNNING}), lo, hi)
 
     # -- plans -----------------------------------------------------------------
     def describe_call(self, request: plans.PlanRequest) -> str:
