@@ -47,6 +47,8 @@ API_VERSIONS = {
     "Microsoft.Insights/eventtypes": "2015-04-01",
     "Microsoft.Insights/metrics": "2024-02-01",
     "Microsoft.CostManagement": "2025-03-01",
+    "Microsoft.Web": "2025-05-01",
+    "Microsoft.Storage": "2026-09-01",
 }
 """The api-version each resource type is served at: the one the pinned SDK sends."""
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -104,6 +106,9 @@ class FakeAzure(FakeCloud):
     autoscale_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     past_runs: list[dict[str, Any]] = field(default_factory=list)
+    sites: dict[str, dict[str, Any]] = field(default_factory=dict)
+    plans: dict[str, dict[str, Any]] = field(default_factory=dict)
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     billing: bool = True
     loads: dict[str, LoadModel] = field(default_factory=dict)
     seed: int = 0
@@ -298,7 +303,7 @@ class FakeAzure(FakeCloud):
         rg = sub + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute"
         insights = sub + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Insights/autoscalesettings"
         compute, autoscale = "Microsoft.Compute", "Microsoft.Insights/autoscalesettings"
-        for method, path, version, handler in (
+        table: list[tuple[str, str, str, Callable[..., Response]]] = [
             ("GET", sub + r"/providers/Microsoft\.Compute/locations/(?P<loc>[^/]+)/operations/(?P<op>[^/?]+)", compute, self._op),
             ("GET", sub + r"/providers/Microsoft\.Compute/locations/(?P<loc>[^/]+)/usages", compute, self._usages),
             ("GET", rg + r"/virtualMachineScaleSets", compute, self._list_sets),
@@ -332,8 +337,49 @@ class FakeAzure(FakeCloud):
                 "Microsoft.CostManagement",
                 self._cost_query,
             ),
-        ):
+            *self._web_routes(sub + r"/resourceGroups/(?P<rg>[^/]+)/providers"),
+        ]
+        for method, path, version, handler in table:
             yield method, re.compile(re.escape(HOST) + "/?" + path + r"(\?.*)?$", re.I), self._route(path, version, handler)
+        apps = r"https://(?P<app>[a-z0-9-]+)"
+        for method, url, handler in (
+            ("POST", apps + r"\.scm\.azurewebsites\.net/api/publish", self._publish),
+            ("GET", apps + r"\.scm\.azurewebsites\.net/api/deployments/latest", self._deployment),
+            ("POST", apps + r"\.azurewebsites\.net/api/(?P<function>[^/?]+)", self._invoke),
+        ):
+            yield method, re.compile(url + r"(\?.*)?$", re.I), self._app_route(re.compile(url, re.I), handler)
+
+    def _web_routes(self, rg: str) -> list[tuple[str, str, str, Callable[..., Response]]]:
+        sites, farms = rg + r"/Microsoft\.Web/sites", rg + r"/Microsoft\.Web/serverfarms/(?P<name>[^/?]+)"
+        site = sites + r"/(?P<name>[^/?]+)"
+        account = rg + r"/Microsoft\.Storage/storageAccounts/(?P<name>[^/?]+)"
+        web, storage = "Microsoft.Web", "Microsoft.Storage"
+        return [
+            ("GET", sites, web, self._list_sites),
+            ("PUT", site, web, self._put_site),
+            ("GET", site, web, self._get_site),
+            ("DELETE", site, web, self._delete_site),
+            ("PUT", site + r"/config/appsettings", web, self._put_settings),
+            ("POST", site + r"/config/appsettings/list", web, self._list_settings_of_app),
+            ("POST", site + r"/functions/(?P<function>[^/?]+)/listkeys", web, self._function_keys),
+            ("PUT", farms, web, self._put_plan),
+            ("DELETE", farms, web, self._delete_plan),
+            ("PUT", account, storage, self._put_account),
+            ("POST", account + r"/listKeys", storage, self._account_keys),
+            ("PUT", account + r"/blobServices/default/containers/(?P<container>[^/?]+)", storage, self._put_container),
+        ]
+
+    def _app_route(self, pattern: re.Pattern[str], handler: Callable[..., Response]) -> Handler:
+        def serve(request: Any) -> Response:
+            args = pattern.match(request.url)
+            assert args is not None
+            app = self.sites.get(args["app"].lower())
+            if app is None:
+                return 404, {"Content-Type": "text/html"}, "<h1>404 Web Site not found</h1>"
+            self.tick()
+            return handler(request, app, **{k: v for k, v in args.groupdict().items() if k != "app"})
+
+        return serve
 
     def _route(self, path: str, version: str, handler: Callable[..., Response]) -> Handler:
         pattern = re.compile(path + "$", re.I)
@@ -839,6 +885,175 @@ class FakeAzure(FakeCloud):
                 "properties": {"nextLink": None, "columns": columns, "rows": rows},
             },
         )
+
+    # Function Apps, their plans and storage -------------------------------------------------
+    def _arm_id(self, rg: str, kind: str, name: str) -> str:
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{rg}/providers/{kind}/{name}"
+
+    def _put_plan(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        if (body.get("sku") or {}).get("tier") != "FlexConsumption":
+            return arm_error(400, "BadRequest", "The fake serves Flex Consumption (FC1) plans only.")
+        plan = {
+            "id": self._arm_id(rg, "Microsoft.Web/serverfarms", name),
+            "name": name,
+            "type": "Microsoft.Web/serverfarms",
+            "location": body["location"],
+            "kind": body.get("kind", "functionapp"),
+            "sku": body["sku"],
+            "properties": {**body.get("properties", {}), "provisioningState": "Succeeded", "status": "Ready"},
+        }
+        self.plans[name.lower()] = plan
+        return _json(200, plan)
+
+    def _delete_plan(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        return (200, {}, "") if self.plans.pop(name.lower(), None) else (204, {}, "")
+
+    def _put_account(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        account = self.accounts.setdefault(
+            name.lower(),
+            {
+                "id": self._arm_id(rg, "Microsoft.Storage/storageAccounts", name),
+                "name": name,
+                "type": "Microsoft.Storage/storageAccounts",
+                "location": body["location"],
+                "kind": body.get("kind", "StorageV2"),
+                "sku": {**body["sku"], "tier": "Standard"},
+                "properties": {
+                    "provisioningState": "Succeeded",
+                    "primaryEndpoints": {"blob": f"https://{name}.blob.core.windows.net/"},
+                    "containers": [],
+                    "key": uuid.uuid4().hex,
+                },
+            },
+        )
+        return _json(
+            200, {**account, "properties": {k: v for k, v in account["properties"].items() if k not in ("containers", "key")}}
+        )
+
+    def _account_keys(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        account = self.accounts.get(name.lower())
+        if account is None:
+            return arm_error(404, "StorageAccountNotFound", f"The storage account {name} was not found.")
+        return _json(200, {"keys": [{"keyName": "key1", "value": account["properties"]["key"], "permissions": "FULL"}]})
+
+    def _put_container(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str, container: str) -> Response:
+        account = self.accounts.get(name.lower())
+        if account is None:
+            return arm_error(404, "StorageAccountNotFound", f"The storage account {name} was not found.")
+        account["properties"]["containers"].append(container)
+        cid = f"{account['id']}/blobServices/default/containers/{container}"
+        return _json(
+            201,
+            {"id": cid, "name": container, "type": "Microsoft.Storage/storageAccounts/blobServices/containers", "properties": {}},
+        )
+
+    def _site_json(self, site: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in site.items() if k not in ("settings", "package", "keys", "deployed_dir")}
+
+    def _put_site(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        props = body.get("properties") or {}
+        if props.get("serverFarmId", "").rsplit("/", 1)[-1].lower() not in self.plans:
+            return arm_error(400, "BadRequest", "The plan of the Function App does not exist.")
+        site = self.sites.get(name.lower())
+        fresh: dict[str, Any] = {"settings": {}, "package": None, "keys": {"default": uuid.uuid4().hex}}
+        base = fresh if site is None else site
+        base.update(
+            {
+                "id": self._arm_id(rg, "Microsoft.Web/sites", name),
+                "name": name,
+                "type": "Microsoft.Web/sites",
+                "location": body["location"],
+                "kind": body.get("kind", "functionapp,linux"),
+                "tags": body.get("tags") or {},
+                "properties": {
+                    **props,
+                    "state": "Running",
+                    "defaultHostName": f"{name}.azurewebsites.net",
+                    "lastModifiedTimeUtc": _iso(self.now),
+                    "provisioningState": "Succeeded",
+                },
+            }
+        )
+        self.sites[name.lower()] = base
+        return _json(200, self._site_json(base))
+
+    def _find_site(self, name: str) -> dict[str, Any] | None:
+        return self.sites.get(name.lower())
+
+    def _get_site(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        site = self._find_site(name)
+        if site is None:
+            return arm_error(404, "ResourceNotFound", f"The Resource 'Microsoft.Web/sites/{name}' was not found.")
+        return _json(200, self._site_json(site))
+
+    def _list_sites(self, request: Any, query: dict[str, str], body: Any, rg: str) -> Response:
+        return _json(
+            200, {"value": [self._site_json(s) for s in self.sites.values() if s["id"].split("/")[4].lower() == rg.lower()]}
+        )
+
+    def _delete_site(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        return (200, {}, "") if self.sites.pop(name.lower(), None) else (204, {}, "")
+
+    def _put_settings(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        site = self._find_site(name)
+        if site is None:
+            return arm_error(404, "ResourceNotFound", f"The Resource 'Microsoft.Web/sites/{name}' was not found.")
+        site["settings"] = dict(body.get("properties") or {})
+        site["properties"]["lastModifiedTimeUtc"] = _iso(self.now)
+        return self._list_settings_of_app(request, query, body, rg, name)
+
+    def _list_settings_of_app(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        site = self._find_site(name)
+        if site is None:
+            return arm_error(404, "ResourceNotFound", f"The Resource 'Microsoft.Web/sites/{name}' was not found.")
+        return _json(
+            200,
+            {
+                "id": f"{site['id']}/config/appsettings",
+                "name": "appsettings",
+                "type": "Microsoft.Web/sites/config",
+                "properties": site["settings"],
+            },
+        )
+
+    def _function_keys(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str, function: str) -> Response:
+        site = self._find_site(name)
+        if site is None or site["package"] is None:
+            return arm_error(404, "NotFound", f"Function {function} of {name} not found.")
+        return _json(200, {"properties": dict(site["keys"])})
+
+    # the app's own hosts
+    def _publish(self, request: Any, app: dict[str, Any]) -> Response:
+        if not str(request.headers.get("Authorization", "")).startswith("Bearer "):
+            return 401, {}, ""
+        body = request.body if isinstance(request.body, bytes) else request.body.read()
+        app["package"] = body
+        app["deployed_dir"] = None
+        return 202, {"Location": f"https://{app['name']}.scm.azurewebsites.net/api/deployments/latest"}, ""
+
+    def _deployment(self, request: Any, app: dict[str, Any]) -> Response:
+        done = app["package"] is not None
+        return _json(200, {"id": "latest", "status": 4 if done else 0, "complete": done, "status_text": ""})
+
+    def _invoke(self, request: Any, app: dict[str, Any], function: str) -> Response:
+        import tempfile
+        from pathlib import Path
+
+        from ..code_zip import extract
+        from .azure_functions_host import run
+
+        if request.headers.get("x-functions-key") not in app["keys"].values():
+            return 401, {}, ""
+        if app["package"] is None:
+            return 404, {}, ""
+        if not app.get("deployed_dir"):
+            target = Path(tempfile.mkdtemp(prefix="clusterdb-fake-azure-"))
+            extract(app["package"], target)
+            app["deployed_dir"] = target
+        timeout = float(app["settings"].get("CLUSTERDB_TIMEOUT_SEC", 30)) + 5.0
+        body = request.body if isinstance(request.body, bytes) else (request.body or b"")
+        status, answer, mimetype = run(app["deployed_dir"], function, body, timeout)
+        return status, {"Content-Type": mimetype, "x-ms-invocation-id": str(uuid.uuid4())}, answer.decode("utf-8", "replace")
 
 
 @contextmanager

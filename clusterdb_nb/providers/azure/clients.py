@@ -127,6 +127,26 @@ class Clients:
         return self._client("monitor", MonitorManagementClient)
 
     @property
+    def web(self) -> Any:
+        """``azure.mgmt.web.WebSiteManagementClient`` (Function Apps and their plans)."""
+        from azure.mgmt.web import WebSiteManagementClient
+
+        return self._client("web", WebSiteManagementClient)
+
+    @property
+    def storage(self) -> Any:
+        """``azure.mgmt.storage.StorageManagementClient`` (the function packages' storage account)."""
+        from azure.mgmt.storage import StorageManagementClient
+
+        return self._client("storage", StorageManagementClient)
+
+    def bearer(self) -> str:
+        """A management token, for the Function App's deployment (``*.scm.azurewebsites.net``) endpoint."""
+        self.compute  # noqa: B018 - creates the credential
+        assert self._credential is not None
+        return self._credential.get_token("https://management.azure.com/.default").token
+
+    @property
     def costs(self) -> Any:
         """``azure.mgmt.costmanagement.CostManagementClient`` (scoped per query, no subscription of its own)."""
         from azure.mgmt.costmanagement import CostManagementClient

@@ -13,7 +13,10 @@ capacity by one: unlike an Auto Scaling group, Azure does not replace it.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import time
+import uuid
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -21,8 +24,8 @@ import pandas as pd
 
 from ... import catalog, durations, frames
 from ...config import AzureConfig
-from ...errors import NotFoundError, ValidationError
-from ...models import AutoScalingConfig, Fleet, FleetConfig, Instance, InstanceState
+from ...errors import ConflictError, NotFoundError, ProviderError, ValidationError
+from ...models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
 from ..kit import plans
@@ -31,7 +34,7 @@ from ..kit.naming import resource_name
 from ..kit.plans import call_text
 from ..kit.pricing import price_or_nan
 from ..kit.utilization import fleet_frame, instance_frame
-from . import autoscale, costs, fleets, instances, metrics
+from . import autoscale, costs, fleets, function_app, functions, instances, metrics
 from .clients import Clients
 
 log = logging.getLogger("clusterdb_nb.azure")
@@ -334,6 +337,230 @@ class AzureProvider(ComputeProvider):
         """Delete the VM; a Flexible scale set does not replace it, so its fleet's capacity drops by one."""
         return await self._instance_call("terminate_instance", instance_id)
 
+    # -- functions -------------------------------------------------------------------
+    def _app(self, function: str) -> str:
+        return functions.app_name(function, self.config.subscription_id, self._rg)
+
+    async def _storage(self, operation: str) -> tuple[str, str]:
+        """(connection string, blob endpoint) of the resource group's package storage account, created if missing."""
+        storage = self.clients.storage
+        name = functions.storage_name(self.config.subscription_id, self._rg)
+        body = {
+            "location": self.region,
+            "kind": "StorageV2",
+            "sku": {"name": "Standard_LRS"},
+            "properties": {"minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": False},
+        }
+        account = await self.clients.calls.finish(operation, lambda: storage.storage_accounts.begin_create(self._rg, name, body))
+        keys = await self.clients.calls.run(operation, lambda: storage.storage_accounts.list_keys(self._rg, name))
+        key = keys["keys"][0]["value"]
+        connection = f"DefaultEndpointsProtocol=https;AccountName={name};AccountKey={key};EndpointSuffix=core.windows.net"
+        return connection, str(account["properties"]["primaryEndpoints"]["blob"])
+
+    async def _settings(self, app: str, operation: str) -> dict[str, str]:
+        web = self.clients.web
+        found = await self.clients.calls.run(operation, lambda: web.web_apps.list_application_settings(self._rg, app))
+        return dict(found.get("properties") or {})
+
+    async def _site(self, function: str, operation: str) -> Any:
+        web = self.clients.web
+        try:
+            found = await self.clients.calls.run(operation, lambda: web.web_apps.get(self._rg, self._app(function)))
+        except NotFoundError:
+            found = None
+        if found is None or (found.get("tags") or {}).get("clusterdb:function") != function:
+            raise NotFoundError(
+                f"no function (Function App {self._app(function)!r}) named {function!r} in resource group {self._rg}",
+                provider=self.name,
+                operation=operation,
+            )
+        return found
+
+    async def _publish(self, app: str, package: bytes, operation: str) -> None:
+        """One deploy of ``package`` to the app's deployment endpoint, waiting until it is live."""
+        import requests
+
+        scm = f"https://{app}.scm.azurewebsites.net"
+        headers = {"Authorization": f"Bearer {await asyncio.to_thread(self.clients.bearer)}"}
+
+        def publish() -> None:
+            answer = requests.post(
+                f"{scm}/api/publish?RemoteBuild=true",
+                data=package,
+                headers={**headers, "Content-Type": "application/zip"},
+                timeout=600,
+            )
+            deadline = time.monotonic() + 900
+            while answer.status_code in (200, 202):
+                state = requests.get(f"{scm}/api/deployments/latest", headers=headers, timeout=60)
+                doc = state.json() if state.ok else {}
+                if doc.get("complete"):
+                    if doc.get("status") == 4:
+                        return
+                    raise ProviderError(
+                        f"deployment of {app} failed: {doc.get('status_text') or doc}", provider=self.name, operation=operation
+                    )
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(self.config.poll_interval)
+            raise ProviderError(
+                f"deployment of {app} was not accepted (HTTP {answer.status_code}): {answer.text[:200]}",
+                provider=self.name,
+                operation=operation,
+            )
+
+        await asyncio.to_thread(publish)
+
+    async def _deploy(self, config: FunctionConfig, app: str, version: int, connection: str, operation: str) -> None:
+        assert config.code is not None
+        web = self.clients.web
+        package = function_app.package(config, functions.instance_memory(config.memory_mb))
+        values = functions.settings(config, version, connection, config.code_sha256 or "", len(config.code))
+        await self.clients.calls.run(
+            operation, lambda: web.web_apps.update_application_settings(self._rg, app, {"properties": values})
+        )
+        await self._publish(app, package, operation)
+
+    async def create_function(self, config: FunctionConfig) -> Function:
+        """A Function App on its own Flex Consumption plan, its settings, and the zip deployed with the adapter."""
+        op = "create_function"
+        functions.check(config)
+        function_app.source(config.name, config.handler, config.timeout_sec, 512)  # handler shape, before any call
+        app = self._app(config.name)
+        try:
+            await self._site(config.name, op)
+        except NotFoundError:
+            pass
+        else:
+            raise self.already_exists("function", config.name, op)
+        web, storage = self.clients.web, self.clients.storage
+        connection, blob = await self._storage(op)
+        container = f"app-package-{app}"[:63]
+        account = functions.storage_name(self.config.subscription_id, self._rg)
+        try:
+            await self.clients.calls.run(
+                op, lambda: storage.blob_containers.create(self._rg, account, container, {"properties": {}})
+            )
+        except ConflictError:
+            pass  # the container is left from an earlier app of this name
+        plan = await self.clients.calls.finish(
+            op, lambda: web.app_service_plans.begin_create_or_update(self._rg, f"{app}-plan", functions.plan(self.region))
+        )
+        body = functions.site(config, self.region, plan["id"], f"{blob}{container}", config.name)
+        await self.clients.calls.finish(op, lambda: web.web_apps.begin_create_or_update(self._rg, app, body))
+        await self._deploy(config, app, 1, connection, op)
+        return await self.get_function(config.name)
+
+    async def update_function(self, config: FunctionConfig) -> Function:
+        """New settings (and code, when given) as the next version; a new handler needs the code again."""
+        op = "update_function"
+        functions.check(config)
+        current = await self.get_function(config.name)
+        if config.code is None and config.handler != current.handler:
+            raise ValidationError(
+                "code: changing the handler on Azure regenerates function_app.py, so pass the code again",
+                field="code",
+                rule="code with a new handler",
+            )
+        app = self._app(config.name)
+        site = await self._site(config.name, op)
+        body = functions.site(
+            config,
+            self.region,
+            site["properties"]["serverFarmId"],
+            site["properties"]["functionAppConfig"]["deployment"]["storage"]["value"],
+            config.name,
+        )
+        web = self.clients.web
+        await self.clients.calls.finish(op, lambda: web.web_apps.begin_create_or_update(self._rg, app, body))
+        old = await self._settings(app, op)
+        connection = old["AzureWebJobsStorage"]
+        if config.code is not None:
+            await self._deploy(config, app, current.version + 1, connection, op)
+        else:
+            values = functions.settings(config, current.version + 1, connection, current.code_sha256 or "", current.code_size)
+            await self.clients.calls.run(
+                op, lambda: web.web_apps.update_application_settings(self._rg, app, {"properties": values})
+            )
+        return await self.get_function(config.name)
+
+    async def delete_function(self, function: str) -> None:
+        op = "delete_function"
+        site = await self._site(function, op)
+        web = self.clients.web
+        app = self._app(function)
+        await self.clients.calls.run(op, lambda: web.web_apps.delete(self._rg, app))
+        plan = str(site["properties"]["serverFarmId"]).rsplit("/", 1)[-1]
+        await self.clients.calls.run(op, lambda: web.app_service_plans.delete(self._rg, plan))
+
+    async def get_function(self, function: str) -> Function:
+        op = "get_function"
+        site = await self._site(function, op)
+        return functions.to_function(site, await self._settings(self._app(function), op), function, self.name)
+
+    async def list_functions(self) -> list[Function]:
+        op = "list_functions"
+        web = self.clients.web
+        sites = await self.clients.calls.collect(op, lambda: web.web_apps.list_by_resource_group(self._rg))
+        ours = sorted(
+            ((s["tags"]["clusterdb:function"], s) for s in sites if "clusterdb:function" in (s.get("tags") or {})),
+            key=lambda pair: pair[0],
+        )
+        found = await asyncio.gather(*(self._settings(s["name"], op) for _, s in ours))
+        return [functions.to_function(s, values, name, self.name) for (name, s), values in zip(ours, found)]
+
+    async def invoke_function(self, function: str, payload: bytes) -> Invocation:
+        """HTTPS POST to ``https://<app>.azurewebsites.net/api/<function>`` with the function key.
+
+        The cost is estimated with Azure's Consumption rule on the instance memory.
+        """
+        import requests
+
+        from ..function_billing import BILLING
+
+        op = "invoke_function"
+        fn = await self.get_function(function)
+        app = self._app(function)
+        web = self.clients.web
+        keys = await self.clients.calls.run(op, lambda: web.web_apps.list_function_keys(self._rg, app, function))
+        key = (keys.get("properties") or {}).get("default") or next(iter((keys.get("properties") or {}).values()), "")
+        started = pd.Timestamp.now(tz="UTC")
+
+        def post() -> Any:
+            t0 = time.perf_counter()
+            answer = requests.post(
+                f"https://{app}.azurewebsites.net/api/{function}",
+                data=payload,
+                headers={"x-functions-key": key, "Content-Type": "application/json"},
+                timeout=fn.timeout_sec + 30,
+            )
+            return answer, (time.perf_counter() - t0) * 1000.0
+
+        answer, duration = await asyncio.to_thread(post)
+        error = None
+        if answer.status_code >= 400:
+            try:
+                error = answer.json()
+            except ValueError:
+                error = {"errorType": f"HTTP{answer.status_code}", "errorMessage": answer.text[:500]}
+        rule = BILLING["azure"]
+        billed = int(rule.billed_ms(duration))
+        timed_out = answer.status_code in (408, 504) or "timeout" in str((error or {}).get("errorType", "")).lower()
+        return Invocation(
+            request_id=answer.headers.get("x-ms-invocation-id") or str(uuid.uuid4()),
+            function=function,
+            version=fn.version,
+            provider=self.name,
+            status="success" if error is None else "timeout" if timed_out else "error",
+            payload=answer.content if error is None else json.dumps(error).encode(),
+            error=error,
+            duration_ms=round(duration, 3),
+            billed_ms=billed,
+            memory_mb=fn.memory_mb,
+            started_at=started.to_pydatetime(),
+            cost_usd=float(rule.cost_usd(billed, fn.memory_mb)),
+        )
+
     # -- utilization and costs ----------------------------------------------------------
     async def _cpu(self, resource_id: str, window: str, grain: str, operation: str) -> pd.Series:
         monitor = self.clients.monitor
@@ -420,6 +647,9 @@ class AzureProvider(ComputeProvider):
                     maximum=config.max_capacity,
                     scale_out_above=config.target_cpu_utilization,
                 )
+            case plans.CreateFunction(function) | plans.UpdateFunction(function) | plans.DeleteFunction(function):
+                verb = {"create_function": "begin_create_or_update", "update_function": "begin_create_or_update"}
+                return call_text(f"web_apps.{verb.get(request.operation, 'delete')}", name=self._app(function))
             case plans.InstanceRequest(instance_id):
                 return call_text(f"virtual_machines.{INSTANCE_CALLS[request.operation]}", vm_name=instance_id)
             case _:
