@@ -308,6 +308,7 @@ class FakeAzure(FakeCloud):
             ("GET", sub + r"/providers/Microsoft\.Compute/locations/(?P<loc>[^/]+)/usages", compute, self._usages),
             ("GET", rg + r"/virtualMachineScaleSets", compute, self._list_sets),
             ("GET", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", compute, self._get_set),
+            ("GET", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)/instanceView", compute, self._set_instance_view),
             ("PUT", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", compute, self._put_set),
             ("PATCH", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", compute, self._patch_set),
             ("DELETE", rg + r"/virtualMachineScaleSets/(?P<name>[^/?]+)", compute, self._delete_set),
@@ -467,6 +468,24 @@ class FakeAzure(FakeCloud):
     def _get_set(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
         vmss = self._find_set(rg, name)
         return _json(200, self._set_json(vmss)) if vmss else self._not_found("virtualMachineScaleSets", rg, name)
+
+    def _set_instance_view(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        vmss = self._find_set(rg, name)
+        if vmss is None:
+            return self._not_found("virtualMachineScaleSets", rg, name)
+        counts: dict[str, int] = {}
+        for vm in self._members(vmss):
+            if not vm["pending"]:
+                code = f"PowerState/{vm['power']}"
+                counts[code] = counts.get(code, 0) + 1
+        state = vmss["properties"]["provisioningState"].lower()
+        return _json(
+            200,
+            {
+                "virtualMachine": {"statusesSummary": [{"code": c, "count": n} for c, n in sorted(counts.items())]},
+                "statuses": [{"code": f"ProvisioningState/{state}", "level": "Info", "displayStatus": f"Provisioning {state}"}],
+            },
+        )
 
     def _scale(self, vmss: dict[str, Any], capacity: int, request_url: str, status: int) -> Response:
         """Bring the set's VMs to ``capacity``: new ones boot when the operation finishes, extra ones are deleted."""

@@ -180,6 +180,7 @@ def answers(cloud: FakeAzure) -> dict[str, Any]:
     return {
         "scale_set": get(f"{rg}/virtualMachineScaleSets/clusterdb-web?{v}"),
         "vms": get(f"{rg}/virtualMachines?{v}&$expand=instanceView")["value"],
+        "set_view": get(f"{rg}/virtualMachineScaleSets/clusterdb-web/instanceView?{v}"),
         "usages": get(f"{base}/providers/Microsoft.Compute/locations/eastus/usages?{v}"),
     }
 
@@ -202,7 +203,12 @@ def test_usages_have_the_shape_of_the_official_example(answers):
 
 @pytest.mark.parametrize(
     ("key", "model"),
-    [("scale_set", models.VirtualMachineScaleSet), ("vms", models.VirtualMachine), ("usages", models.Usage)],
+    [
+        ("scale_set", models.VirtualMachineScaleSet),
+        ("vms", models.VirtualMachine),
+        ("usages", models.Usage),
+        ("set_view", models.VirtualMachineScaleSetInstanceView),
+    ],
 )
 def test_answers_deserialize_into_the_sdk_models_without_unknown_or_missing_fields(answers, key, model):
     items = answers[key]["value"] if key == "usages" else answers[key]
@@ -218,6 +224,12 @@ def test_the_sdk_reads_the_fields_the_adapter_uses_with_their_types(answers):
     assert vm.instance_view.statuses[0].time.year == 2026
     vmss = models.VirtualMachineScaleSet(answers["scale_set"])
     assert vmss.orchestration_mode == "Flexible" and vmss.virtual_machine_profile.billing_profile.max_price == -1
+
+
+def test_the_sets_instance_view_counts_vms_by_power_state(answers):
+    view = models.VirtualMachineScaleSetInstanceView(answers["set_view"])
+    counts = {c.code: c.count for c in view.virtual_machine.statuses_summary}
+    assert counts == {"PowerState/deallocated": 1, "PowerState/running": 1}
 
 
 def test_the_checker_finds_unknown_and_missing_fields():

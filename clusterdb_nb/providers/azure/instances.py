@@ -59,19 +59,23 @@ def _time(value: Any) -> datetime | None:
     return value.astimezone(timezone.utc)
 
 
-def state_of(vm: Mapping[str, Any]) -> InstanceState:
-    """Our state of a VM (REST JSON or SDK model) from its instance view's statuses.
-
-    No power state yet (being created) is ``pending``; a VM being deleted is ``terminating``.
-    """
-    statuses = _get(vm, "properties", "instanceView", "statuses") or ()
-    codes = [str(s.get("code", "")) for s in statuses]
-    if "ProvisioningState/deleting" in codes or _get(vm, "properties", "provisioningState") == "Deleting":
+def _state(codes: list[str], provisioning: Any) -> InstanceState:
+    if "ProvisioningState/deleting" in codes or provisioning == "Deleting":
         return InstanceState.TERMINATING
     for code in codes:
         if code.startswith(POWER_STATE_PREFIX):
             return POWER_STATES.get(code.removeprefix(POWER_STATE_PREFIX), InstanceState.PENDING)
     return InstanceState.PENDING
+
+
+def state_of(vm: Mapping[str, Any]) -> InstanceState:
+    """Our state of a VM (REST JSON or SDK model) from its instance view's statuses.
+
+    No power state yet (being created) is ``pending``; a VM being deleted is ``terminating``.
+    """
+    props = vm.get("properties") or {}
+    statuses = (props.get("instanceView") or {}).get("statuses") or ()
+    return _state([str(st.get("code", "")) for st in statuses], props.get("provisioningState"))
 
 
 def scale_set_name(vm: Mapping[str, Any]) -> str | None:
@@ -80,35 +84,33 @@ def scale_set_name(vm: Mapping[str, Any]) -> str | None:
     return str(set_id).rsplit("/", 1)[-1] if set_id else None
 
 
-def fleet_name(vm: Mapping[str, Any]) -> str | None:
-    """The fleet of a VM: its owner tag, else its scale set named ``clusterdb-<fleet>``."""
-    tags = vm.get("tags") or {}
-    if OWNER_TAG in tags:
-        return str(tags[OWNER_TAG])
-    name = scale_set_name(vm)
-    return fleet_of(name) if name else None
-
-
-def times(vm: Mapping[str, Any]) -> tuple[datetime, datetime]:
-    """(launched_at, state_since): creation (or, when running, its last start) and the last operation's end."""
-    created = _time(_get(vm, "properties", "timeCreated")) or datetime.now(timezone.utc)
-    statuses = _get(vm, "properties", "instanceView", "statuses") or ()
-    since = next((_time(s.get("time")) for s in statuses if str(s.get("code", "")).startswith("ProvisioningState/")), None)
-    since = since or created
-    return (since if state_of(vm) is InstanceState.RUNNING else created), since
-
-
 def _row(vm: Mapping[str, Any]) -> dict[str, Any]:
-    launched, since = times(vm)
+    """Everything a row needs, each field read once (SDK models pay for every read)."""
+    props = vm.get("properties") or {}
+    statuses = (props.get("instanceView") or {}).get("statuses") or ()
+    codes, since = [], None
+    for st in statuses:
+        code = str(st.get("code", ""))
+        codes.append(code)
+        if since is None and code.startswith("ProvisioningState/"):
+            since = _time(st.get("time"))
+    state = _state(codes, props.get("provisioningState"))
+    created = _time(props.get("timeCreated")) or datetime.now(timezone.utc)
+    since = since or created
+    tags = vm.get("tags") or {}
+    fleet = tags.get(OWNER_TAG)
+    if fleet is None:
+        set_id = (props.get("virtualMachineScaleSet") or {}).get("id")
+        fleet = fleet_of(str(set_id).rsplit("/", 1)[-1]) if set_id else None
     return {
         "instance_id": str(vm["name"]),
-        "fleet": fleet_name(vm),
-        "instance_type": str(_get(vm, "properties", "hardwareProfile", "vmSize")),
-        "state": state_of(vm),
-        "spot": _get(vm, "properties", "priority") == "Spot",
-        "launched_at": launched,
+        "fleet": fleet,
+        "instance_type": str((props.get("hardwareProfile") or {}).get("vmSize")),
+        "state": state,
+        "spot": props.get("priority") == "Spot",
+        "launched_at": since if state is InstanceState.RUNNING else created,  # a restart is a relaunch
         "state_since": since,
-        "tags": TAGS.user_tags(vm.get("tags") or {}),
+        "tags": TAGS.user_tags(tags) if tags else {},
     }
 
 

@@ -115,9 +115,18 @@ class AzureProvider(ComputeProvider):
     async def _fleet(self, vmss: Any, operation: str, vms: list[Any] | None = None, setting: Any = False) -> Fleet:
         """A Fleet of a scale set; ``vms`` and ``setting`` (its autoscale setting or None) are read unless given."""
         fleet = vmss["tags"][instances.TAGS.owner_key]
-        if vms is None:
-            vms, setting = await asyncio.gather(self._vms(operation, fleet), self._setting(fleet, operation))
-        running = sum(instances.state_of(vm) is InstanceState.RUNNING for vm in vms)
+        if vms is None:  # the set's instance view counts its VMs by power state: one request, not a listing
+            compute = self.clients.compute
+            view, setting = await asyncio.gather(
+                self.clients.calls.run(
+                    operation, lambda: compute.virtual_machine_scale_sets.get_instance_view(self._rg, vmss["name"])
+                ),
+                self._setting(fleet, operation),
+            )
+            summary = (view.get("virtualMachine") or {}).get("statusesSummary") or ()
+            running = sum(int(c.get("count", 0)) for c in summary if c.get("code") == "PowerState/running")
+        else:
+            running = sum(instances.state_of(vm) is InstanceState.RUNNING for vm in vms)
         price = price_or_nan(self.hourly_price)(vmss["sku"]["name"], fleets.is_spot(vmss))
         out = fleets.to_fleet(vmss, running, self.name, self.region, price)
         return out._replace(auto_scaling=autoscale.config_of(setting)) if setting else out
@@ -305,10 +314,10 @@ class AzureProvider(ComputeProvider):
 
     # -- instances -----------------------------------------------------------
     async def list_instances(self, fleet: str | None = None, states: set[InstanceState] | None = None) -> pd.DataFrame:
-        vms = await self._vms("list_instances", fleet)
+        df = instances.to_frame(await self._vms("list_instances", fleet), self.name, self.region, self.hourly_price)
         if states:
-            vms = [vm for vm in vms if instances.state_of(vm) in states]
-        return instances.to_frame(vms, self.name, self.region, self.hourly_price)
+            df = df[df["state"].isin({s.value for s in states})].reset_index(drop=True)
+        return df
 
     async def get_instance(self, instance_id: str, operation: str = "get_instance") -> Instance:
         compute = self.clients.compute
