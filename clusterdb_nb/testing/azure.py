@@ -1071,7 +1071,7 @@ class FakeAzure(FakeCloud):
             app["deployed_dir"] = target
         timeout = float(app["settings"].get("CLUSTERDB_TIMEOUT_SEC", 30)) + 5.0
         body = request.body if isinstance(request.body, bytes) else (request.body or b"")
-        status, answer, mimetype = run(app["deployed_dir"], function, body, timeout)
+        status, answer, mimetype = run(app["deployed_dir"], function, body, timeout, app["settings"])
         return status, {"Content-Type": mimetype, "x-ms-invocation-id": str(uuid.uuid4())}, answer.decode("utf-8", "replace")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -78,8 +79,10 @@ print(json.dumps({"status": answer.status_code, "body": encoded, "mimetype": ans
 """
 
 
-def run(app_dir: Path, route: str, body: bytes, timeout: float = 60.0) -> tuple[int, bytes, str]:
-    """Call the function at ``route`` of the package in ``app_dir`` with ``body``."""
+def run(
+    app_dir: Path, route: str, body: bytes, timeout: float = 60.0, settings: dict[str, str] | None = None
+) -> tuple[int, bytes, str]:
+    """Call the function at ``route`` of the package in ``app_dir`` with ``body``; app ``settings`` are its environment."""
     try:
         done = subprocess.run(
             [sys.executable, "-c", RUNNER, str(app_dir), route],
@@ -88,6 +91,7 @@ def run(app_dir: Path, route: str, body: bytes, timeout: float = 60.0) -> tuple[
             text=True,
             timeout=timeout,
             cwd=app_dir,
+            env={**os.environ, **(settings or {})},
         )
     except subprocess.TimeoutExpired:
         return 504, b'{"errorType": "FunctionTimeout", "errorMessage": "The function timed out"}', "application/json"

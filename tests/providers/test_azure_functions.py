@@ -16,8 +16,9 @@ from clusterdb_nb.testing import FakeAzure, fake_azure
 
 ECHO = zip_files(
     {
-        "main.py": "def handler(event, context):\n"
+        "main.py": "import os\n\ndef handler(event, context):\n"
         "    return {'echo': event, 'function': context.function_name, 'memory': context.memory_limit_in_mb}\n",
+        "env.py": "import os\n\ndef handler(event, context):\n    return os.environ['STAGE']\n",
         "fail.py": "def handler(event, context):\n    raise ValueError('bad input: ' + str(event))\n",
     }
 )
@@ -74,6 +75,11 @@ def test_invoke_posts_to_the_app_with_the_function_key(s, cloud):
     assert inv.billed_ms >= 100 and inv.cost_usd > 0
     invokes = [u for m, u in cloud.calls if ".azurewebsites.net/api/echo" in u]
     assert invokes == ["https://" + app_of(cloud)["name"] + ".azurewebsites.net/api/echo"]
+
+
+def test_app_settings_are_the_functions_environment(s):
+    s.create_function(CONFIG._replace(name="env", handler="env.handler"))
+    assert s.invoke_function("env", b"{}").result == "dev"
 
 
 def test_a_raising_handler_is_an_error_with_lambdas_error_document(s):
