@@ -111,16 +111,39 @@ class GcpConfig(ProviderSection):
     retry_deadline_seconds: float = Field(60.0, gt=0)
 
 
+class AzureCredentials(Section):
+    """A service principal: the app's ``client_id`` and its ``client_secret`` (in ``tenant_id``)."""
+
+    client_id: str
+    client_secret: SecretStr
+
+
 class AzureConfig(ProviderSection):
-    """Azure's section: its rules (``Standard_B2s``, Ubuntu 24.04 LTS) apply once its adapter lands (issue 13)."""
+    """Azure's section: one subscription, resource group and location.
+
+    ``credentials`` is a service principal, ``"anonymous"`` (a fixed token, for the offline fake
+    ``clusterdb_nb.testing.fake_azure()`` only) or absent (``DefaultAzureCredential``: CLI login,
+    managed identity, environment). Long-running operations are polled every ``poll_interval``;
+    azure-core retries throttled and failed requests up to ``retry_total`` times::
+
+        >>> AzureConfig(subscription_id="0000", credentials="anonymous").location
+        'eastus'
+    """
 
     rules: ClassVar[ProviderRules] = cloud_rules.AZURE
-    subscription_id: str
+    subscription_id: str = Field(min_length=1)
     tenant_id: str | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    resource_group: str = "clusterdb"
-    location: str = "eastus"
+    resource_group: str = Field("clusterdb", pattern=r"^[-\w.()]{1,90}$")
+    location: str = Field("eastus", pattern=r"^[a-z0-9]+$")
+    subnet_id: str | None = Field(None, pattern=r"^/subscriptions/.+/subnets/[^/]+$")
+    credentials: AzureCredentials | Literal["anonymous"] | None = None
+    poll_interval: Seconds = 5.0
+    retry_total: StrictInt = Field(5, ge=0, le=50)
+
+    @property
+    def region(self) -> str:
+        """Azure calls its regions locations."""
+        return self.location
 
 
 class LocalConfig(ProviderSection):

@@ -147,13 +147,16 @@ def test_azure_client_secret_is_hidden():
             "compute": {
                 "default_provider": "azure",
                 "providers": {
-                    "azure": {"subscription_id": "sub", "client_id": "app", "client_secret": "azure-very-secret-value"}
+                    "azure": {
+                        "subscription_id": "sub",
+                        "credentials": {"client_id": "app", "client_secret": "azure-very-secret-value"},
+                    }
                 },
             }
         }
     )
     assert "azure-very-secret-value" not in repr(cfg) + cfg.model_dump_json()
-    assert cfg.compute.providers.azure.client_secret.get_secret_value() == "azure-very-secret-value"
+    assert cfg.compute.providers.azure.credentials.client_secret.get_secret_value() == "azure-very-secret-value"
 
 
 @pytest.mark.parametrize(

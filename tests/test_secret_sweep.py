@@ -188,7 +188,14 @@ def test_builtin_sections_type_every_secret_looking_field_as_secret():
 
     from clusterdb_nb import config
 
-    for section in (config.AwsConfig, config.AwsCredentials, config.GcpConfig, config.AzureConfig, config.LocalConfig):
+    for section in (
+        config.AwsConfig,
+        config.AwsCredentials,
+        config.GcpConfig,
+        config.AzureConfig,
+        config.AzureCredentials,
+        config.LocalConfig,
+    ):
         for name, field in section.model_fields.items():
             if is_secret_key(name):
                 kind = field.annotation

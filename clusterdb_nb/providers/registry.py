@@ -22,6 +22,7 @@ BUILTIN = {
     "local": "clusterdb_nb.providers.local:LocalProvider",
     "aws": "clusterdb_nb.providers.aws:AwsProvider",
     "gcp": "clusterdb_nb.providers.gcp:GcpProvider",
+    "azure": "clusterdb_nb.providers.azure:AzureProvider",
 }
 EXTRAS = {"aws": "aws", "gcp": "gcp", "azure": "azure"}
 

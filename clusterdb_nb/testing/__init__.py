@@ -4,6 +4,8 @@ Each fake serves the cloud's REST API at its real hostnames through ``responses`
 cloud's own client libraries; see :class:`~clusterdb_nb.testing.fake_cloud.FakeCloud` for the handle.
 """
 
+from .azure import FakeAzure as FakeAzure
+from .azure import fake_azure as fake_azure
 from .fake_cloud import FakeCloud, Fault
 from .gcp import FakeGcp, fake_gcp
 

@@ -49,6 +49,22 @@ AGGREGATIONS = ("Average", "Minimum", "Maximum", "Last")  # in the kernel's orde
 OPERATORS = ("GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual")  # in the kernel's order
 
 
+def autoscale_rules(policy: AutoScalingConfig, options: AzureOptions | None = None) -> list[AzureRule]:
+    """The rules of the autoscale profile for ``policy``: what this engine simulates and the Azure adapter deploys.
+
+    >>> [(r.direction, r.operator, r.threshold) for r in autoscale_rules(AutoScalingConfig(target_cpu_utilization=70))]
+    [('Increase', 'GreaterThan', 70.0), ('Decrease', 'LessThan', 30.0)]
+    """
+    return (options or AzureOptions()).profile(policy.target_cpu_utilization, policy.cooldown_seconds)
+
+
+def default_capacity(policy: AutoScalingConfig, options: AzureOptions | None = None) -> int:
+    """The profile's ``default`` capacity (used when metrics cannot be read): the options', else the minimum, bounded."""
+    options = options or AzureOptions()
+    default = policy.min_capacity if options.default_capacity is None else options.default_capacity
+    return min(max(default, policy.min_capacity), policy.max_capacity)
+
+
 def _projected(value: float, capacity: int, candidate: int) -> float:
     """The metric ``value`` on ``capacity`` instances spread over ``candidate`` instances."""
     if candidate == 0:
@@ -62,12 +78,11 @@ class AzureAutoscale:
     def __init__(self, policy: AutoScalingConfig, options: AzureOptions, step: int = 60) -> None:
         self.policy = policy
         self.options = options
-        rules = options.profile(policy.target_cpu_utilization, policy.cooldown_seconds)
+        rules = autoscale_rules(policy, options)
         self.scale_out = [r for r in rules if r.direction == "Increase"]
         self.scale_in = [r for r in rules if r.direction == "Decrease"]
         self.window = max(r.time_window for r in rules)
-        default = policy.min_capacity if options.default_capacity is None else options.default_capacity
-        self.default = self._bounded(default)
+        self.default = default_capacity(policy, options)
         self.history: deque[tuple[float, float | None]] = deque()
         self.last_action = -math.inf
         self.started: float | None = None

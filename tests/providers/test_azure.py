@@ -1,0 +1,530 @@
+"""The Azure provider through Microsoft's own SDK clients against the offline fake (``fake_azure()``).
+
+Each test checks with a separate SDK client (``raw``) or the fake's state what the adapter really
+did, not only what it returned.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import responses
+from azure.mgmt.compute import ComputeManagementClient
+
+import clusterdb_nb as cdb
+from clusterdb_nb.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    ProviderError,
+    QuotaExceededError,
+    ValidationError,
+)
+from clusterdb_nb.frames import INSTANCES
+from clusterdb_nb.models import InstanceState
+from clusterdb_nb.providers import registry
+from clusterdb_nb.providers.azure import AzureProvider
+from clusterdb_nb.providers.azure.clients import AnonymousCredential
+from clusterdb_nb.providers.capabilities import Feature
+from clusterdb_nb.testing import FakeAzure, fake_azure
+
+WEB = cdb.FleetConfig("web", "Web tier", capacity=3, provider="azure", tags={"env": "dev"})
+
+
+@pytest.fixture
+def cloud():
+    with fake_azure() as c:
+        yield c
+
+
+@pytest.fixture
+def s(cloud: FakeAzure):
+    with cdb.connect(azure=cloud.config()) as session:
+        yield session
+
+
+@pytest.fixture
+def raw(cloud: FakeAzure) -> ComputeManagementClient:
+    """An SDK client of our own, to cross-check what the adapter did."""
+    return ComputeManagementClient(AnonymousCredential(), cloud.subscription_id, polling_interval=0)
+
+
+def provider(session: cdb.ComputeSession) -> AzureProvider:
+    return session.manager.providers["azure"]
+
+
+# -- registry and config ------------------------------------------------------------------------
+def test_azure_is_a_builtin_provider_with_retries_and_poll_interval_from_config(cloud):
+    assert registry.provider_class("azure") is AzureProvider
+    with cdb.connect(azure=cloud.config(poll_interval=2, retry_total=7)) as s:
+        p = provider(s)
+        assert p.region == "eastus"
+        compute = p.clients.compute
+        assert compute._config.polling_interval == 2
+        assert compute._config.retry_policy.total_retries == 7
+
+
+def test_anonymous_credentials_are_refused_without_the_fake():
+    with responses.RequestsMock() as mock, cdb.connect(azure={"subscription_id": "s", "credentials": "anonymous"}) as s:
+        with pytest.raises(AuthenticationError, match="anonymous works only against the offline fake"):
+            s.fleet("web")
+        assert len(mock.calls) == 0  # refused before any request
+
+
+def test_a_service_principal_needs_the_tenant():
+    cfg = {"subscription_id": "s", "credentials": {"client_id": "app", "client_secret": "x"}}
+    with cdb.connect(azure=cfg) as s:
+        with pytest.raises(ValidationError, match="tenant_id"):
+            s.fleet("web")
+
+
+# -- fleets ---------------------------------------------------------------------------------------
+def test_create_fleet_makes_a_flexible_scale_set_on_the_subnet_with_azure_defaults(s, cloud, raw):
+    fleet = s.create_fleet(WEB)
+    assert (fleet.name, fleet.capacity, fleet.running, fleet.instance_type) == ("web", 3, 3, "Standard_B2s")
+    assert fleet.tags == {"env": "dev"} and fleet.description == "Web tier"
+    vmss = raw.virtual_machine_scale_sets.get("clusterdb", "clusterdb-web")
+    assert vmss.orchestration_mode == "Flexible"
+    assert vmss.sku.capacity == 3 and vmss.sku.name == "Standard_B2s"
+    assert vmss.tags["clusterdb:fleet"] == "web" and vmss.tags["env"] == "dev"
+    profile = vmss.virtual_machine_profile
+    image = profile.storage_profile.image_reference
+    assert (image.publisher, image.offer, image.sku) == ("Canonical", "ubuntu-24_04-lts", "server")
+    subnet = profile.network_profile.network_interface_configurations[0].ip_configurations[0].subnet.id
+    assert subnet == cloud.config()["subnet_id"]
+    assert profile.priority is None
+    members = list(raw.virtual_machines.list("clusterdb", filter=f"'virtualMachineScaleSet/id' eq '{vmss.id}'"))
+    assert len(members) == 3
+
+
+def test_spot_fleet_is_priority_spot_deallocated_on_eviction_at_any_price(s, raw):
+    s.create_fleet(WEB._replace(name="cheap", spot=True, instance_type="Standard_D2s_v5"))
+    profile = raw.virtual_machine_scale_sets.get("clusterdb", "clusterdb-cheap").virtual_machine_profile
+    assert (profile.priority, profile.eviction_policy, profile.billing_profile.max_price) == ("Spot", "Deallocate", -1)
+    df = s.instances(fleet="cheap")
+    assert df["spot"].all() and len(df) == 3
+
+
+def test_create_fleet_twice_is_a_conflict(s):
+    s.create_fleet(WEB)
+    with pytest.raises(ConflictError, match="already exists"):
+        s.create_fleet(WEB)
+
+
+def test_fleet_checks_happen_before_any_call(s, cloud):
+    with pytest.raises(ValidationError, match="tags.azure-x"):
+        s.create_fleet(WEB._replace(tags={"azure-x": "1"}))
+    with pytest.raises(ValidationError):
+        s.create_fleet(WEB._replace(instance_type="Standard_Nope"))
+    assert cloud.calls == []
+
+
+def test_without_a_subnet_create_fleet_names_the_field(cloud):
+    with cdb.connect(azure=cloud.config(subnet_id=None)) as s:
+        with pytest.raises(ValidationError, match="networking.subnet_id") as err:
+            s.create_fleet(WEB)
+    assert err.value.field == "networking.subnet_id"
+    assert cloud.calls == []
+
+
+def test_update_capacity_scales_the_set_out_and_in(s, raw):
+    s.create_fleet(WEB)
+    assert s.update_fleet_capacity("web", 5).capacity == 5
+    assert len(s.instances(fleet="web")) == 5
+    assert raw.virtual_machine_scale_sets.get("clusterdb", "clusterdb-web").sku.capacity == 5
+    s.update_fleet_capacity("web", 2)
+    assert len(s.instances(fleet="web")) == 2
+
+
+def test_update_fleet_changes_bounds_tags_and_size(s, raw):
+    s.create_fleet(WEB)
+    fleet = s.update_fleet(cdb.FleetConfig("web", min_capacity=1, max_capacity=8, tags={"team": "ml"}, provider="azure"))
+    assert (fleet.min_capacity, fleet.max_capacity, fleet.capacity) == (1, 8, 3)
+    assert fleet.tags == {"env": "dev", "team": "ml"}
+    fleet = s.update_fleet(cdb.FleetConfig("web", instance_type="Standard_D2s_v5", provider="azure"))
+    assert raw.virtual_machine_scale_sets.get("clusterdb", "clusterdb-web").sku.name == "Standard_D2s_v5"
+
+
+def test_delete_fleet_removes_the_set_and_its_vms(s, cloud):
+    s.create_fleet(WEB)
+    s.delete_fleet("web")
+    assert cloud.scale_sets == {} and cloud.vms == {}
+    with pytest.raises(NotFoundError, match="no fleet"):
+        s.fleet("web")
+    assert s.fleets().empty
+
+
+def test_list_fleets_counts_running_members(s):
+    s.create_fleet(WEB)
+    s.create_fleet(WEB._replace(name="batch", capacity=1, tags={}))
+    df = s.fleets()
+    assert dict(zip(df["name"], df["running"])) == {"batch": 1, "web": 3}
+
+
+# -- instances and power states -------------------------------------------------------------------
+def test_instances_are_the_sets_vms_in_the_instances_frame(s):
+    s.create_fleet(WEB)
+    df = s.instances(fleet="web")
+    assert list(df.columns) == list(INSTANCES)
+    assert set(df["state"]) == {"running"} and set(df["fleet"]) == {"web"}
+    assert (df["hourly_cost_usd"] > 0).all()
+    assert df["id"].str.startswith("clusterdb-web_").all()
+
+
+def test_stop_deallocates_and_start_runs_again(s, raw):
+    s.create_fleet(WEB)
+    vm = s.instances(fleet="web")["id"].iloc[0]
+    assert s.stop_instance(vm).state is InstanceState.STOPPED
+    codes = [st.code for st in raw.virtual_machines.get("clusterdb", vm, expand="instanceView").instance_view.statuses]
+    assert "PowerState/deallocated" in codes  # deallocated, not merely powered off: compute billing stops
+    assert s.instances(fleet="web", state="stopped")["id"].tolist() == [vm]
+    assert s.start_instance(vm).state is InstanceState.RUNNING
+
+
+def test_terminate_deletes_the_vm_and_the_flexible_set_does_not_replace_it(s):
+    s.create_fleet(WEB)
+    vm = s.instances(fleet="web")["id"].iloc[0]
+    assert s.terminate_instance(vm).state is InstanceState.TERMINATED
+    assert vm not in s.instances(fleet="web")["id"].tolist()
+    assert s.fleet("web").capacity == 2  # documented: the capacity drops by one
+
+
+def test_get_unknown_instance_is_not_found(s):
+    with pytest.raises(NotFoundError):
+        s.instance("nope")
+
+
+def test_transitional_power_states_show_while_an_operation_runs(cloud, raw):
+    cloud.polls = 1000  # operations finish only when the fake's clock has passed their time
+    with cdb.connect(azure=cloud.config()) as s:
+        raw.virtual_machine_scale_sets.begin_create_or_update("clusterdb", "clusterdb-web", _body(cloud), polling=False)
+        assert set(s.instances()["state"]) == {"pending"}
+        cloud.advance("5min")
+        assert set(s.instances()["state"]) == {"running"}
+        vm = s.instances()["id"].iloc[0]
+        raw.virtual_machines.begin_deallocate("clusterdb", vm, polling=False)
+        assert s.instance(vm).state is InstanceState.STOPPING
+        cloud.advance("1min")
+        assert s.instance(vm).state is InstanceState.STOPPED
+
+
+def _body(cloud: FakeAzure) -> dict:
+    from clusterdb_nb.providers.azure import fleets
+
+    config = WEB._replace(instance_type="Standard_B2s", min_capacity=0, max_capacity=5)
+    return fleets.body(config, cloud.config()["subnet_id"], "Canonical:ubuntu-24_04-lts:server:latest", "eastus")
+
+
+def _vm(*codes: str, provisioning: str = "Succeeded") -> dict:
+    statuses = [{"code": c} for c in codes]
+    return {"name": "vm", "properties": {"provisioningState": provisioning, "instanceView": {"statuses": statuses}}}
+
+
+@pytest.mark.parametrize(
+    ("power", "ours"),
+    [
+        ("starting", InstanceState.PENDING),
+        ("running", InstanceState.RUNNING),
+        ("stopping", InstanceState.STOPPING),
+        ("deallocating", InstanceState.STOPPING),
+        ("stopped", InstanceState.STOPPED),  # powered off: still billed
+        ("deallocated", InstanceState.STOPPED),
+    ],
+)
+def test_power_state_mapping(power, ours):
+    from clusterdb_nb.providers.azure.instances import state_of
+
+    assert state_of(_vm("ProvisioningState/succeeded", f"PowerState/{power}")) is ours
+
+
+def test_a_vm_without_power_state_is_pending_and_one_being_deleted_is_terminating():
+    from clusterdb_nb.providers.azure.instances import state_of
+
+    assert state_of(_vm("ProvisioningState/creating")) is InstanceState.PENDING
+    assert state_of(_vm("ProvisioningState/deleting", "PowerState/running")) is InstanceState.TERMINATING
+
+
+def test_powered_off_vm_reads_as_stopped(s, raw):
+    s.create_fleet(WEB)
+    vm = s.instances(fleet="web")["id"].iloc[0]
+    raw.virtual_machines.begin_power_off("clusterdb", vm).result()
+    assert s.instance(vm).state is InstanceState.STOPPED
+
+
+# -- long-running operations, API versions ------------------------------------------------------------
+def test_long_running_operations_poll_the_azure_async_operation_until_done(cloud):
+    cloud.polls = 3
+    with cdb.connect(azure=cloud.config()) as s:
+        s.create_fleet(WEB)
+    polls = [url for method, url in cloud.calls if "/operations/" in url]
+    assert len(polls) == 4  # three "InProgress", then "Succeeded"
+
+
+def test_every_request_uses_the_api_version_the_fake_serves(s, cloud):
+    s.create_fleet(WEB)
+    s.stop_instance(s.instances()["id"].iloc[0])
+    from clusterdb_nb.testing.azure import API_VERSIONS
+
+    assert cloud.calls
+    for _, url in cloud.calls:
+        served = API_VERSIONS["Microsoft.Insights/autoscalesettings" if "autoscalesettings" in url else "Microsoft.Compute"]
+        assert f"api-version={served}" in url
+
+
+def test_the_pinned_sdk_sends_the_api_version_the_fake_serves():
+    """Fails when an SDK upgrade changes the api-version: then the fake must be checked against it."""
+    from azure.mgmt.compute.operations import _operations as ops
+
+    from clusterdb_nb.testing.azure import API_VERSIONS
+
+    sent = {
+        ops.build_virtual_machines_list_request("rg", subscription_id="s").url,
+        ops.build_virtual_machine_scale_sets_get_request("rg", "x", subscription_id="s").url,
+        ops.build_usage_list_request("eastus", subscription_id="s").url,
+    }
+    assert {u.split("api-version=")[1] for u in sent} == {API_VERSIONS["Microsoft.Compute"]}
+
+
+def test_the_fake_refuses_another_api_version(cloud, raw):
+    from azure.core.exceptions import HttpResponseError
+
+    with pytest.raises(HttpResponseError, match="InvalidApiVersionParameter"):
+        raw.virtual_machine_scale_sets.get("clusterdb", "x", api_version="2019-01-01")
+
+
+def test_listing_follows_next_links(s, cloud):
+    cloud.set_quota("cores", 1000)
+    s.create_fleet(WEB._replace(capacity=250, max_capacity=250))
+    assert len(s.instances(fleet="web")) == 250
+
+
+# -- status and quotas ------------------------------------------------------------------------------
+def test_status_reports_the_subscription_and_vcpu_quotas(s, cloud):
+    s.create_fleet(WEB)
+    df = s.status()
+    row = df[df["provider"] == "azure"].iloc[0]
+    assert row["ok"] and row["account"] == cloud.subscription_id
+    assert "regional vCPUs 6/100" in row["detail"] and "anonymous" in row["detail"]
+
+
+def test_capabilities_show_azure_honestly(s):
+    caps = provider(s).capabilities()
+    assert caps[Feature.FLEETS] is None and caps[Feature.STOP_START] is None and caps[Feature.SPOT] is None
+    assert "Application Insights" in caps[Feature.INVOCATION_HISTORY]
+
+
+# -- errors ------------------------------------------------------------------------------------------
+def test_quota_exhausted_is_a_quota_error_with_cause_and_solution(s, cloud):
+    cloud.set_quota("cores", 4)
+    with pytest.raises(QuotaExceededError, match="OperationNotAllowed") as err:
+        s.create_fleet(WEB)  # 3 x 2 vCPUs
+    assert "vCPU quota" in err.value.cause and "quota increase" in err.value.solution
+    assert cloud.scale_sets == {}
+
+
+def test_injected_quota_fault(s, cloud):
+    cloud.inject("quota")
+    with pytest.raises(QuotaExceededError):
+        s.create_fleet(WEB)
+    assert s.create_fleet(WEB).running == 3  # used up once
+
+
+def test_allocation_failed_is_reported_from_the_operation(s, cloud):
+    cloud.inject("allocation_failed")
+    with pytest.raises(QuotaExceededError, match="AllocationFailed") as err:
+        s.create_fleet(WEB)
+    assert "another VM size or location" in err.value.solution
+    assert cloud.vms == {}
+
+
+def test_throttling_is_retried_by_azure_core_honouring_retry_after(s, cloud):
+    cloud.inject("throttle", times=2)
+    assert s.fleets().empty
+    assert len(cloud.calls) == 2 + 3  # two 429s, then the listings of sets, VMs and autoscale settings
+
+
+def test_throttling_beyond_the_retries_is_a_provider_error(cloud):
+    cloud.inject("throttle", times=50)
+    with cdb.connect(azure=cloud.config(retry_total=1)) as s:
+        with pytest.raises(ProviderError, match="throttled after azure-core's retries") as err:
+            s.fleet("web")
+    assert "retry_total" in err.value.solution
+
+
+def test_server_errors_are_retried(s, cloud):
+    cloud.inject("server_error")
+    s.create_fleet(WEB)
+    assert len(s.instances()) == 3
+
+
+def test_missing_resource_group_says_how_to_create_it(cloud):
+    with cdb.connect(azure=cloud.config(resource_group="other")) as s:
+        with pytest.raises(ValidationError, match="resource_group: ResourceGroupNotFound") as err:
+            s.fleet("web")
+    assert "az group create" in err.value.solution and err.value.field == "resource_group"
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message", "error"),
+    [
+        (409, "QuotaExceeded", "Quota exceeded", QuotaExceededError),
+        (409, "OperationNotAllowed", "results in exceeding approved Total Regional Cores quota", QuotaExceededError),
+        (409, "OperationNotAllowed", "The VM is being deleted", ConflictError),
+        (409, "SkuNotAvailable", "The requested size is not available in location eastus", QuotaExceededError),
+        (409, "AllocationFailed", "Allocation failed", QuotaExceededError),
+        (404, "ResourceGroupNotFound", "Resource group 'x' could not be found", ValidationError),
+        (403, "AuthorizationFailed", "does not have authorization to perform action", AuthenticationError),
+        (401, "InvalidAuthenticationToken", "The access token is invalid", AuthenticationError),
+        (400, "InvalidParameter", "vmSize is invalid", ValidationError),
+        (429, "TooManyRequests", "Too many requests", ProviderError),
+    ],
+)
+def test_arm_error_codes_map_to_our_errors(status, code, message, error):
+    url = "https://management.azure.com/subscriptions/s/resourceGroups/clusterdb/providers/Microsoft.Compute/virtualMachines/vm1"
+    from clusterdb_nb.providers.azure.clients import allow_anonymous
+
+    allow_anonymous(True)
+    try:
+        with responses.RequestsMock() as mock:
+            mock.get(url, status=status, json={"error": {"code": code, "message": message}}, headers={"Retry-After": "0"})
+            cfg = {"subscription_id": "s", "credentials": "anonymous", "retry_total": 0}
+            with cdb.connect(azure=cfg) as s:
+                with pytest.raises(error) as err:
+                    s.instance("vm1")
+    finally:
+        allow_anonymous(False)
+    assert code in str(err.value) and err.value.provider == "azure"
+
+
+def test_cli_status_for_azure(cloud, tmp_path, monkeypatch):
+    import yaml
+    from click.testing import CliRunner
+
+    from clusterdb_nb.cli import main
+
+    path = tmp_path / "clusterdb.yaml"
+    path.write_text(yaml.safe_dump({"compute": {"default_provider": "azure", "providers": {"azure": cloud.config()}}}))
+    monkeypatch.setenv("CLUSTERDB_CONFIG", str(path))
+    result = CliRunner().invoke(main, ["compute", "status", "--provider", "azure"])
+    assert result.exit_code == 0, result.output
+    assert "azure" in result.output and "regional vCPUs 0/100" in result.output
+
+
+# -- autoscaling ----------------------------------------------------------------------------------
+POLICY = cdb.AutoScalingConfig(min_capacity=2, max_capacity=6, target_cpu_utilization=60, cooldown_seconds=300)
+
+
+def test_deployed_autoscale_rules_are_the_simulators_rules(s, cloud):
+    from azure.mgmt.monitor import MonitorManagementClient
+
+    from clusterdb_nb.autoscaling.engines.azure import AzureAutoscale
+    from clusterdb_nb.autoscaling.options import AzureOptions
+    from clusterdb_nb.providers.azure.autoscale import rules_of
+
+    s.create_fleet(WEB)
+    fleet = s.configure_auto_scaling("web", POLICY)
+    assert fleet.auto_scaling == POLICY and (fleet.min_capacity, fleet.max_capacity) == (2, 6)
+    monitor = MonitorManagementClient(AnonymousCredential(), cloud.subscription_id)
+    deployed = monitor.autoscale_settings.get("clusterdb", "clusterdb-web-autoscale")
+    simulated = AzureAutoscale(POLICY, AzureOptions())
+    assert rules_of(deployed) == simulated.scale_out + simulated.scale_in
+    capacity = deployed.profiles[0].capacity
+    assert (capacity.minimum, capacity.maximum, capacity.default) == ("2", "6", "2")
+    assert deployed.target_resource_uri.endswith("/virtualMachineScaleSets/clusterdb-web") and deployed.enabled
+
+
+def test_autoscale_durations_are_iso_8601_on_the_wire(s, cloud):
+    s.create_fleet(WEB)
+    s.configure_auto_scaling("web", POLICY)
+    rules = cloud.autoscale_settings["clusterdb-web-autoscale"]["properties"]["profiles"][0]["rules"]
+    assert {r["scaleAction"]["cooldown"] for r in rules} == {"PT5M"}
+    assert {(r["metricTrigger"]["timeGrain"], r["metricTrigger"]["timeWindow"]) for r in rules} == {("PT1M", "PT10M")}
+    assert {r["metricTrigger"]["metricName"] for r in rules} == {"Percentage CPU"}
+
+
+def test_configure_auto_scaling_brings_the_capacity_within_the_bounds(s):
+    s.create_fleet(WEB._replace(capacity=1))
+    assert s.configure_auto_scaling("web", POLICY).capacity == 2
+    assert len(s.instances(fleet="web")) == 2
+
+
+def test_scaling_activities_are_the_activity_logs_autoscale_events(s, cloud):
+    s.create_fleet(WEB)
+    s.configure_auto_scaling("web", POLICY)
+    assert s.scaling_activities("web").empty
+    cloud.set_load("clusterdb-web", 5.0)  # 5 instance-units on 3 VMs: CPU at 100 %
+    cloud.advance("40min")
+    df = s.scaling_activities("web")
+    assert len(df) >= 2 and (df["to_capacity"] > df["from_capacity"]).all()
+    assert df["from_capacity"].iloc[0] == 3 and df["to_capacity"].max() <= 6
+    assert df["time"].is_monotonic_increasing and df["reason"].str.contains("GreaterThan 60%").all()
+    assert s.fleet("web").capacity == df["to_capacity"].iloc[-1]
+
+
+def test_dry_runs_name_the_azure_calls(s):
+    s.create_fleet(WEB)
+    plan = s.update_fleet_capacity("web", 5, dry_run=True)
+    assert "virtual_machine_scale_sets.begin_update(name='clusterdb-web', capacity=5)" in str(plan)
+    plan = s.configure_auto_scaling("web", POLICY, dry_run=True)
+    assert "autoscale_settings.create_or_update(name='clusterdb-web-autoscale'" in str(plan)
+
+
+# -- utilization and costs ------------------------------------------------------------------------
+def test_utilization_is_percentage_cpu_from_azure_monitor_on_the_load_model(s, cloud):
+    s.create_fleet(WEB)
+    cloud.advance("1h")
+    df = s.utilization("web", period="15min")
+    assert len(df) == 4 and (df["running"] == 3).all() and (df["desired_capacity"] == 3).all()
+    minutes = pd.date_range(df["time"].iloc[0], periods=15, freq="min")
+    vmss_id = cloud.scale_sets["clusterdb-web"]["id"]
+    expected = sum(cloud.cpu_series(vmss_id, minutes)) / 15
+    assert df["cpu_percent"].iloc[0] == pytest.approx(expected, abs=1e-3)
+    assert 0 < df["cpu_percent"].min() and df["cpu_percent"].max() <= 100
+
+
+def test_utilization_by_instance_reads_each_vms_metric(s, cloud):
+    s.create_fleet(WEB)
+    cloud.advance("1h")
+    df = s.utilization("web", period="30min", by="instance")
+    assert sorted(set(df["instance_id"])) == sorted(s.instances(fleet="web")["id"])
+    assert len(df) == 3 * 2
+    metric_calls = [u for _, u in cloud.calls if "Microsoft.Insights/metrics" in u]
+    assert all("metricnames=Percentage+CPU" in u or "metricnames=Percentage%20CPU" in u for u in metric_calls)
+
+
+def test_utilization_period_must_be_an_azure_monitor_time_grain(s):
+    s.create_fleet(WEB)
+    with pytest.raises(ValidationError, match="Azure Monitor aggregates over") as err:
+        s.utilization("web", period="10min")
+    assert err.value.field == "period"
+
+
+def test_costs_are_billed_by_cost_management_per_vm(s, cloud):
+    s.create_fleet(WEB)
+    cloud.advance("2h")
+    df = provider_costs(s)
+    assert set(df["source"]) == {"billing"} and set(df["fleet"]) == {"web"} and len(df) == 3
+    assert df["running_seconds"].tolist() == [7200.0] * 3
+    assert df["cost_usd"].sum() == pytest.approx(3 * 2 * 0.0416)
+
+
+def test_costs_fall_back_to_the_catalog_estimate_without_cost_management_access(s, cloud):
+    s.create_fleet(WEB)
+    cloud.advance("2h")
+    cloud.billing = False  # the fake answers AuthorizationFailed to the query
+    df = provider_costs(s)
+    assert set(df["source"]) == {"estimate"} and len(df) == 3
+    assert df["cost_usd"].sum() == pytest.approx(3 * 2 * 0.0416)
+
+
+def test_deleted_vms_stay_on_the_bill(s, cloud):
+    s.create_fleet(WEB)
+    cloud.advance("1h")
+    s.terminate_instance(s.instances(fleet="web")["id"].iloc[0])
+    cloud.advance("1h")
+    df = provider_costs(s)
+    assert len(df) == 3 and sorted(df["running_seconds"])[0] == pytest.approx(3600.0, abs=60)
+
+
+def provider_costs(s: cdb.ComputeSession) -> pd.DataFrame:
+    return s._run(provider(s).costs(None, None))
