@@ -38,6 +38,7 @@ __all__ = [
     "AwsConfig",
     "AwsCredentials",
     "AzureConfig",
+    "AzureCredentials",
     "ClusterConfig",
     "ComputeSection",
     "FleetDefaults",

@@ -36,6 +36,8 @@ from ..errors import ValidationError
 from ..providers.local.load import LoadModel
 from .fake_cloud import FakeCloud, Handler
 
+__all__ = ["FakeAzure", "Operation", "arm_error", "fake_azure"]
+
 HOST = "https://management.azure.com"
 ALLOCATION_FAILED = (
     "AllocationFailed",
@@ -449,7 +451,8 @@ class FakeAzure(FakeCloud):
 
     # scale sets
     def _set_json(self, vmss: dict[str, Any]) -> dict[str, Any]:
-        return json.loads(json.dumps(vmss))
+        copy: dict[str, Any] = json.loads(json.dumps(vmss))
+        return copy
 
     def _list_sets(self, request: Any, query: dict[str, str], body: Any, rg: str) -> Response:
         prefix = self._rg_prefix(rg).lower()

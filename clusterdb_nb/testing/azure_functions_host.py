@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+__all__ = ["run"]
+
 RUNNER = r"""
 import base64, enum, inspect, json, sys, types, uuid
 

@@ -41,7 +41,7 @@ from ...models import AutoScalingConfig
 from ..fleet import DEFAULT_BOOT_SECONDS, Policies, Run, compact_dtype, fleet_cpu, startup_steps, steps_within
 from ..options import AzureOptions, AzureRule
 
-__all__ = ["AGGREGATIONS", "AzureAutoscale", "OPERATORS", "simulate_many", "TIME_GRAIN"]
+__all__ = ["AGGREGATIONS", "AzureAutoscale", "OPERATORS", "TIME_GRAIN", "autoscale_rules", "default_capacity", "simulate_many"]
 
 TIME_GRAIN = 60  # seconds of one datapoint of "Percentage CPU" (PT1M)
 

@@ -26,6 +26,8 @@ from ...autoscaling.options import AzureRule
 from ...models import AutoScalingConfig
 from ..kit.naming import resource_name
 
+__all__ = ["activities", "activity_filter", "config_of", "rules_of", "setting_name", "to_setting"]
+
 METRIC = "Percentage CPU"
 NAMESPACE = "microsoft.compute/virtualmachinescalesets"
 PROFILE = "clusterdb"

@@ -25,6 +25,8 @@ from ...config import AzureConfig
 from ..kit.sdk_calls import SdkCalls
 from .errors import translate
 
+__all__ = ["AnonymousCredential", "Clients", "ServerClock", "allow_anonymous", "credential"]
+
 _offline_lock = threading.Lock()
 _offline_depth = 0
 
@@ -74,7 +76,7 @@ def credential(config: AzureConfig) -> TokenCredential:
     return DefaultAzureCredential()
 
 
-class ServerClock(SansIOHTTPPolicy):
+class ServerClock(SansIOHTTPPolicy):  # type: ignore[type-arg]  # its request/response parameters add nothing here
     """Remembers the ``Date`` header of ARM's last answer: Azure's time (the fake's, offline)."""
 
     def __init__(self) -> None:

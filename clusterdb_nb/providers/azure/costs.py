@@ -18,6 +18,8 @@ import pandas as pd
 from ... import frames
 from ..kit.naming import fleet_of
 
+__all__ = ["billing_frame", "fleet_of_vm", "query"]
+
 
 def fleet_of_vm(name: str) -> str | None:
     """The fleet of a VM named ``clusterdb-<fleet>_<suffix>``, else None."""

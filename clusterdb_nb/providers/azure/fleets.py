@@ -18,6 +18,8 @@ from ...models import Fleet, FleetConfig
 from ..kit.naming import resource_name
 from .instances import TAGS
 
+__all__ = ["body", "image_reference", "is_spot", "tags", "to_fleet"]
+
 MIN_TAG = "clusterdb:min-capacity"
 MAX_TAG = "clusterdb:max-capacity"
 DESCRIPTION_TAG = "clusterdb:description"
@@ -87,7 +89,7 @@ def body(config: FleetConfig, subnet_id: str, image: str, location: str) -> dict
 
 
 def is_spot(vmss: Mapping[str, Any]) -> bool:
-    return (vmss.get("properties") or {}).get("virtualMachineProfile", {}).get("priority") == "Spot"
+    return bool((vmss.get("properties") or {}).get("virtualMachineProfile", {}).get("priority") == "Spot")
 
 
 def to_fleet(vmss: Mapping[str, Any], running: int, provider: str, region: str, hourly_price: float) -> Fleet:

@@ -25,6 +25,19 @@ from ...errors import ValidationError
 from ...models import Function, FunctionConfig
 from ..kit.naming import resource_name
 
+__all__ = [
+    "app_name",
+    "check",
+    "instance_memory",
+    "plan",
+    "python_version",
+    "settings",
+    "site",
+    "storage_name",
+    "suffix",
+    "to_function",
+]
+
 SIZES = (512, 2048, 4096)
 VERSION = "CLUSTERDB_VERSION"
 HANDLER = "CLUSTERDB_HANDLER"

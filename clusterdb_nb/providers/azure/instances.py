@@ -21,6 +21,8 @@ from ..kit.instance_rows import InstanceRows
 from ..kit.naming import OWNER_TAG, TagRules, fleet_of
 from ..kit.pricing import Price
 
+__all__ = ["scale_set_name", "state_of", "to_frame", "to_instance"]
+
 # Azure tags: names up to 512 characters without < > % & \ ? /, values up to 256; Azure reserves
 # the prefixes microsoft, azure and windows; ``clusterdb:`` is ours (owner tag, fleet bounds).
 TAGS = TagRules(
@@ -56,7 +58,8 @@ def _time(value: Any) -> datetime | None:
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value.astimezone(timezone.utc)
+    when: datetime = value.astimezone(timezone.utc)
+    return when
 
 
 def _state(codes: list[str], provisioning: Any) -> InstanceState:

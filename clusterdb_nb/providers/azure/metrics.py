@@ -16,6 +16,8 @@ import pandas as pd
 from ... import durations
 from ...errors import ValidationError
 
+__all__ = ["interval", "series", "timespan"]
+
 METRIC = "Percentage CPU"
 INTERVALS = {60: "PT1M", 300: "PT5M", 900: "PT15M", 1800: "PT30M", 3600: "PT1H", 21600: "PT6H", 43200: "PT12H", 86400: "P1D"}
 
@@ -49,4 +51,5 @@ def series(response: Any) -> pd.Series:
     if not points:
         return pd.Series(dtype=float, index=pd.DatetimeIndex([], tz="UTC"))
     times, values = zip(*points)
-    return pd.Series(values, index=pd.DatetimeIndex(pd.to_datetime(list(times), utc=True)), dtype=float)
+    series: pd.Series[Any] = pd.Series(values, index=pd.DatetimeIndex(pd.to_datetime(list(times), utc=True)), dtype=float)
+    return series

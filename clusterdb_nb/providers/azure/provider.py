@@ -37,6 +37,8 @@ from ..kit.utilization import fleet_frame, instance_frame
 from . import autoscale, costs, fleets, function_app, functions, instances, metrics
 from .clients import Clients
 
+__all__ = ["AzureProvider"]
+
 log = logging.getLogger("clusterdb_nb.azure")
 VCPU_QUOTA = "cores"  # usage.list's "Total Regional vCPUs"
 INSTANCE_CALLS = {
@@ -277,7 +279,8 @@ class AzureProvider(ComputeProvider):
         compute = self.clients.compute
         await self.clients.calls.run(operation, lambda: next(iter(compute.usage.list(self.region).by_page()), None))
         date = self.clients.clock.date
-        return pd.Timestamp(parsedate_to_datetime(date)) if date else pd.Timestamp.now(tz="UTC")
+        now: pd.Timestamp = pd.Timestamp(parsedate_to_datetime(date)) if date else pd.Timestamp.now(tz="UTC")
+        return now
 
     # -- autoscaling -----------------------------------------------------------------
     async def configure_auto_scaling(self, fleet: str, config: AutoScalingConfig) -> Fleet:
