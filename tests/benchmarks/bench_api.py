@@ -26,14 +26,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import os
 import socket
-import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout without installing
@@ -41,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a check
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from report import print_table  # noqa: E402 - tests/benchmarks/report.py, beside this script
+from report import paired, print_table  # noqa: E402 - tests/benchmarks/report.py, beside this script
 
 import clusterdb_nb as cdb  # noqa: E402
 from clusterdb_nb.server import ServerSettings, Tokens, create_app  # noqa: E402
@@ -50,22 +47,6 @@ from clusterdb_nb.server.run import uvicorn_config  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def paired(ours: Callable[[], float], base: Callable[[], float], repeat: int) -> tuple[float, float, float]:
-    """Medians (ms) of ``repeat`` interleaved calls of each, and the ratio of their minimums."""
-    ours()
-    base()
-    samples: dict[Callable[[], float], list[float]] = {ours: [], base: []}
-    for i in range(repeat):
-        for run in (ours, base) if i % 2 == 0 else (base, ours):
-            gc.collect()
-            samples[run].append(run())
-    return (
-        statistics.median(samples[ours]) * 1000,
-        statistics.median(samples[base]) * 1000,
-        min(samples[ours]) / min(samples[base]),
-    )
 
 
 def overhead(repeat: int) -> tuple[tuple[float, float, float], tuple[float, float, float], int]:

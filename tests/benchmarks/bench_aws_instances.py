@@ -27,12 +27,9 @@ This is a script, not a test: it prints figures and never asserts on them.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout without installing
@@ -50,27 +47,12 @@ import boto3  # noqa: E402
 import moto  # noqa: E402
 import pandas as pd  # noqa: E402
 from moto import mock_aws  # noqa: E402
+from report import paired  # noqa: E402 - tests/benchmarks/report.py
 
 import clusterdb_nb as cdb  # noqa: E402
 
 REGION = "us-east-1"
 LIVE = ["pending", "running", "stopping", "stopped", "shutting-down"]  # what s.instances() asks for by default
-
-
-def paired(ours: Callable[[], float], base: Callable[[], float], repeat: int) -> tuple[float, float, float]:
-    """Medians (ms) of ``repeat`` interleaved runs of each, and the ratio of their fastest runs."""
-    ours()
-    base()
-    samples: dict[Callable[[], float], list[float]] = {ours: [], base: []}
-    for i in range(repeat):
-        for run in (ours, base) if i % 2 == 0 else (base, ours):
-            gc.collect()
-            samples[run].append(run())
-    return (
-        statistics.median(samples[ours]) * 1000.0,
-        statistics.median(samples[base]) * 1000.0,
-        min(samples[ours]) / min(samples[base]),
-    )
 
 
 def populate(s: cdb.ComputeSession, ec2: object, fleet_size: int, standalone: int) -> None:

@@ -26,11 +26,9 @@ This is a script, not a test: it prints figures and never asserts on them.
 from __future__ import annotations
 
 import argparse
-import gc
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout without installing
@@ -38,26 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a check
 import azure.mgmt.compute  # noqa: E402
 import pandas as pd  # noqa: E402
 from azure.mgmt.compute import ComputeManagementClient  # noqa: E402
+from report import paired  # noqa: E402 - tests/benchmarks/report.py
 
 import clusterdb_nb as cdb  # noqa: E402
 from clusterdb_nb.providers.azure.clients import AnonymousCredential  # noqa: E402
 from clusterdb_nb.testing import fake_azure  # noqa: E402
-
-
-def paired(ours: Callable[[], float], base: Callable[[], float], repeat: int) -> tuple[float, float, float]:
-    """Medians (ms) of ``repeat`` interleaved runs of each, and the ratio of their fastest runs."""
-    ours()
-    base()
-    samples: dict[Callable[[], float], list[float]] = {ours: [], base: []}
-    for i in range(repeat):
-        for run in (ours, base) if i % 2 == 0 else (base, ours):
-            gc.collect()
-            samples[run].append(run())
-    return (
-        statistics.median(samples[ours]) * 1000.0,
-        statistics.median(samples[base]) * 1000.0,
-        min(samples[ours]) / min(samples[base]),
-    )
 
 
 def main(argv: list[str] | None = None) -> None:

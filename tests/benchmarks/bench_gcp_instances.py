@@ -22,8 +22,6 @@ This is a script, not a test: it prints figures and never asserts on them.
 from __future__ import annotations
 
 import argparse
-import gc
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -34,27 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a check
 import pandas as pd  # noqa: E402
 from google.auth.credentials import AnonymousCredentials  # noqa: E402
 from google.cloud import compute_v1  # noqa: E402
+from report import paired  # noqa: E402 - tests/benchmarks/report.py
 
 import clusterdb_nb as cdb  # noqa: E402
 from clusterdb_nb.testing import fake_gcp  # noqa: E402
 
 SECTION = {"project_id": "demo", "credentials": "anonymous", "poll_seconds": 0.01}
-
-
-def paired(ours: Callable[[], float], base: Callable[[], float], repeat: int) -> tuple[float, float, float]:
-    """Medians (ms) of ``repeat`` interleaved runs of each, and the ratio of their fastest runs."""
-    ours()
-    base()
-    samples: dict[Callable[[], float], list[float]] = {ours: [], base: []}
-    for i in range(repeat):
-        for run in (ours, base) if i % 2 == 0 else (base, ours):
-            gc.collect()
-            samples[run].append(run())
-    return (
-        statistics.median(samples[ours]) * 1000.0,
-        statistics.median(samples[base]) * 1000.0,
-        min(samples[ours]) / min(samples[base]),
-    )
 
 
 def timed(fn: Callable[[], object], check: Callable[[object], bool]) -> Callable[[], float]:

@@ -83,8 +83,14 @@ def subprocess_env(tmp: str, inherit: bool) -> dict[str, str]:
 
 def own_modules(env: dict[str, str], top: int = 6) -> list[tuple[float, float, str]]:
     """clusterdb_nb's own modules from ``-X importtime``: (self ms, cumulative ms, name), by self time."""
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import clusterdb_nb"], env=env, cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import clusterdb_nb"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rows = []
     for line in out.stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line or "self" in line:
@@ -101,8 +107,9 @@ HEADER = ("what", "ours (ms)", "baseline (ms)", "ratio", "target")
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7, help="fresh interpreters per figure (median reported; default 7)")
-    parser.add_argument("--inherit-env", action="store_true",
-                        help="keep this shell's bytecode settings (see the module docstring)")
+    parser.add_argument(
+        "--inherit-env", action="store_true", help="keep this shell's bytecode settings (see the module docstring)"
+    )
     args = parser.parse_args(argv)
 
     stack = "pandas, plotly, ipywidgets"
@@ -129,8 +136,10 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[tuple[str, ...]] = []
     for mod, target in ((stack, "<= 1.2x"), ("pandas", "(info)"), ("plotly", "(info)"), ("ipywidgets", "(info)")):
         rows.append((f"import clusterdb_nb  vs  import {mod}", f"{ours:.1f}", f"{ms[mod]:.1f}", f"{ours / ms[mod]:.2f}x", target))
-    for where, label in (("memory", 'connect(local={"path": ":memory:"})  vs  sqlite3.connect'),
-                         ("file", "connect(local={path: file})  vs  sqlite3.connect + WAL")):
+    for where, label in (
+        ("memory", 'connect(local={"path": ":memory:"})  vs  sqlite3.connect'),
+        ("file", "connect(local={path: file})  vs  sqlite3.connect + WAL"),
+    ):
         o = statistics.median(x[0] for x in connects[where]) * 1000
         b = statistics.median(x[1] for x in connects[where]) * 1000
         rows.append((label, f"{o:.2f}", f"{b:.2f}", f"{o / b:.1f}x", "(info)"))

@@ -26,11 +26,9 @@ This is a script, not a test: it prints figures and never asserts on them.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -41,7 +39,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout without installing
 
 import pandas as pd  # noqa: E402
-from report import print_table  # noqa: E402 - tests/benchmarks/report.py, beside this script
+from report import paired, print_table  # noqa: E402 - tests/benchmarks/report.py, beside this script
 
 import clusterdb_nb as cdb  # noqa: E402
 
@@ -56,29 +54,6 @@ CREATE TABLE instances(
 
 
 # -- timing helpers ------------------------------------------------------------
-def paired(ours: Callable[[], float], base: Callable[[], float], repeat: int) -> tuple[float, float, float]:
-    """Medians (ms) of ``repeat`` calls each of ``ours`` and ``base``, and the ratio of their minimums.
-
-    Each call returns its own elapsed seconds. Both are warmed up once, then
-    interleaved (alternating which goes first) so that background load and drift
-    hit both sides alike. The ratio of minimums is the figure least disturbed by
-    other processes: ours hands each call to the session's loop thread, which a
-    busy machine may not schedule at once.
-    """
-    ours()
-    base()
-    samples: dict[Callable[[], float], list[float]] = {ours: [], base: []}
-    for i in range(repeat):
-        for run in (ours, base) if i % 2 == 0 else (base, ours):
-            gc.collect()
-            samples[run].append(run())
-    return (
-        statistics.median(samples[ours]) * 1000.0,
-        statistics.median(samples[base]) * 1000.0,
-        min(samples[ours]) / min(samples[base]),
-    )
-
-
 # -- the baseline: bare sqlite3 + pandas ------------------------------------------
 def bare_rows(n: int) -> list[tuple[Any, ...]]:
     tags = json.dumps(TAGS)
