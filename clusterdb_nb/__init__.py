@@ -45,14 +45,14 @@ if typing.TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def tuner(trace: object, **options: object) -> "Tuner":
+def tuner(trace: object, **options: typing.Any) -> "Tuner":
     """An interactive tuner: sliders redraw the simulation, a Pareto chart of the grid (see ``ui.Tuner``).
 
     >>> cdb.tuner(example_trace(), provider="gcp", instance_type="n2-standard-2")
     """
     from .ui import Tuner
 
-    return Tuner(trace, **options)  # type: ignore[arg-type]
+    return Tuner(trace, **options)
 
 
 __all__ = [

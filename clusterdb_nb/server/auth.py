@@ -89,10 +89,11 @@ class Tokens:
         """The role of ``presented``, or None; every token is compared, each in constant time."""
         found: Role | None = None
         given = presented.encode()
-        for role, tokens in (("read-write", self.read_write), ("read-only", self.read_only)):
+        roles: tuple[tuple[Role, list[str]], ...] = (("read-write", self.read_write), ("read-only", self.read_only))
+        for role, tokens in roles:
             for token in tokens:
                 if hmac.compare_digest(given, token.encode()) and found is None:
-                    found = role  # type: ignore[assignment]
+                    found = role
         return found
 
 
