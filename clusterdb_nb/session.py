@@ -49,7 +49,8 @@ from .providers.local import LocalCloud, LocalProvider
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from .ui import Dashboard, FleetForm, Scaler, Tuner
+    from .optimize import Applied, Recommendation
+    from .ui import Dashboard, FleetForm, RecommendationsWidget, Scaler, Tuner
 
 __all__ = ["CHANGING", "ComputeSession", "connect", "COST_GROUPS", "MAX_COST_PERIODS", "TimeLike"]
 
@@ -473,6 +474,62 @@ class ComputeSession:
 
         self._check_open()
         return Dashboard(self)
+
+    # -- cost recommendations (clusterdb_nb.optimize) --------------------------------
+    def recommendations(
+        self, window: str | float | pd.Timedelta = "14d", kinds: str | Iterable[str] | None = None, **thresholds: Any
+    ) -> pd.DataFrame:
+        """What would save money, one row per finding (biggest monthly savings first): kind, provider, fleet, resource,
+        evidence, action (the calls, as code), monthly_savings_usd, risk, confidence, id, details (the evidence's
+        numbers), recommendation (what ``s.apply`` takes).
+
+        ``kinds``: some of rightsize, idle, spot, schedule, autoscaling, cross_cloud (default all); thresholds are
+        keywords ``<kind>_<parameter>`` (see ``clusterdb_nb.optimize.parameters()`` and the README's rules).
+
+            >>> df = s.recommendations(window="7d", kinds=["rightsize", "schedule"], rightsize_p95_below=30)
+        """
+        from .optimize import recommendations
+
+        self._check_open()
+        df = recommendations(self, window, kinds, **thresholds)
+        self._report("recommendations", df.attrs.get("errors", {}))
+        self.__dict__["_recommendations"] = dict(zip(df["id"], df["recommendation"]))
+        return df
+
+    def apply(self, recommendation: Recommendation | pd.Series | str, dry_run: bool = False) -> Applied:
+        """Act on one recommendation (an object, a row of ``s.recommendations()`` or its id): every call is planned
+        first (``dry_run=True`` returns those plans; a failing plan stops before any change), then made.
+
+            >>> s.apply(df.iloc[0], dry_run=True)
+            >>> print(s.apply(df.iloc[0]))
+        """
+        from .optimize import Recommendation, apply
+
+        self._check_open()
+        found = recommendation
+        if isinstance(found, pd.Series):
+            found = found.get("recommendation")
+        elif isinstance(found, str):
+            found = self.__dict__.get("_recommendations", {}).get(found)
+        if not isinstance(found, Recommendation):
+            raise ValidationError(
+                f"recommendation: expected a Recommendation, a row of s.recommendations() or one of its ids "
+                f"(got {recommendation if isinstance(recommendation, str) else type(recommendation).__name__!r})",
+                field="recommendation",
+                rule="Recommendation, row or id",
+                solution="df = s.recommendations(); s.apply(df.iloc[0])",
+            )
+        return apply(self, found, dry_run=dry_run)
+
+    def recommendations_widget(self, window: str | float | pd.Timedelta = "14d", **options: Any) -> RecommendationsWidget:
+        """The recommendations with a checkbox each, the total monthly savings of the selection, and Apply.
+
+            >>> s.recommendations_widget(window="7d")
+        """
+        from .ui import RecommendationsWidget
+
+        self._check_open()
+        return RecommendationsWidget(self, window=window, **options)
 
     def capabilities(self) -> pd.DataFrame:
         """What each configured provider section offers: one row per feature, ``✓`` or the reason it does not.
