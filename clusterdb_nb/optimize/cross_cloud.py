@@ -73,6 +73,7 @@ def find(seen: Observed, min_savings_percent: float = 15.0) -> list[Recommendati
         )
         config = {
             "source_fleet": fleet.name,
+            "source_provider": fleet.provider,
             "target_provider": target,
             "strategy": "rolling",
             "batch_size": batch,

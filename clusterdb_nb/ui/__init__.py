@@ -7,12 +7,14 @@ here imports ``clusterdb_nb.session``.
 >>> s.scaler("web")      # scale one, seeing the $/h delta first
 >>> s.dashboard()        # fleets, instances, functions, costs, utilization
 >>> s.tuner("web")       # tune its autoscaling on its own CPU %, then apply
+>>> s.recommendations_widget()  # what would save money: check some, see the total, Apply
 """
 
 from .dashboard import Dashboard
 from .fleet_form import FleetForm
 from .protocol import SessionAPI
+from .recommendations import RecommendationsWidget
 from .scaler import Scaler
 from .tuner import Tuner
 
-__all__ = ["Dashboard", "FleetForm", "Scaler", "SessionAPI", "Tuner"]
+__all__ = ["Dashboard", "FleetForm", "RecommendationsWidget", "Scaler", "SessionAPI", "Tuner"]

@@ -19,6 +19,7 @@ import pandas as pd
 from ..models import AutoScalingConfig, Fleet, FleetConfig, Instance, Plan
 
 if TYPE_CHECKING:
+    from ..optimize import Applied, Recommendation
     from ..plots import Figure
 
 TimeLike: TypeAlias = "str | datetime | pd.Timestamp | None"
@@ -78,3 +79,9 @@ class SessionAPI(Protocol):
     def fleet_defaults(self) -> pd.DataFrame: ...
     def instance_types(self, provider: str | None = None) -> pd.DataFrame: ...
     def hourly_price(self, instance_type: str, spot: bool = False, provider: str | None = None) -> float: ...
+
+    # cost recommendations
+    def recommendations(
+        self, window: str | float | pd.Timedelta = "14d", kinds: str | Iterable[str] | None = None, **thresholds: Any
+    ) -> pd.DataFrame: ...
+    def apply(self, recommendation: Recommendation | pd.Series | str, dry_run: bool = False) -> Applied: ...
