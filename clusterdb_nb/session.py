@@ -491,8 +491,7 @@ class ComputeSession:
         from .optimize import recommendations
 
         self._check_open()
-        df = recommendations(self, window, kinds, **thresholds)
-        self._report("recommendations", df.attrs.get("errors", {}))
+        df = recommendations(self, window, kinds, report=self._report, **thresholds)
         self.__dict__["_recommendations"] = dict(zip(df["id"], df["recommendation"]))
         return df
 

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .. import frames
-from ..errors import ValidationError
+from ..errors import ComputeError, ValidationError
 from . import autoscale, cross_cloud, idle, rightsize, schedule, spot
 from .model import KINDS, Recommendation
 from .observe import observe
@@ -97,13 +97,17 @@ def as_frame(found: list[Recommendation]) -> pd.DataFrame:
 
 
 def recommendations(
-    session: Any, window: str | float | pd.Timedelta = "14d", kinds: str | Iterable[str] | None = None, **thresholds: Any
+    session: Any,
+    window: str | float | pd.Timedelta = "14d",
+    kinds: str | Iterable[str] | None = None,
+    report: Callable[[str, dict[str, ComputeError]], None] | None = None,
+    **thresholds: Any,
 ) -> pd.DataFrame:
     """Run the rules of ``kinds`` (default: all) on the last ``window`` of every fleet; ``attrs["errors"]`` holds the
-    providers that failed (their fleets are left out, the others' rows are there)."""
+    providers that failed (their fleets are left out, the others' rows are there); see :func:`observe` for ``report``."""
     chosen = _kinds(kinds)
     split = _split(thresholds)
-    seen = observe(session, window)
+    seen = observe(session, window, report)
     found = [rec for kind in chosen for rec in RULES[kind](seen, **split[kind])]
     df = as_frame(found)
     df.attrs["errors"] = seen.errors

@@ -113,7 +113,7 @@ def paid_stopped_instances(seen: Observed, days: float) -> list[Recommendation]:
             Recommendation(
                 kind="idle",
                 provider=inst.provider,
-                fleet=inst.fleet or None,
+                fleet=inst.fleet if isinstance(inst.fleet, str) and inst.fleet else None,
                 resource=inst.id,
                 evidence=evidence,
                 evidence_text=text,

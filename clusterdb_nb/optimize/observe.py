@@ -11,6 +11,7 @@ recorded in ``errors`` and its fleets are left out; the others still come back.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,8 +94,14 @@ def confidence_of(hours: float, window_hours: float) -> str:
     return "high" if share >= 0.9 else "medium" if share >= 0.25 else "low"
 
 
-def observe(session: Any, window: str | float | pd.Timedelta = "14d") -> Observed:
-    """Read every fleet's utilization over the last ``window`` (up to the session's now)."""
+def observe(
+    session: Any, window: str | float | pd.Timedelta = "14d", report: Callable[[str, dict[str, ComputeError]], None] | None = None
+) -> Observed:
+    """Read every fleet's utilization over the last ``window`` (up to the session's now).
+
+    A fleet whose metrics cannot be read is left out and its provider's error goes to ``errors`` and to ``report``
+    (the session's warning and ``s.errors()``; its own listings report their failures themselves).
+    """
     seconds = durations.seconds(window)
     if seconds < MIN_HOURS * 3600:
         raise ValidationError(
@@ -116,6 +123,8 @@ def observe(session: Any, window: str | float | pd.Timedelta = "14d") -> Observe
             price = provider.hourly_price(fleet.instance_type, fleet.spot)
         except ComputeError as err:
             seen.errors[row.provider] = err
+            if report is not None:
+                report("recommendations", {row.provider: err})
             continue
         seen.fleets[(row.provider, row.name)] = FleetSeen(fleet, provider.kind, provider.region, util, price)
     return seen

@@ -79,7 +79,7 @@ def transitions(mask: np.ndarray) -> list[tuple[bool, int, list[int]]]:
 
 def _weekly_mask(f: FleetSeen, timezone: str, off_fraction: float, min_off_hours: int) -> dict[str, object] | None:
     demand = f.demand.tz_convert(timezone)
-    weekend = demand.index.dayofweek >= 5
+    weekend = demand.index.day_of_week >= 5
     weekday = demand[~weekend]
     if weekday.empty:
         return None
@@ -101,7 +101,7 @@ def _weekly_mask(f: FleetSeen, timezone: str, off_fraction: float, min_off_hours
         mask[5 * 24 :] = True
     if not mask.any():
         return None
-    slot = demand.index.dayofweek * 24 + demand.index.hour
+    slot = demand.index.day_of_week * 24 + demand.index.hour
     off_demand = demand[mask[slot]]
     return {"mask": mask, "night": night, "weekend_off": weekend_off, "peak": peak, "limit": limit, "off_demand": off_demand}
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 import clusterdb_nb as cdb
 
-__all__ = ["FLEETS", "START", "traces", "week"]
+__all__ = ["FLEETS", "START", "constant", "run", "traces", "week"]
 
 START = pd.Timestamp("2026-01-05T00:00:00Z")  # a Monday: where a virtual local clock starts
 FLEETS = {
@@ -30,7 +30,7 @@ def traces(seed: int = 7) -> dict[str, pd.Series]:
     index = pd.date_range(START, periods=7 * 24 * 12, freq="5min")
     rng = np.random.default_rng(seed)
     noise = rng.normal(0.0, 1.0, (3, len(index)))
-    office_hours = (index.dayofweek < 5) & (index.hour >= 8) & (index.hour < 20)
+    office_hours = (index.day_of_week < 5) & (index.hour >= 8) & (index.hour < 20)
     return {
         "batch": pd.Series(np.clip(12.0 + 2.0 * noise[0], 0, 100), index=index),
         "office": pd.Series(np.clip(np.where(office_hours, 60.0, 3.0) + 1.0 * noise[1], 0, 100), index=index),
@@ -38,15 +38,23 @@ def traces(seed: int = 7) -> dict[str, pd.Series]:
     }
 
 
-def week(s: cdb.ComputeSession) -> cdb.ComputeSession:
-    """Create the three fleets at START, attach their traces and advance the clock a week."""
-    now = s.local.now
-    if now < START:
-        s.local.advance(START - now)
-    for config in FLEETS.values():
+def constant(cpu: float, days: float = 7) -> pd.Series:
+    """``cpu`` % every 5 minutes for ``days`` from START (a flat load, for exact thresholds)."""
+    return pd.Series(float(cpu), index=pd.date_range(START, periods=int(days * 24 * 12), freq="5min"))
+
+
+def run(s: cdb.ComputeSession, fleets: dict[str, tuple[cdb.FleetConfig, pd.Series]], days: float = 7) -> cdb.ComputeSession:
+    """Create each fleet at START (a virtual clock's start), drive it by its trace and advance ``days``."""
+    assert s.local.now == START, "a fresh virtual local cloud starts at START"
+    for config, _ in fleets.values():
         s.create_fleet(config)
-    s.local.advance("2min")  # booted
-    for name, trace in traces().items():
+    s.local.advance("1min")  # booted
+    for name, (_, trace) in fleets.items():
         s.local.attach_trace(name, trace)
-    s.local.advance("7D")
+    s.local.advance(pd.Timedelta(days=days) - pd.Timedelta("1min"))
     return s
+
+
+def week(s: cdb.ComputeSession) -> cdb.ComputeSession:
+    """The runbook's three fleets under a week of their traces."""
+    return run(s, {name: (FLEETS[name], trace) for name, trace in traces().items()}, days=7)
