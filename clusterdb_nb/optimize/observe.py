@@ -118,8 +118,7 @@ def observe(
         try:
             fleet = session.fleet(row.name, provider=row.provider)
             provider = session.manager.provider(row.provider)
-            start = max(seen.start, pd.Timestamp(fleet.created_at)) if fleet.created_at else seen.start
-            util = session.utilization(row.name, start=start, end=end, period="5min", provider=row.provider)
+            util = session.utilization(row.name, start=seen.start, end=end, period="5min", provider=row.provider)
             price = provider.hourly_price(fleet.instance_type, fleet.spot)
         except ComputeError as err:
             seen.errors[row.provider] = err
