@@ -36,6 +36,7 @@ from .models import (
     Invocation,
     Plan,
 )
+from .optimize import Applied, Recommendation
 from .providers.base import ComputeProvider, ProviderStatus
 from .session import ComputeSession, connect
 
@@ -56,6 +57,7 @@ def tuner(trace: object, **options: typing.Any) -> "Tuner":
 
 
 __all__ = [
+    "Applied",
     "AuthenticationError",
     "AutoScalingConfig",
     "ClusterConfig",
@@ -80,6 +82,7 @@ __all__ = [
     "ProviderError",
     "ProviderStatus",
     "QuotaExceededError",
+    "Recommendation",
     "SimulationResult",
     "TuningResult",
     "ValidationError",

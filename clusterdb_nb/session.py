@@ -505,7 +505,7 @@ class ComputeSession:
         from .optimize import Recommendation, apply
 
         self._check_open()
-        found = recommendation
+        found: Any = recommendation
         if isinstance(found, pd.Series):
             found = found.get("recommendation")
         elif isinstance(found, str):
@@ -523,7 +523,7 @@ class ComputeSession:
     def recommendations_widget(self, window: str | float | pd.Timedelta = "14d", **options: Any) -> RecommendationsWidget:
         """The recommendations with a checkbox each, the total monthly savings of the selection, and Apply.
 
-            >>> s.recommendations_widget(window="7d")
+        >>> s.recommendations_widget(window="7d")
         """
         from .ui import RecommendationsWidget
 

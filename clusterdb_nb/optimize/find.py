@@ -20,7 +20,7 @@ from . import autoscale, cross_cloud, idle, rightsize, schedule, spot
 from .model import KINDS, Recommendation
 from .observe import observe
 
-__all__ = ["RECOMMENDATIONS", "RULES", "parameters", "recommendations"]
+__all__ = ["RECOMMENDATIONS", "RULES", "as_frame", "parameters", "recommendations"]
 
 RULES: dict[str, Callable[..., list[Recommendation]]] = {
     "rightsize": rightsize.find,

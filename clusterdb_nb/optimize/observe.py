@@ -59,14 +59,8 @@ class FleetSeen:
         """Hourly mean demand in instances (CPU % x running / 100), on a UTC index."""
         util = self.util.dropna(subset=["cpu_percent"])
         units = util["cpu_percent"].to_numpy() * util["running"].to_numpy() / 100.0
-        series = pd.Series(units, index=pd.DatetimeIndex(util["time"])).resample("1h").mean().dropna()
+        series: pd.Series = pd.Series(units, index=pd.DatetimeIndex(util["time"])).resample("1h").mean().dropna()
         return series
-
-    @property
-    def running_hourly(self) -> pd.Series:
-        """Hourly mean of the running instances, on a UTC index."""
-        util = self.util.dropna(subset=["running"])
-        return pd.Series(util["running"].to_numpy(dtype=float), index=pd.DatetimeIndex(util["time"])).resample("1h").mean().dropna()
 
 
 @dataclass
@@ -81,7 +75,7 @@ class Observed:
 
     @property
     def window_hours(self) -> float:
-        return (self.end - self.start) / pd.Timedelta("1h")
+        return float((self.end - self.start) / pd.Timedelta("1h"))
 
     def usable(self) -> list[FleetSeen]:
         """The fleets with at least :data:`MIN_HOURS` of history, in provider and name order."""

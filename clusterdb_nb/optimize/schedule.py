@@ -22,14 +22,15 @@ price x 730 / 168.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .model import Call, Recommendation
-from .observe import HOURS_PER_MONTH, FleetSeen, Observed, confidence_of
+from .observe import HOURS_PER_MONTH, Observed, confidence_of
 
-__all__ = ["DAYS", "cron_days", "find", "night_run", "transitions"]
+__all__ = ["DAYS", "OffHours", "cron_days", "find", "night_run", "off_hours", "transitions"]
 
 DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 HOURS_PER_WEEK = 168
@@ -77,17 +78,32 @@ def transitions(mask: np.ndarray) -> list[tuple[bool, int, list[int]]]:
     return [(off, hour, days) for (off, hour), days in sorted(groups.items(), key=lambda g: (not g[0][0], g[0][1]))]
 
 
-def _weekly_mask(f: FleetSeen, timezone: str, off_fraction: float, min_off_hours: int) -> dict[str, object] | None:
-    demand = f.demand.tz_convert(timezone)
-    weekend = demand.index.day_of_week >= 5
+@dataclass(frozen=True)
+class OffHours:
+    """A fleet's off-hours: the 168-hour weekly ``mask`` (day x 24 + hour), the night's hours, the weekend, and
+    the figures they rest on (peak and threshold demand, the demand seen in the off-hours)."""
+
+    mask: np.ndarray
+    night: list[int]
+    weekend_off: bool
+    peak: float
+    limit: float
+    off_demand: pd.Series
+
+
+def off_hours(demand: pd.Series, off_fraction: float, min_off_hours: int) -> OffHours | None:
+    """The off-hours of hourly ``demand`` (on a local-time index), or None when it has none."""
+    index = pd.DatetimeIndex(demand.index)
+    weekend = index.day_of_week >= 5
     weekday = demand[~weekend]
     if weekday.empty:
         return None
-    peak = float(weekday.groupby(weekday.index.hour).mean().max())
+    hours = pd.DatetimeIndex(weekday.index).hour
+    peak = float(weekday.groupby(hours).mean().max())
     if peak <= 0:
         return None  # no load at all: the idle rule's case
     limit = off_fraction * peak
-    quiet = weekday.groupby(weekday.index.hour).quantile(0.9) <= limit
+    quiet = weekday.groupby(hours).quantile(0.9) <= limit
     night = night_run(np.array([bool(quiet.get(h, False)) for h in range(24)]))
     if len(night) < min_off_hours or len(night) == 24:
         night = []
@@ -95,15 +111,13 @@ def _weekly_mask(f: FleetSeen, timezone: str, off_fraction: float, min_off_hours
     weekend_off = len(weekend_hours) >= 24 and float(weekend_hours.quantile(0.9)) <= limit
     mask = np.zeros(HOURS_PER_WEEK, dtype=bool)
     for day in range(7):
-        for h in night:
-            mask[day * 24 + h] = True
+        mask[[day * 24 + h for h in night]] = True
     if weekend_off:
         mask[5 * 24 :] = True
     if not mask.any():
         return None
-    slot = demand.index.day_of_week * 24 + demand.index.hour
-    off_demand = demand[mask[slot]]
-    return {"mask": mask, "night": night, "weekend_off": weekend_off, "peak": peak, "limit": limit, "off_demand": off_demand}
+    slot = np.asarray(index.day_of_week * 24 + index.hour)
+    return OffHours(mask, night, weekend_off, peak, limit, demand[mask[slot]])
 
 
 def _hours(night: list[int]) -> str:
@@ -123,20 +137,18 @@ def find(
     for f in seen.usable():
         if f.hours_observed < min_days * 24:
             continue
-        found = _weekly_mask(f, timezone, off_fraction, min_off_hours)
+        found = off_hours(f.demand.tz_convert(timezone), off_fraction, min_off_hours)
         if found is None:
             continue
-        mask: np.ndarray = found["mask"]  # type: ignore[assignment]
-        night: list[int] = found["night"]  # type: ignore[assignment]
-        off_demand: pd.Series = found["off_demand"]  # type: ignore[assignment]
+        mask, night, off_demand = found.mask, found.night, found.off_demand
         p95_off = float(off_demand.quantile(0.95)) if len(off_demand) else 0.0
         off_capacity = math.ceil(round(p95_off / (target_percent / 100.0), 6))
         fleet = f.fleet
         on_capacity = fleet.capacity
         if off_capacity >= on_capacity:
             continue
-        off_hours = int(mask.sum())
-        monthly = (on_capacity - off_capacity) * off_hours * f.price_per_hour * HOURS_PER_MONTH / HOURS_PER_WEEK
+        per_week = int(mask.sum())
+        monthly = (on_capacity - off_capacity) * per_week * f.price_per_hour * HOURS_PER_MONTH / HOURS_PER_WEEK
         calls = [
             Call(
                 method="schedule_capacity",
@@ -152,16 +164,16 @@ def find(
             for to_off, hour, days in transitions(mask)
         ]
         pattern = " and ".join(
-            p for p in (f"every night {_hours(night)}" if night else "", "all weekend" if found["weekend_off"] else "") if p
+            p for p in (f"every night {_hours(night)}" if night else "", "all weekend" if found.weekend_off else "") if p
         )
         evidence = {
             "timezone": timezone,
-            "peak_hour_demand": round(float(found["peak"]), 3),  # type: ignore[arg-type]
-            "off_threshold_demand": round(float(found["limit"]), 3),  # type: ignore[arg-type]
+            "peak_hour_demand": round(found.peak, 3),
+            "off_threshold_demand": round(found.limit, 3),
             "off_fraction": off_fraction,
             "night_hours": _hours(night),
-            "weekend_off": bool(found["weekend_off"]),
-            "off_hours_per_week": off_hours,
+            "weekend_off": found.weekend_off,
+            "off_hours_per_week": per_week,
             "off_p95_demand": round(p95_off, 3),
             "off_capacity": off_capacity,
             "on_capacity": on_capacity,
@@ -169,8 +181,8 @@ def find(
             "days_observed": round(f.hours_observed / 24.0, 1),
         }
         text = (
-            f"demand at most {off_fraction:.0%} of the weekday peak ({found['peak']:.2f} instances) {pattern} "
-            f"({timezone}) over {f.hours_observed / 24:.1f} days: {off_hours} off-hours a week at {off_capacity} "
+            f"demand at most {off_fraction:.0%} of the weekday peak ({found.peak:.2f} instances) {pattern} "
+            f"({timezone}) over {f.hours_observed / 24:.1f} days: {per_week} off-hours a week at {off_capacity} "
             f"instance(s) instead of {on_capacity} (p95 off-hours demand {p95_off:.2f} at {target_percent:g} % target)"
         )
         out.append(

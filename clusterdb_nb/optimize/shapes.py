@@ -1,7 +1,7 @@
 """Catalog questions the rules ask: a type's family, and the types of the same family or category priced where a fleet runs.
 
-    >>> family("m5.xlarge"), family("e2-standard-4"), family("Standard_D4s_v3")
-    ('m5', 'e2-standard', 'Standard_Ds_v3')
+>>> family("m5.xlarge"), family("e2-standard-4"), family("Standard_D4s_v3")
+('m5', 'e2-standard', 'Standard_Ds_v3')
 """
 
 from __future__ import annotations

@@ -76,9 +76,7 @@ class RecommendationsWidget(StaticFallback, widgets.VBox):  # type: ignore[misc]
         self.apply.on_click(lambda _: self._act(dry_run=False))
         self.preview.on_click(lambda _: self._act(dry_run=True))
         self.refresh.on_click(lambda _: self.load())
-        super().__init__(
-            [self.title, self.errors, self.list, self.total, widgets.HBox([self.apply, self.preview, self.refresh])]
-        )
+        super().__init__([self.title, self.errors, self.list, self.total, widgets.HBox([self.apply, self.preview, self.refresh])])
         self.add_class("clusterdb-recommendations")
         self.load()
 

@@ -28,8 +28,12 @@ def history(raw, fleet: str, cpu: float, running: int, days: float = 2) -> None:
             raw.cloudwatch.put_metric_data(
                 Namespace=namespace,
                 MetricData=[
-                    {"MetricName": metric, "Dimensions": [{"Name": "AutoScalingGroupName", "Value": fleet}],
-                     "Timestamp": t.to_pydatetime(), "Value": float(value)}  # fmt: skip
+                    {
+                        "MetricName": metric,
+                        "Dimensions": [{"Name": "AutoScalingGroupName", "Value": fleet}],
+                        "Timestamp": t.to_pydatetime(),
+                        "Value": float(value),
+                    }  # fmt: skip
                     for t in times[k : k + 500]
                 ],
             )
