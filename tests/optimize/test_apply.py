@@ -85,3 +85,30 @@ def test_action_strings_run_as_written(s):
     action = rightsize(s).action
     exec(action, {"s": s, "FleetConfig": cdb.FleetConfig})
     assert s.fleet("batch").instance_type == "m5.large"
+
+
+def test_schedule_and_migration_need_their_session_calls(s):
+    """Until this version has s.schedule_capacity / s.create_migration, applying those kinds says what is missing."""
+    run_office = constant(3.0)
+    run_office[(run_office.index.hour >= 8) & (run_office.index.hour < 20)] = 60.0
+    with cdb.connect(local=VIRTUAL) as t:
+        run(t, {"office": (cdb.FleetConfig("office", capacity=4, instance_type="t3.large", provider="local"), run_office)})
+        rec = t.recommendations(window="7d", kinds="schedule").iloc[0]
+        with pytest.raises(cdb.NotSupportedError, match="s.schedule_capacity is not part of this version") as err:
+            t.apply(rec, dry_run=True)
+        assert "schedule_capacity" in err.value.solution
+    migrate = Recommendation(
+        kind="cross_cloud",
+        provider="local",
+        fleet="batch",
+        resource="batch",
+        evidence={},
+        evidence_text="",
+        calls=[Call(method="create_migration", args=[Spec(model="MigrationConfig", fields={"source_fleet": "batch"})])],
+        monthly_savings_usd=1.0,
+        risk="high",
+        confidence="low",
+    )
+    with pytest.raises(cdb.NotSupportedError, match="MigrationConfig|create_migration"):
+        s.apply(migrate)
+    assert s.fleet("batch").capacity == 4
