@@ -18,7 +18,7 @@ from .. import frames
 from ..errors import ComputeError, ValidationError
 from . import autoscale, cross_cloud, idle, rightsize, schedule, spot
 from .model import KINDS, Recommendation
-from .observe import observe
+from .observe import detached, observe
 
 __all__ = ["RECOMMENDATIONS", "RULES", "as_frame", "parameters", "recommendations"]
 
@@ -110,6 +110,6 @@ def recommendations(
     seen = observe(session, window, report)
     found = [rec for kind in chosen for rec in RULES[kind](seen, **split[kind])]
     df = as_frame(found)
-    df.attrs["errors"] = seen.errors
+    df.attrs["errors"] = {name: detached(err) for name, err in seen.errors.items()}
     df.attrs["window"] = (seen.start, seen.end)
     return df

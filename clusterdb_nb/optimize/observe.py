@@ -10,6 +10,7 @@ recorded in ``errors`` and its fleets are left out; the others still come back.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from ..display import HOURS_PER_MONTH
 from ..errors import ComputeError, ValidationError
 from ..models import Fleet
 
-__all__ = ["FleetSeen", "HOURS_PER_MONTH", "MIN_HOURS", "Observed", "confidence_of", "observe"]
+__all__ = ["FleetSeen", "HOURS_PER_MONTH", "MIN_HOURS", "Observed", "confidence_of", "detached", "observe"]
 
 MIN_HOURS = 24.0  # a fleet with less history than this gets no finding: one day says nothing about a week
 
@@ -80,6 +81,15 @@ class Observed:
     def usable(self) -> list[FleetSeen]:
         """The fleets with at least :data:`MIN_HOURS` of history, in provider and name order."""
         return [f for _, f in sorted(self.fleets.items()) if f.hours_observed >= MIN_HOURS]
+
+
+def detached(err: ComputeError) -> ComputeError:
+    """A copy of ``err`` without its traceback and chained causes, so a frame's ``attrs`` holding it can be deep-copied
+    (pandas copies ``attrs`` on every operation; with tblib's exception pickling, as dask installs, a traceback would
+    be copied frame by frame)."""
+    bare = copy.copy(err)
+    bare.__traceback__ = bare.__cause__ = bare.__context__ = None
+    return bare
 
 
 def confidence_of(hours: float, window_hours: float) -> str:
