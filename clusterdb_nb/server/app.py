@@ -14,12 +14,10 @@ import base64
 import binascii
 import json
 import logging
-import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
-import numpy as np
 import orjson
 import pandas as pd
 from fastapi import Depends, FastAPI, Path, Query, Request
@@ -37,7 +35,7 @@ from ..session import ComputeSession
 from . import problems
 from .auth import Role, Tokens
 from .limits import BodyLimit
-from .metrics import ServerMetrics, service_discovery
+from .metrics import RequestTimer, ServerMetrics, service_discovery
 from .schemas import (
     CapacityBody,
     FunctionBody,
@@ -131,19 +129,20 @@ def page_of(items: list[Any], limit: int, page_token: str | None, errors: dict[s
 
 
 def _column(col: pd.Series) -> list[Any]:
-    """A column as JSON-ready values: timestamps as ISO 8601 UTC strings, NaN/NaT as None (orjson writes NaN as null)."""
+    """A column as values orjson writes: timestamps as naive UTC datetimes (written ``...Z``), NaT as None."""
     if isinstance(col.dtype, pd.DatetimeTZDtype):
-        values = col.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
-        text = np.char.add(np.datetime_as_string(values, unit="us"), "Z").astype(object)
-        text[np.isnat(values)] = None
-        return list(text.tolist())
+        return list(col.dt.tz_convert(None).to_numpy(dtype="datetime64[us]").astype(object).tolist())
     return list(col.tolist())
 
 
 def rows_json(df: pd.DataFrame) -> bytes:
-    """A DataFrame's rows as a JSON array of objects, built column-wise (the cost of a listing is this)."""
+    """A DataFrame's rows as a JSON array of objects, built column-wise (the cost of a listing is this).
+
+    Timestamps are RFC 3339 in UTC (``2026-01-05T00:00:40Z``), NaN and NaT are null.
+    """
     names = [str(c) for c in df.columns]
-    return orjson.dumps([dict(zip(names, row)) for row in zip(*(_column(df[c]) for c in df.columns))])
+    rows = [dict(zip(names, row)) for row in zip(*(_column(df[c]) for c in df.columns))]
+    return orjson.dumps(rows, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z)
 
 
 def frame_page(df: pd.DataFrame, limit: int, page_token: str | None) -> Response:
@@ -182,13 +181,7 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
     app.state.settings = settings
     metrics = app.state.metrics = ServerMetrics(session)
 
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.on_request(request.method, route, response.status_code, time.perf_counter() - started)
-        return response
+    app.add_middleware(RequestTimer, metrics=metrics)
 
     def run(coro: Coroutine[Any, Any, T]) -> T:
         return session._run(coro)
@@ -242,7 +235,7 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
         )
 
     # -- auth ------------------------------------------------------------------------------------------
-    def role(request: Request) -> Role:
+    async def role(request: Request) -> Role:
         header = request.headers.get("authorization", "")
         scheme, _, presented = header.partition(" ")
         found = settings.tokens.role(presented.strip()) if scheme.lower() == "bearer" and presented else None
