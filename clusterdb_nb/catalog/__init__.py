@@ -347,6 +347,11 @@ STALE_AFTER_DAYS = 90
 """Prices older than this many days get a note (``price_note``) asking for a refresh."""
 
 
+def _today() -> datetime.date:
+    """The wall-clock date prices are aged against (the real world's, whatever a session's clock says)."""
+    return datetime.date.today()
+
+
 def price_dates() -> dict[str, str]:
     """Each cloud's price date as ISO text, the form cost frames carry in ``df.attrs["price_date"]``.
 
@@ -363,7 +368,7 @@ def price_note(provider: str | None = None, today: datetime.date | None = None) 
     """
     providers = [_check_provider(provider)] if provider is not None else list(PROVIDERS)
     oldest = min(providers, key=price_date)
-    age = ((today or datetime.date.today()) - price_date(oldest)).days
+    age = ((today or _today()) - price_date(oldest)).days
     if age <= STALE_AFTER_DAYS:
         return ""
     return f"{oldest} prices from {price_date(oldest).isoformat()} are {age} days old: refresh with `clusterdb catalog refresh`"
