@@ -501,7 +501,9 @@ class ComputeSession:
             cloud = kind if kind in catalog.PROVIDERS else None  # the local cloud prices every cloud's types
             dated = catalog.price_date(cloud) if cloud else min(catalog.price_date(p) for p in catalog.PROVIDERS)
             note = catalog.price_note(cloud)
-            rows.append((st.provider, st.ok, st.region, st.account, dated.isoformat(), "; ".join(filter(None, [st.detail, note]))))
+            rows.append(
+                (st.provider, st.ok, st.region, st.account, dated.isoformat(), "; ".join(filter(None, [st.detail, note])))
+            )
         out: pd.DataFrame = display.Table(rows, columns=["provider", "ok", "region", "account", "price_date", "detail"])
         return out
 

@@ -42,7 +42,7 @@ def query(region: str, instance_type: str) -> dict[str, str]:
 def plan(wanted: dict[str, list[str]]) -> list[Request]:
     """The calls ``fetch`` makes for ``{region: [types]}``."""
     return [
-        Request(region, "retail prices", f"GET {PRICES_URL} $filter=\"{query(region, t)['$filter']}\"")
+        Request(region, "retail prices", f'GET {PRICES_URL} $filter="{query(region, t)["$filter"]}"')
         for region, types in wanted.items()
         for t in types
     ]

@@ -96,7 +96,9 @@ def get_json(session: Any, url: str, params: dict[str, str] | None, provider: st
     try:
         body: dict[str, Any] = response.json()
     except ValueError:
-        raise ProviderError(f"{api} answered something that is not JSON", provider=provider, operation="catalog.refresh") from None
+        raise ProviderError(
+            f"{api} answered something that is not JSON", provider=provider, operation="catalog.refresh"
+        ) from None
     return body
 
 

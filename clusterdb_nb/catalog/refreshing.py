@@ -91,10 +91,13 @@ def plan(provider: str | None = None, regions: str | Iterable[str] | None = None
         for p, chosen in _regions_by_provider(provider, regions).items()
         for r in _requests(p, _wanted(p, chosen))
     ]
-    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+    out: pd.DataFrame = pd.DataFrame(rows, columns=PLAN_COLUMNS)
+    return out
 
 
-def _fetcher(provider: str, gcp_api_key: str | None, aws_session: Any) -> Callable[[dict[str, list[catalog.InstanceType]]], Quotes]:
+def _fetcher(
+    provider: str, gcp_api_key: str | None, aws_session: Any
+) -> Callable[[dict[str, list[catalog.InstanceType]]], Quotes]:
     if provider == "aws":
         return lambda wanted: aws_prices.fetch(_names(wanted), session=aws_session)
     if provider == "gcp":
@@ -162,7 +165,9 @@ def run(
                 "detail": f"{len(missing)} types not priced by the API kept their previous prices" if missing else "",
             }
         )
-    df = pd.DataFrame(summary, columns=SUMMARY_COLUMNS).astype({"types": "int64", "updated": "int64", "prices_changed": "int64"})
+    df: pd.DataFrame = pd.DataFrame(summary, columns=SUMMARY_COLUMNS).astype(
+        {"types": "int64", "updated": "int64", "prices_changed": "int64"}
+    )
     df.attrs["changes"] = pd.DataFrame(changes, columns=CHANGE_COLUMNS)
     df.attrs["errors"] = errors
     return df

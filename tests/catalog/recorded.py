@@ -121,7 +121,9 @@ def gcp_sku(description: str, regions: list[str], usd: float, usage: str = "OnDe
                 "pricingExpression": {
                     "usageUnit": "GiBy.h" if ram else "h",
                     "displayQuantity": 1,
-                    "tieredRates": [{"startUsageAmount": 0, "unitPrice": {"currencyCode": "USD", "units": str(units), "nanos": nanos}}],
+                    "tieredRates": [
+                        {"startUsageAmount": 0, "unitPrice": {"currencyCode": "USD", "units": str(units), "nanos": nanos}}
+                    ],
                     "usageUnitDescription": "gibibyte hour" if ram else "hour",
                     "baseUnit": "By.s" if ram else "s",
                     "baseUnitDescription": "byte second" if ram else "second",
@@ -139,7 +141,9 @@ def gcp_sku(description: str, regions: list[str], usd: float, usage: str = "OnDe
 # -- Azure ---------------------------------------------------------------------------------------------------
 
 
-def azure_item(arm_sku: str, region: str, price: float, sku_name: str, product: str, start: str = "2026-12-01T00:00:00Z") -> dict[str, Any]:
+def azure_item(
+    arm_sku: str, region: str, price: float, sku_name: str, product: str, start: str = "2026-12-01T00:00:00Z"
+) -> dict[str, Any]:
     """One ``Items`` entry of the Retail Prices API."""
     return {
         "currencyCode": "USD",

@@ -93,7 +93,10 @@ def test_aws_spot_refused_keeps_the_snapshot_spot_and_says_so():
     session = StubbedSession()
     session.products("eu-west-1", [[aws_product("m5.large", "eu-west-1", "0.1070000000")]])
     session.stubs[("ec2", "eu-west-1")].add_client_error(
-        "describe_spot_price_history", service_error_code="UnauthorizedOperation", service_message="not allowed", http_status_code=403
+        "describe_spot_price_history",
+        service_error_code="UnauthorizedOperation",
+        service_message="not allowed",
+        http_status_code=403,
     )
     quotes = aws_prices.fetch({"eu-west-1": ["m5.large"]}, session=session)
     assert quotes.on_demand == {("m5.large", "eu-west-1"): 0.107} and quotes.spot == {}
@@ -247,6 +250,11 @@ def test_azure_unreachable_is_a_network_error_and_a_server_error_a_provider_erro
 
 @responses.activate
 def test_azure_answer_of_an_unexpected_shape_is_a_provider_error():
-    responses.get(azure_prices.PRICES_URL, json=azure_page([{**azure_item("Standard_B1s", "eastus", 0.0104, "B1s", "Virtual Machines BS Series"), "retailPrice": "n/a"}]))
+    responses.get(
+        azure_prices.PRICES_URL,
+        json=azure_page(
+            [{**azure_item("Standard_B1s", "eastus", 0.0104, "B1s", "Virtual Machines BS Series"), "retailPrice": "n/a"}]
+        ),
+    )
     with pytest.raises(ProviderError, match="unexpected shape"):
         azure_prices.fetch({"eastus": ["Standard_B1s"]})
