@@ -152,6 +152,12 @@ def run(
             continue
         path = store.write(p, new_rows)
         changes.extend(changed)
+        kept_spot = sum(
+            1
+            for region, rows in wanted.items()
+            for it in rows
+            if it.spot_usd is not None and (it.name, region) in quotes.on_demand and (it.name, region) not in quotes.spot
+        )
         summary.append(
             {
                 **row,
@@ -159,7 +165,7 @@ def run(
                 "updated": row["types"] - len(missing),
                 "prices_changed": len(changed),
                 "not_found": ", ".join(missing),
-                "spot": quotes.spot_note,
+                "spot": quotes.spot_note + (f"; {kept_spot} types kept their previous spot price" if kept_spot else ""),
                 "price_date_after": catalog.price_date(p).isoformat(),
                 "path": str(path),
                 "detail": f"{len(missing)} types not priced by the API kept their previous prices" if missing else "",

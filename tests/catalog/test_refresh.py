@@ -29,8 +29,11 @@ def folder(tmp_path, monkeypatch):
     return path
 
 
-def azure_answers(region: str, skip: tuple[str, ...] = (), factor: float = 1.1) -> dict[str, float]:
-    """Register a Retail Prices answer for each catalog type in ``region`` (none for ``skip``); the new prices."""
+def azure_answers(
+    region: str, skip: tuple[str, ...] = (), factor: float = 1.1, no_spot: tuple[str, ...] = ()
+) -> dict[str, float]:
+    """Register a Retail Prices answer for each catalog type in ``region`` (none for ``skip``, no spot meter for
+    ``no_spot``); the new prices."""
     new = {}
     for it in catalog.types("azure", region).itertuples():
         items = []
@@ -38,7 +41,7 @@ def azure_answers(region: str, skip: tuple[str, ...] = (), factor: float = 1.1) 
             new[it.instance_type] = round(it.on_demand_usd * factor, 4)
             short = it.instance_type.removeprefix("Standard_").replace("_", " ")
             items = [azure_item(it.instance_type, region, new[it.instance_type], short, "Virtual Machines Series")]
-            if it.spot_usd == it.spot_usd:  # not NaN: the cloud sells it as spot
+            if it.spot_usd == it.spot_usd and it.instance_type not in no_spot:  # not NaN: the cloud sells it as spot
                 items.append(
                     azure_item(
                         it.instance_type, region, round(it.spot_usd * factor, 4), short + " Spot", "Virtual Machines Series"
@@ -241,3 +244,24 @@ def test_cli_failure_exits_with_the_errors_code_and_prints_it(folder):
 def test_cli_bad_region_exits_2(folder):
     result = cli("catalog", "refresh", "-p", "aws", "-r", "mars-1", "--dry-run", code=2)
     assert "regions" in result.output
+
+
+@responses.activate
+def test_a_type_whose_spot_meter_is_missing_keeps_its_spot_price_and_is_counted(folder):
+    new = azure_answers("eastus", no_spot=("Standard_D2s_v3",))
+    row = refreshing.run("azure", ["eastus"], today=TODAY).iloc[0]
+    assert row["spot"] == "live; 1 types kept their previous spot price"
+    d2 = catalog.lookup("Standard_D2s_v3", "eastus")
+    assert (d2.on_demand_usd, d2.spot_usd) == (new["Standard_D2s_v3"], 0.0192)
+
+
+def test_import_and_lookups_load_no_sdk_and_no_http_library():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from clusterdb_nb import catalog; catalog.lookup('m5.large'); catalog.price_dates();"
+        "print(sorted(m for m in ('boto3', 'botocore', 'requests', 'google.auth', 'pandas') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "boto3" not in out.stdout and "requests" not in out.stdout and "google.auth" not in out.stdout
