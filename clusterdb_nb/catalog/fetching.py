@@ -54,19 +54,21 @@ def missing_extra(package: str, extra: str, provider: str) -> ValidationError:
     )
 
 
-def http_session(provider: str, headers: dict[str, str] | None = None) -> requests.Session:
-    """A requests session that retries connection errors, 429 and 5xx with backoff (urllib3's ``Retry``)."""
+def http_session(provider: str, headers: dict[str, str] | None = None, session: Any = None) -> requests.Session:
+    """A requests session (``session``, e.g. google-auth's AuthorizedSession, or a new one) that retries
+    connection errors, 429 and 5xx with backoff (urllib3's ``Retry``)."""
     try:
         import requests
         from requests.adapters import HTTPAdapter
         from urllib3.util.retry import Retry
     except ImportError:
         raise missing_extra("requests", "prices", provider) from None
-    session = requests.Session()
+    session = session if session is not None else requests.Session()
     retry = Retry(total=5, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504), raise_on_status=False)
     session.mount("https://", HTTPAdapter(max_retries=retry))
     session.headers.update({"User-Agent": "clusterdb-nb catalog refresh", **(headers or {})})
-    return session
+    out: requests.Session = session
+    return out
 
 
 def get_json(session: Any, url: str, params: dict[str, str] | None, provider: str, api: str) -> dict[str, Any]:

@@ -167,4 +167,4 @@ def _session(api_key: str | None) -> Any:
             solution=f"Set {API_KEY_ENV} to an API key of a project with the Cloud Billing API enabled, "
             "or run `gcloud auth application-default login`",
         ) from None
-    return AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
+    return http_session("gcp", session=AuthorizedSession(credentials))  # type: ignore[no-untyped-call]

@@ -258,3 +258,26 @@ def test_azure_answer_of_an_unexpected_shape_is_a_provider_error():
     )
     with pytest.raises(ProviderError, match="unexpected shape"):
         azure_prices.fetch({"eastus": ["Standard_B1s"]})
+
+
+@responses.activate
+def test_gcp_without_a_key_uses_application_default_credentials(monkeypatch):
+    import google.auth
+    from google.oauth2.credentials import Credentials
+
+    scopes_seen: list[str] = []
+
+    def default(scopes=None, **kw):
+        scopes_seen.extend(scopes or [])
+        return Credentials(token="ya29.test-token"), "proj"
+
+    monkeypatch.delenv(gcp_prices.API_KEY_ENV, raising=False)
+    monkeypatch.setattr(google.auth, "default", default)
+    responses.get(
+        gcp_prices.SKUS_URL,
+        json={"skus": gcp_rates_skus()},
+        match=[matchers.header_matcher({"authorization": "Bearer ya29.test-token"})],
+    )
+    quotes = gcp_prices.fetch({"us-central1": [catalog.lookup("n2-standard-2", "us-central1")]})
+    assert quotes.on_demand == {("n2-standard-2", "us-central1"): pytest.approx(2 * 0.0332 + 8 * 0.0045)}
+    assert scopes_seen == [gcp_prices.SCOPE]
