@@ -51,9 +51,16 @@ API_VERSIONS = {
     "Microsoft.CostManagement": "2025-03-01",
     "Microsoft.Web": "2025-05-01",
     "Microsoft.Storage": "2026-09-01",
+    "Microsoft.Network": "2026-03-01",
 }
 """The api-version each resource type is served at: the one the pinned SDK sends."""
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEIpZJQIt2axds9eJAoeBpT4SrbURvHUmHv84dFt5Evc fake-azure"
+"""The admin key ``config()`` gives: a well-formed Ed25519 public key whose private half nobody holds."""
+NO_LINUX_AUTH = (
+    "InvalidParameter",
+    "Authentication using either SSH or by user name and password must be enabled in Linux profile.",
+)
 PAGE = 100
 BOOT_SECONDS = 40.0
 STOP_SECONDS = 20.0
@@ -78,6 +85,30 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
 def arm_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     """ARM's error answer: ``{"error": {"code": ..., "message": ...}}``."""
     return _json(status, {"error": {"code": code, "message": message}}, headers)
+
+
+def _linux_auth_error(body: dict[str, Any]) -> Response | None:
+    """ARM's 400 for a Linux profile with neither a password nor an SSH key at ``/home/<admin>/.ssh/authorized_keys``."""
+    os_profile = ((body.get("properties") or {}).get("virtualMachineProfile") or {}).get("osProfile") or {}
+    linux = os_profile.get("linuxConfiguration") or {}
+    keys = (linux.get("ssh") or {}).get("publicKeys") or []
+    if not keys and (linux.get("disablePasswordAuthentication") or not os_profile.get("adminPassword")):
+        return _json(400, {"error": {"code": NO_LINUX_AUTH[0], "message": NO_LINUX_AUTH[1], "target": "linuxConfiguration"}})
+    wanted = f"/home/{os_profile.get('adminUsername')}/.ssh/authorized_keys"
+    for key in keys:
+        if key.get("path") != wanted:
+            return _json(
+                400,
+                {
+                    "error": {
+                        "code": "InvalidParameter",
+                        "message": f"Destination path for SSH public keys is currently limited to its default value {wanted} "
+                        "due to a known issue in Linux provisioning agent.",
+                        "target": "linuxConfiguration.ssh.publicKeys.path",
+                    }
+                },
+            )
+    return None
 
 
 @dataclass
@@ -118,6 +149,8 @@ class FakeAzure(FakeCloud):
     _evaluated: pd.Timestamp | None = None
     _at: pd.Timestamp | None = None
     _ids: Iterator[int] = field(default_factory=itertools.count)
+    nics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _addresses: Iterator[int] = field(default_factory=lambda: itertools.count(4))  # Azure keeps a subnet's first 4
 
     def __post_init__(self) -> None:
         self.quotas = {"cores": 100.0, "lowPriorityCores": 100.0, "virtualMachines": 25000.0, "virtualMachineScaleSets": 2500.0}
@@ -134,6 +167,7 @@ class FakeAzure(FakeCloud):
             "location": self.location,
             "subnet_id": subnet,
             "credentials": "anonymous",
+            "ssh_public_key": SSH_PUBLIC_KEY,
             "poll_interval": 0,
             **overrides,
         }
@@ -243,6 +277,10 @@ class FakeAzure(FakeCloud):
         for key in ("priority", "evictionPolicy", "billingProfile"):
             if key in profile:
                 props[key] = profile[key]
+        nic = self._new_nic(vmss, name)
+        props["networkProfile"] = {
+            "networkInterfaces": [{"id": nic["id"], "properties": {"primary": True, "deleteOption": "Delete"}}]
+        }
         vm = {
             "name": name,
             "id": f"{vmss['id'].rsplit('/virtualMachineScaleSets/', 1)[0]}/virtualMachines/{name}",
@@ -257,10 +295,52 @@ class FakeAzure(FakeCloud):
         self.vms[name.lower()] = vm
         return vm
 
+    def _new_nic(self, vmss: dict[str, Any], vm_name: str) -> dict[str, Any]:
+        """The NIC a Flexible set creates for a new VM, from its NIC configuration, with the next private IP."""
+        config = vmss["properties"]["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"][0]
+        ip_config = config["properties"]["ipConfigurations"][0]
+        n = next(self._addresses)
+        name = f"{vm_name}-{config['name']}"[:80]
+        rg = vmss["id"].split("/")[4]
+        nic_id = f"/subscriptions/{self.subscription_id}/resourceGroups/{rg}/providers/Microsoft.Network/networkInterfaces/{name}"
+        vm_id = f"{vmss['id'].rsplit('/virtualMachineScaleSets/', 1)[0]}/virtualMachines/{vm_name}"
+        nic = {
+            "name": name,
+            "id": nic_id,
+            "type": "Microsoft.Network/networkInterfaces",
+            "location": self.location,
+            "properties": {
+                "provisioningState": "Succeeded",
+                "ipConfigurations": [
+                    {
+                        "name": ip_config["name"],
+                        "id": f"{nic_id}/ipConfigurations/{ip_config['name']}",
+                        "properties": {
+                            "provisioningState": "Succeeded",
+                            "privateIPAddress": f"10.0.{n // 256}.{n % 256}",
+                            "privateIPAllocationMethod": "Dynamic",
+                            "subnet": {"id": ip_config["properties"]["subnet"]["id"]},
+                            "primary": True,
+                            "privateIPAddressVersion": "IPv4",
+                        },
+                    }
+                ],
+                "macAddress": "00-0D-3A-" + "-".join(f"{(n >> s) & 255:02X}" for s in (16, 8, 0)),
+                "enableAcceleratedNetworking": False,
+                "enableIPForwarding": False,
+                "primary": True,
+                "virtualMachine": {"id": vm_id},
+            },
+        }
+        self.nics[name.lower()] = nic
+        return nic
+
     def _remove_vm(self, vm: dict[str, Any]) -> None:
-        """Delete a VM; its running time stays on the bill (``past_runs``)."""
+        """Delete a VM and its NIC (``deleteOption: Delete``); its running time stays on the bill (``past_runs``)."""
         self._close_run(vm)
         self.vms.pop(vm["name"].lower(), None)
+        for ref in (vm["properties"].get("networkProfile") or {}).get("networkInterfaces", []):
+            self.nics.pop(ref["id"].rsplit("/", 1)[-1].lower(), None)
         self.past_runs.append(vm)
 
     def _close_run(self, vm: dict[str, Any]) -> None:
@@ -341,6 +421,18 @@ class FakeAzure(FakeCloud):
                 self._cost_query,
             ),
             *self._web_routes(sub + r"/resourceGroups/(?P<rg>[^/]+)/providers"),
+            (
+                "GET",
+                sub + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Network/networkInterfaces",
+                "Microsoft.Network",
+                self._list_nics,
+            ),
+            (
+                "GET",
+                sub + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Network/networkInterfaces/(?P<name>[^/?]+)",
+                "Microsoft.Network",
+                self._get_nic,
+            ),
         ]
         for method, path, version, handler in table:
             yield method, re.compile(re.escape(HOST) + "/?" + path + r"(\?.*)?$", re.I), self._route(path, version, handler)
@@ -534,6 +626,8 @@ class FakeAzure(FakeCloud):
         if vmss is None:
             if (body.get("properties") or {}).get("orchestrationMode") != "Flexible":
                 return arm_error(400, "InvalidParameter", "The fake serves scale sets in Flexible orchestration mode only.")
+            if (refused := _linux_auth_error(body)) is not None:
+                return refused
             vmss = {
                 "name": name,
                 "id": f"{self._rg_prefix(rg)}/virtualMachineScaleSets/{name}",
@@ -601,9 +695,31 @@ class FakeAzure(FakeCloud):
                 return arm_error(400, "InvalidParameter", f"The $filter {flt!r} is not supported.")
             found = [vm for vm in found if vm["properties"]["virtualMachineScaleSet"]["id"].lower() == m.group(1).lower()]
         found.sort(key=lambda vm: vm["name"])
+        expand = query.get("$expand") == "instanceView"
+        return self._page(request, query, found, lambda vm: self.vm_json(vm, expand))
+
+    def _list_nics(self, request: Any, query: dict[str, str], body: Any, rg: str) -> Response:
+        """``networkInterfaces`` of a resource group, in pages of ``PAGE`` with a ``nextLink``."""
+        found = sorted((n for n in self.nics.values() if n["id"].split("/")[4].lower() == rg.lower()), key=lambda n: n["name"])
+        return self._page(request, query, found)
+
+    def _get_nic(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        nic = self.nics.get(name.lower())
+        if nic is None or nic["id"].split("/")[4].lower() != rg.lower():
+            return arm_error(
+                404,
+                "NotFound",
+                f"Resource /subscriptions/{self.subscription_id}/resourceGroups/{rg}/providers/Microsoft.Network"
+                f"/networkInterfaces/{name} not found.",
+            )
+        return _json(200, nic)
+
+    def _page(
+        self, request: Any, query: dict[str, str], found: list[dict[str, Any]], show: Callable[[Any], Any] = lambda x: x
+    ) -> Response:
+        """One page of ``found`` (each item through ``show``) with the ``nextLink`` of the next."""
         skip = int(query.get("$skiptoken", "0"))
-        page = found[skip : skip + PAGE]
-        out: dict[str, Any] = {"value": [self.vm_json(vm, query.get("$expand") == "instanceView") for vm in page]}
+        out: dict[str, Any] = {"value": [show(item) for item in found[skip : skip + PAGE]]}
         if skip + PAGE < len(found):
             rest = {k: v for k, v in query.items() if k != "$skiptoken"}
             qs = "&".join(f"{quote(k)}={quote(v)}" for k, v in rest.items())

@@ -144,6 +144,18 @@ class AzureProvider(ComputeProvider):
             )
         return str(subnet)
 
+    def _ssh_key(self) -> str:
+        """The admin's SSH public key: the VMs allow no password, so ARM refuses a set without one."""
+        if self.config.ssh_public_key is None:
+            raise ValidationError(
+                "ssh_public_key: an Azure fleet's Linux VMs allow SSH with a key only, and none is configured",
+                field="ssh_public_key",
+                rule="an ssh-rsa or ssh-ed25519 public key, or the path of its .pub file",
+                solution="Add ssh_public_key: ~/.ssh/id_ed25519.pub (or ${AZURE_SSH_PUBLIC_KEY}) to compute.providers.azure; "
+                "create a key with `ssh-keygen -t ed25519`",
+            )
+        return self.config.ssh_public_key
+
     # -- status ------------------------------------------------------------
     async def status(self) -> ProviderStatus:
         compute = self.clients.compute
@@ -184,6 +196,7 @@ class AzureProvider(ComputeProvider):
         catalog.lookup(config.instance_type, provider="azure").price(bool(config.spot))
         instances.TAGS.check(config.tags)
         subnet = self._subnet(config)
+        key = self._ssh_key()
         compute = self.clients.compute
         name = resource_name(config.name)
         existing = await self.clients.calls.collect(op, lambda: compute.virtual_machine_scale_sets.list(self._rg))
@@ -191,7 +204,7 @@ class AzureProvider(ComputeProvider):
             raise self.already_exists("fleet", config.name, op)
         image = config.image or self.config.rules.default_image
         assert image is not None
-        body = fleets.body(config, subnet, image, self.region)
+        body = fleets.body(config, subnet, image, self.region, self.config.admin_username, key)
         vmss = await self.clients.calls.finish(
             op, lambda: compute.virtual_machine_scale_sets.begin_create_or_update(self._rg, name, body)
         )
@@ -316,8 +329,28 @@ class AzureProvider(ComputeProvider):
         return autoscale.activities(events, fleet, self.name)
 
     # -- instances -----------------------------------------------------------
+    async def _private_ips(self, operation: str) -> dict[str, str]:
+        """Private IPs of the resource group's VMs, from its network interfaces (one paged listing)."""
+        network = self.clients.network
+        nics = await self.clients.calls.collect(operation, lambda: network.network_interfaces.list(self._rg))
+        return instances.private_ips(nics)
+
+    async def _private_ip(self, vm: Any, operation: str) -> str | None:
+        nic_id = instances.primary_nic_id(vm)
+        if nic_id is None:
+            return None
+        network = self.clients.network
+        rg, name = nic_id.split("/")[4], nic_id.rsplit("/", 1)[-1]
+        try:
+            nic = await self.clients.calls.run(operation, lambda: network.network_interfaces.get(rg, name))
+        except NotFoundError:
+            return None  # the VM is being deleted with its NIC
+        return instances.private_ips([nic]).get(str(vm["id"]).lower())
+
     async def list_instances(self, fleet: str | None = None, states: set[InstanceState] | None = None) -> pd.DataFrame:
-        df = instances.to_frame(await self._vms("list_instances", fleet), self.name, self.region, self.hourly_price)
+        op = "list_instances"
+        vms, ips = await asyncio.gather(self._vms(op, fleet), self._private_ips(op))
+        df = instances.to_frame(vms, self.name, self.region, self.hourly_price, ips)
         if states:
             df = df[df["state"].isin({s.value for s in states})].reset_index(drop=True)
         return df
@@ -327,7 +360,7 @@ class AzureProvider(ComputeProvider):
         vm = await self.clients.calls.run(
             operation, lambda: compute.virtual_machines.get(self._rg, instance_id, expand="instanceView")
         )
-        return instances.to_instance(vm, self.name, self.region)
+        return instances.to_instance(vm, self.name, self.region, await self._private_ip(vm, operation))
 
     async def _instance_call(self, operation: str, instance_id: str) -> Instance:
         compute = self.clients.compute
