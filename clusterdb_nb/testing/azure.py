@@ -565,21 +565,18 @@ class FakeAzure(FakeCloud):
         return _json(200, self._set_json(vmss)) if vmss else self._not_found("virtualMachineScaleSets", rg, name)
 
     def _set_instance_view(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        """The set's own statuses only: a Flexible set's instance view sums none of its VMs' power states.
+
+        Microsoft (azure-sdk-for-go#19707): "VMSS Flex does not support instance view"; list the VMs
+        with the set's ``$filter`` and ``$expand=instanceView`` instead. Even a Uniform set's
+        ``statusesSummary`` counts ``ProvisioningState/*`` codes, not power states (azure-rest-api-specs#3593).
+        """
         vmss = self._find_set(rg, name)
         if vmss is None:
             return self._not_found("virtualMachineScaleSets", rg, name)
-        counts: dict[str, int] = {}
-        for vm in self._members(vmss):
-            if not vm["pending"]:
-                code = f"PowerState/{vm['power']}"
-                counts[code] = counts.get(code, 0) + 1
         state = vmss["properties"]["provisioningState"].lower()
         return _json(
-            200,
-            {
-                "virtualMachine": {"statusesSummary": [{"code": c, "count": n} for c, n in sorted(counts.items())]},
-                "statuses": [{"code": f"ProvisioningState/{state}", "level": "Info", "displayStatus": f"Provisioning {state}"}],
-            },
+            200, {"statuses": [{"code": f"ProvisioningState/{state}", "level": "Info", "displayStatus": f"Provisioning {state}"}]}
         )
 
     def _scale(self, vmss: dict[str, Any], capacity: int, request_url: str, status: int) -> Response:
@@ -689,6 +686,12 @@ class FakeAzure(FakeCloud):
         prefix = self._rg_prefix(rg).lower()
         found = [vm for vm in self.vms.values() if vm["id"].lower().startswith(prefix)]
         flt = query.get("$filter")
+        if query.get("$expand") and not flt:
+            return arm_error(
+                400,
+                "InvalidParameter",
+                "$expand=instanceView can only be specified with a valid $filter ('virtualMachineScaleSet/id' eq '...').",
+            )
         if flt:
             m = re.fullmatch(r"\s*'virtualMachineScaleSet/id' eq '([^']+)'\s*", flt, re.I)
             if m is None:

@@ -8,11 +8,11 @@ Run from the repository root::
 Both sides read the same 1,000 VMs of one Flexible scale set from ``fake_azure()`` (served through
 ``responses`` at management.azure.com, 10 pages of 100, nothing leaves the machine):
 
-* ours     -- ``s.instances()``: the session's loop thread, ``virtual_machines.list`` of the resource
-  group with ``expand=instanceView`` and ``network_interfaces.list`` of the resource group (the
-  private IPs) in worker threads, the power-state mapping and the ``frames.INSTANCES`` DataFrame
+* ours     -- ``s.instances()``: the session's loop thread, ``virtual_machine_scale_sets.list``, then
+  ``virtual_machines.list`` of each set (``filter`` on the set's id: ARM takes ``expand=instanceView``
+  only with it) and ``network_interfaces.list`` of the resource group (the private IPs) in worker threads, the power-state mapping and the ``frames.INSTANCES`` DataFrame
   (catalog prices, UTC timestamps, tags, private IPs).
-* baseline -- the same two listings through raw ``ComputeManagementClient`` and
+* baseline -- the same listings through raw ``ComputeManagementClient`` and
   ``NetworkManagementClient`` (one after the other), then a hand-written loop taking name, size,
   power state, priority, creation time and the primary NIC's private IP of each VM into a DataFrame.
 
@@ -67,7 +67,13 @@ def main(argv: list[str] | None = None) -> None:
 
         def baseline() -> float:
             t0 = time.perf_counter()
-            found = compute.virtual_machines.list("clusterdb", expand="instanceView")
+            found = [
+                vm
+                for vmss in compute.virtual_machine_scale_sets.list("clusterdb")
+                for vm in compute.virtual_machines.list(
+                    "clusterdb", filter=f"'virtualMachineScaleSet/id' eq '{vmss.id}'", expand="instanceView"
+                )
+            ]
             ips = {
                 nic.virtual_machine.id.lower(): nic.ip_configurations[0].private_ip_address
                 for nic in network.network_interfaces.list("clusterdb")

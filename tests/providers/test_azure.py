@@ -356,7 +356,7 @@ def test_allocation_failed_is_reported_from_the_operation(s, cloud):
 def test_throttling_is_retried_by_azure_core_honouring_retry_after(s, cloud):
     cloud.inject("throttle", times=2)
     assert s.fleets().empty
-    assert len(cloud.calls) == 2 + 3  # two 429s, then the listings of sets, VMs and autoscale settings
+    assert len(cloud.calls) == 2 + 2  # two 429s, then the listings of sets and autoscale settings (no set: no VMs)
 
 
 def test_throttling_beyond_the_retries_is_a_provider_error(cloud):
@@ -633,3 +633,13 @@ def test_private_ips_come_from_the_primary_nics_primary_ip_configuration():
         [nic("/x/VM1", False, "10.1.0.9"), nic("/x/vm1", True, "10.0.0.4", "10.0.0.5"), {"properties": {"ipConfigurations": []}}]
     )
     assert found == {"/x/vm1": "10.0.0.4"}
+
+
+def test_fleets_count_running_vms_from_their_listing_not_the_sets_instance_view(s, cloud):
+    s.create_fleet(WEB)
+    s.stop_instance(s.instances()["id"].iloc[0])
+    cloud.calls.clear()
+    assert s.fleet("web").running == 2 and s.fleets()["running"].tolist() == [2]
+    assert not [url for _, url in cloud.calls if "/instanceView" in url.split("?")[0]]
+    listings = [url for _, url in cloud.calls if "/virtualMachines?" in url]
+    assert listings and all("%24filter=" in url or "$filter=" in url for url in listings)

@@ -98,12 +98,24 @@ class AzureProvider(ComputeProvider):
             )
         return found
 
-    async def _vms(self, operation: str, fleet: str | None = None) -> list[Any]:
+    async def _set_vms(self, operation: str, set_id: str) -> list[Any]:
+        """A scale set's VMs with their instance views (ARM takes ``expand=instanceView`` only with this filter)."""
         compute = self.clients.compute
-        flt = f"'virtualMachineScaleSet/id' eq '{self._scale_set_id(fleet)}'" if fleet else None
+        flt = f"'virtualMachineScaleSet/id' eq '{set_id}'"
         return await self.clients.calls.collect(
             operation, lambda: compute.virtual_machines.list(self._rg, filter=flt, expand="instanceView")
         )
+
+    async def _vms(self, operation: str, fleet: str | None = None, sets: list[Any] | None = None) -> list[Any]:
+        """The VMs of one fleet, or of every fleet (``sets``: the resource group's scale sets, listed if not given)."""
+        if fleet is not None:
+            return await self._set_vms(operation, self._scale_set_id(fleet))
+        if sets is None:
+            compute = self.clients.compute
+            sets = await self.clients.calls.collect(operation, lambda: compute.virtual_machine_scale_sets.list(self._rg))
+        ours = [v for v in sets if instances.TAGS.owner_key in (v.get("tags") or {})]
+        found = await asyncio.gather(*(self._set_vms(operation, v["id"]) for v in ours))
+        return [vm for vms in found for vm in vms]
 
     async def _setting(self, fleet: str, operation: str) -> Any | None:
         monitor = self.clients.monitor
@@ -117,18 +129,9 @@ class AzureProvider(ComputeProvider):
     async def _fleet(self, vmss: Any, operation: str, vms: list[Any] | None = None, setting: Any = False) -> Fleet:
         """A Fleet of a scale set; ``vms`` and ``setting`` (its autoscale setting or None) are read unless given."""
         fleet = vmss["tags"][instances.TAGS.owner_key]
-        if vms is None:  # the set's instance view counts its VMs by power state: one request, not a listing
-            compute = self.clients.compute
-            view, setting = await asyncio.gather(
-                self.clients.calls.run(
-                    operation, lambda: compute.virtual_machine_scale_sets.get_instance_view(self._rg, vmss["name"])
-                ),
-                self._setting(fleet, operation),
-            )
-            summary = (view.get("virtualMachine") or {}).get("statusesSummary") or ()
-            running = sum(int(c.get("count", 0)) for c in summary if c.get("code") == "PowerState/running")
-        else:
-            running = sum(instances.state_of(vm) is InstanceState.RUNNING for vm in vms)
+        if vms is None:  # a Flexible set has no instance view of its VMs' power states: list them
+            vms, setting = await asyncio.gather(self._set_vms(operation, vmss["id"]), self._setting(fleet, operation))
+        running = sum(instances.state_of(vm) is InstanceState.RUNNING for vm in vms)
         price = price_or_nan(self.hourly_price)(vmss["sku"]["name"], fleets.is_spot(vmss))
         out = fleets.to_fleet(vmss, running, self.name, self.region, price)
         return out._replace(auto_scaling=autoscale.config_of(setting)) if setting else out
@@ -265,10 +268,8 @@ class AzureProvider(ComputeProvider):
     async def list_fleets(self) -> list[Fleet]:
         op = "list_fleets"
         compute = self.clients.compute
-        sets, vms = await asyncio.gather(
-            self.clients.calls.collect(op, lambda: compute.virtual_machine_scale_sets.list(self._rg)),
-            self._vms(op),
-        )
+        sets = await self.clients.calls.collect(op, lambda: compute.virtual_machine_scale_sets.list(self._rg))
+        vms = await self._vms(op, sets=sets)
         monitor = self.clients.monitor
         settings = await self.clients.calls.collect(op, lambda: monitor.autoscale_settings.list_by_resource_group(self._rg))
         by_name = {s.name.lower(): s for s in settings}
