@@ -864,33 +864,44 @@ class FakeAzure(FakeCloud):
                 continue
             self._scale(vmss, new, "autoscale", 200)
             up = new > capacity
-            self.events.append(
-                {
-                    "eventTimestamp": _iso(t),
-                    "submissionTimestamp": _iso(t),
-                    "eventDataId": str(uuid.uuid4()),
-                    "id": f"{setting['id']}/events/{len(self.events)}",
-                    "operationName": {
-                        "value": f"Microsoft.Insights/AutoscaleSettings/{'Scaleup' if up else 'Scaledown'}/Action",
-                        "localizedValue": f"Autoscale scale {'up' if up else 'down'} completed",
-                    },
-                    "category": {"value": "Autoscale", "localizedValue": "Autoscale"},
-                    "level": "Informational",
-                    "status": {"value": "Succeeded", "localizedValue": "Succeeded"},
-                    "resourceId": setting["id"],
-                    "resourceGroupName": setting["id"].split("/")[4],
-                    "subscriptionId": self.subscription_id,
-                    "caller": "Microsoft.Insights/autoscaleSettings",
-                    "properties": {
-                        "Description": f"The autoscale engine scaled resource '{vmss['id']}' from {capacity} instances "
-                        f"count to {new} instances count: {reason}.",
-                        "ResourceName": vmss["id"],
-                        "OldInstancesCount": str(capacity),
-                        "NewInstancesCount": str(new),
-                        "ActiveAutoscaleProfile": json.dumps(setting["properties"]["profiles"][0]),
-                    },
-                }
-            )
+            operation_id = str(uuid.uuid4())
+            event = {
+                "eventTimestamp": _iso(t),
+                "submissionTimestamp": _iso(t),
+                "eventDataId": str(uuid.uuid4()),
+                "operationId": operation_id,
+                "id": f"{setting['id']}/events/{len(self.events)}",
+                "operationName": {
+                    "value": f"Microsoft.Insights/AutoscaleSettings/{'Scaleup' if up else 'Scaledown'}/Action",
+                    "localizedValue": f"Autoscale scale {'up' if up else 'down'} completed",
+                },
+                "category": {"value": "Autoscale", "localizedValue": "Autoscale"},
+                "level": "Informational",
+                "status": {"value": "Succeeded", "localizedValue": "Succeeded"},
+                "resourceId": setting["id"],
+                "resourceGroupName": setting["id"].split("/")[4],
+                "subscriptionId": self.subscription_id,
+                "caller": "Microsoft.Insights/autoscaleSettings",
+                "properties": {
+                    "Description": f"The autoscale engine scaled resource '{vmss['id']}' from {capacity} instances "
+                    f"count to {new} instances count: {reason}.",
+                    "ResourceName": vmss["id"],
+                    "OldInstancesCount": str(capacity),
+                    "NewInstancesCount": str(new),
+                    "ActiveAutoscaleProfile": json.dumps(setting["properties"]["profiles"][0]),
+                },
+            }
+            # ARM logs each scale action twice under one operationId: "Started", then "Succeeded"
+            started = {
+                **event,
+                "eventDataId": str(uuid.uuid4()),
+                "operationName": {
+                    **event["operationName"],
+                    "localizedValue": f"Autoscale scale {'up' if up else 'down'} initiated",
+                },
+                "status": {"value": "Started", "localizedValue": "Started"},
+            }
+            self.events += [started, event]
 
     def _list_settings(self, request: Any, query: dict[str, str], body: Any, rg: str) -> Response:
         return _json(200, {"value": [s for s in self.autoscale_settings.values() if s["id"].split("/")[4].lower() == rg.lower()]})

@@ -10,7 +10,8 @@ Both sides read the same 1,000 VMs of one Flexible scale set from ``fake_azure()
 
 * ours     -- ``s.instances()``: the session's loop thread, ``virtual_machine_scale_sets.list``, then
   ``virtual_machines.list`` of each set (``filter`` on the set's id: ARM takes ``expand=instanceView``
-  only with it) and ``network_interfaces.list`` of the resource group (the private IPs) in worker threads, the power-state mapping and the ``frames.INSTANCES`` DataFrame
+  only with it) and ``network_interfaces.list`` of the resource group (the private IPs) in worker
+  threads, the power-state mapping and the ``frames.INSTANCES`` DataFrame
   (catalog prices, UTC timestamps, tags, private IPs).
 * baseline -- the same listings through raw ``ComputeManagementClient`` and
   ``NetworkManagementClient`` (one after the other), then a hand-written loop taking name, size,

@@ -643,3 +643,22 @@ def test_fleets_count_running_vms_from_their_listing_not_the_sets_instance_view(
     assert not [url for _, url in cloud.calls if "/instanceView" in url.split("?")[0]]
     listings = [url for _, url in cloud.calls if "/virtualMachines?" in url]
     assert listings and all("%24filter=" in url or "$filter=" in url for url in listings)
+
+
+def test_each_scale_action_is_one_activity_though_logged_started_then_succeeded(s, cloud):
+    """The activity log schema: events of one operation share its operationId; only "Succeeded" is the activity."""
+    s.create_fleet(WEB)
+    s.configure_auto_scaling("web", POLICY)
+    cloud.set_load("clusterdb-web", 5.0)
+    cloud.advance("40min")
+    by_operation: dict[str, list[str]] = {}
+    for e in cloud.events:
+        by_operation.setdefault(e["operationId"], []).append(e["status"]["value"])
+    assert by_operation and set(map(tuple, by_operation.values())) == {("Started", "Succeeded")}
+    df = s.scaling_activities("web")
+    assert len(df) == len(by_operation)
+    assert list(zip(df["from_capacity"], df["to_capacity"])) == [
+        (int(e["properties"]["OldInstancesCount"]), int(e["properties"]["NewInstancesCount"]))
+        for e in cloud.events
+        if e["status"]["value"] == "Succeeded"
+    ]

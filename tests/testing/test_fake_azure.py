@@ -207,7 +207,8 @@ def answers(cloud: FakeAzure) -> dict[str, Any]:
     rg = f"{base}/resourceGroups/clusterdb/providers/Microsoft.Compute"
     v = f"api-version={API_VERSIONS['Microsoft.Compute']}"
     get = lambda url: requests.get(url, timeout=5).json()  # noqa: E731
-    set_id = f"/subscriptions/{cloud.subscription_id}/resourceGroups/clusterdb/providers/Microsoft.Compute/virtualMachineScaleSets/clusterdb-web"
+    set_id = f"/subscriptions/{cloud.subscription_id}/resourceGroups/clusterdb/providers/Microsoft.Compute"
+    set_id += "/virtualMachineScaleSets/clusterdb-web"
     return {
         "scale_set": get(f"{rg}/virtualMachineScaleSets/clusterdb-web?{v}"),
         "vms": get(f"{rg}/virtualMachines?{v}&$expand=instanceView&$filter='virtualMachineScaleSet/id' eq '{set_id}'")["value"],
