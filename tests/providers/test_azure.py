@@ -651,11 +651,11 @@ def test_each_scale_action_is_one_activity_though_logged_started_then_succeeded(
     s.configure_auto_scaling("web", POLICY)
     cloud.set_load("clusterdb-web", 5.0)
     cloud.advance("40min")
+    df = s.scaling_activities("web")  # the fake catches up with its clock on the next request
     by_operation: dict[str, list[str]] = {}
     for e in cloud.events:
         by_operation.setdefault(e["operationId"], []).append(e["status"]["value"])
     assert by_operation and set(map(tuple, by_operation.values())) == {("Started", "Succeeded")}
-    df = s.scaling_activities("web")
     assert len(df) == len(by_operation)
     assert list(zip(df["from_capacity"], df["to_capacity"])) == [
         (int(e["properties"]["OldInstancesCount"]), int(e["properties"]["NewInstancesCount"]))
