@@ -143,6 +143,7 @@ class FakeAzure(FakeCloud):
     plans: dict[str, dict[str, Any]] = field(default_factory=dict)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     billing: bool = True
+    cost_page: int = 1000
     loads: dict[str, LoadModel] = field(default_factory=dict)
     seed: int = 0
     _engines: dict[str, Any] = field(default_factory=dict)
@@ -1002,12 +1003,26 @@ class FakeAzure(FakeCloud):
         )
 
     def _cost_query(self, request: Any, query: dict[str, str], body: Any, rg: str) -> Response:
+        """Actual cost and usage hours by VM (and by a tag), in pages of ``cost_page`` rows with a ``nextLink``.
+
+        As Cost Management answers: each aggregated column is named after what it sums, a ``TagKey``
+        grouping adds ``TagKey`` and ``TagValue`` columns (empty for an untagged VM), resource ids are
+        lower case; a query takes at most two groupings and two aggregations.
+        """
         if not self.billing:
             return arm_error(
                 403,
                 "AuthorizationFailed",
                 "The client does not have authorization to perform action 'Microsoft.CostManagement/query/action'.",
             )
+        dataset = body.get("dataset") or {}
+        grouping, aggregation = dataset.get("grouping") or [], dataset.get("aggregation") or {}
+        if len(grouping) > 2 or len(aggregation) > 2:
+            return arm_error(400, "BadRequest", "Query can have up to 2 group by clauses and up to 2 aggregation clauses.")
+        served = {("Dimension", "ResourceId")} | {("TagKey", g["name"]) for g in grouping if g.get("type") == "TagKey"}
+        if unknown := [g for g in grouping if (g.get("type"), g.get("name")) not in served]:
+            return arm_error(400, "BadRequest", f"The fake groups by ResourceId and tags only, not {unknown}.")
+        tag = next((g["name"] for g in grouping if g.get("type") == "TagKey"), None)
         period = body.get("timePeriod") or {}
         lo, hi = pd.Timestamp(period["from"]), min(pd.Timestamp(period["to"]), self.now)
         rows = []
@@ -1019,22 +1034,34 @@ class FakeAzure(FakeCloud):
                 continue
             size = vm["properties"]["hardwareProfile"]["vmSize"]
             price = catalog.lookup(size, provider="azure").price(vm["properties"].get("priority") == "Spot")
-            rows.append([round(hours * price, 9), round(hours, 9), vm["id"].lower(), size, "USD"])
+            value = (vm.get("tags") or {}).get(tag or "")
+            tags = [tag, value] if tag and value is not None else ["", ""] if tag else []
+            rows.append([round(hours * price, 9), round(hours, 9), vm["id"].lower(), *tags, "USD"])
         columns = [
             {"name": "Cost", "type": "Number"},
             {"name": "UsageQuantity", "type": "Number"},
             {"name": "ResourceId", "type": "String"},
-            {"name": "MeterSubCategory", "type": "String"},
+            *([{"name": "TagKey", "type": "String"}, {"name": "TagValue", "type": "String"}] if tag else []),
             {"name": "Currency", "type": "String"},
         ]
+        skip = int(query.get("$skiptoken", "0"))
         scope = f"/subscriptions/{self.subscription_id}/resourceGroups/{rg}"
+        more = skip + self.cost_page < len(rows)
+        next_link = (
+            f"{HOST}{scope}/providers/Microsoft.CostManagement/query?api-version={API_VERSIONS['Microsoft.CostManagement']}"
+            f"&$skiptoken={skip + self.cost_page}"
+        )
         return _json(
             200,
             {
                 "id": f"{scope}/providers/Microsoft.CostManagement/query/{uuid.uuid4()}",
                 "name": str(uuid.uuid4()),
                 "type": "Microsoft.CostManagement/query",
-                "properties": {"nextLink": None, "columns": columns, "rows": rows},
+                "properties": {
+                    "nextLink": next_link if more else None,
+                    "columns": columns,
+                    "rows": rows[skip : skip + self.cost_page],
+                },
             },
         )
 

@@ -662,3 +662,67 @@ def test_each_scale_action_is_one_activity_though_logged_started_then_succeeded(
         for e in cloud.events
         if e["status"]["value"] == "Succeeded"
     ]
+
+
+# -- costs: the columns Cost Management returns -------------------------------------------------------
+def test_billed_rows_carry_each_vms_size_priority_and_fleet(s, cloud):
+    s.create_fleet(WEB._replace(name="cheap", spot=True, instance_type="Standard_D2s_v5"))
+    s.create_fleet(WEB._replace(capacity=2))
+    cloud.advance("1h")
+    gone = s.instances(fleet="cheap")["id"].iloc[0]
+    s.terminate_instance(gone)
+    df = provider_costs(s).set_index("resource")
+    assert set(df["source"]) == {"billing"} and len(df) == 5
+    assert set(df.index) == set(s.instances()["id"]) | {gone}  # VM names as ARM spells them
+    cheap = df[df["fleet"] == "cheap"]
+    assert set(cheap["instance_type"]) == {"Standard_D2s_v5"} and cheap["spot"].all() and len(cheap) == 3
+    web = df[df["fleet"] == "web"]
+    assert set(web["instance_type"]) == {"Standard_B2s"} and not web["spot"].any()
+    assert df.loc[gone, "instance_type"] == "Standard_D2s_v5" and df.loc[gone, "spot"]  # from its scale set
+
+
+def test_the_cost_query_groups_by_resource_id_and_the_fleet_tag_within_azures_limit_of_two(s, cloud):
+    from clusterdb_nb.providers.azure.costs import query
+
+    body = query(pd.Timestamp("2026-01-05", tz="UTC"), pd.Timestamp("2026-01-06", tz="UTC"))
+    assert body["dataset"]["grouping"] == [
+        {"type": "Dimension", "name": "ResourceId"},
+        {"type": "TagKey", "name": "clusterdb:fleet"},
+    ]
+    url = (
+        f"https://management.azure.com/subscriptions/{cloud.subscription_id}/resourceGroups/clusterdb/providers"
+        f"/Microsoft.CostManagement/query?api-version=2025-03-01"
+    )
+    import requests
+
+    three = {
+        **body,
+        "dataset": {**body["dataset"], "grouping": [*body["dataset"]["grouping"], {"type": "Dimension", "name": "Meter"}]},
+    }
+    assert requests.post(url, json=three, timeout=5).status_code == 400
+    columns = [c["name"] for c in requests.post(url, json=body, timeout=5).json()["properties"]["columns"]]
+    assert columns == ["Cost", "UsageQuantity", "ResourceId", "TagKey", "TagValue", "Currency"]
+
+
+def test_cost_query_pages_are_all_read(s, cloud):
+    s.create_fleet(WEB)
+    cloud.advance("1h")
+    cloud.cost_page = 2
+    df = provider_costs(s)
+    assert set(df["source"]) == {"billing"} and len(df) == 3
+    assert len([url for method, url in cloud.calls if method == "POST" and "CostManagement" in url]) == 2
+
+
+def test_billing_rows_map_the_tag_value_and_either_cost_column():
+    from clusterdb_nb.providers.azure.costs import billing_frame
+
+    rg = "/subscriptions/s/resourcegroups/clusterdb/providers/microsoft.compute/virtualmachines"
+    rows = [  # as Cost Management answers: lower-case ids, a tag grouping's TagKey/TagValue, MeterSubCategory unread
+        {"PreTaxCost": 0.5, "UsageQuantity": 2.0, "ResourceId": f"{rg}/jumpbox", "TagKey": "clusterdb:fleet", "TagValue": "ops"},
+        {"PreTaxCost": 0.25, "UsageQuantity": 1.0, "ResourceId": f"{rg}/clusterdb-web_00000001", "TagKey": "", "TagValue": ""},
+    ]
+    web_set = {"tags": {"clusterdb:fleet": "web"}, "sku": {"name": "Standard_B2s"}, "properties": {}}
+    df = billing_frame(rows, "azure", "eastus", vms=[], sets=[web_set])
+    assert df["fleet"].tolist() == ["ops", "web"] and df["resource"].tolist() == ["jumpbox", "clusterdb-web_00000001"]
+    assert df["instance_type"].tolist() == ["", "Standard_B2s"] and df["cost_usd"].tolist() == [0.5, 0.25]
+    assert df["running_seconds"].tolist() == [7200.0, 3600.0]

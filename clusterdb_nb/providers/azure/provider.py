@@ -661,12 +661,29 @@ class AzureProvider(ComputeProvider):
         body = costs.query(lo, hi)
 
         async def billed() -> pd.DataFrame | None:
-            client = self.clients.costs
-            result = await self.clients.calls.run(op, lambda: client.query.usage(scope, body))
-            spot_fleets = {f.name for f in await self.list_fleets() if f.spot}
-            return costs.billing_frame(result, self.name, self.region, spot_fleets)
+            pages = await self._cost_pages(scope, body, op)
+            compute = self.clients.compute
+            sets = await self.clients.calls.collect(op, lambda: compute.virtual_machine_scale_sets.list(self._rg))
+            vms = await self._vms(op, sets=sets)
+            return costs.billing_frame(costs.rows_of(pages), self.name, self.region, vms, sets)
 
         return await billed_else_estimated(billed, lambda: self.list_instances(None, {InstanceState.RUNNING}), lo, hi)
+
+    async def _cost_pages(self, scope: str, body: dict[str, Any], operation: str) -> list[Any]:
+        """Every page of a Cost Management query: the next one is the same body POSTed to ``nextLink``."""
+        from azure.core.rest import HttpRequest
+
+        client = self.clients.costs
+        pages = [await self.clients.calls.run(operation, lambda: client.query.usage(scope, body))]
+        while link := pages[-1]["properties"].get("nextLink"):
+
+            def more(url: str = link) -> Any:
+                answer = client.send_request(HttpRequest("POST", url, json=body))
+                answer.raise_for_status()
+                return answer.json()
+
+            pages.append(await self.clients.calls.run(operation, more))
+        return pages
 
     # -- plans -----------------------------------------------------------------
     def describe_call(self, request: plans.PlanRequest) -> str:
