@@ -1177,6 +1177,12 @@ class FakeAzure(FakeCloud):
         site = self._find_site(name)
         if site is None:
             return arm_error(404, "ResourceNotFound", f"The Resource 'Microsoft.Web/sites/{name}' was not found.")
+        from ..providers.azure.functions import FLEX_REFUSED_SETTINGS
+
+        if refused := sorted(FLEX_REFUSED_SETTINGS & set(body.get("properties") or {})):
+            return arm_error(
+                400, "BadRequest", f"The following app setting(s) are not supported by Flex Consumption: {', '.join(refused)}."
+            )
         site["settings"] = dict(body.get("properties") or {})
         site["properties"]["lastModifiedTimeUtc"] = _iso(self.now)
         return self._list_settings_of_app(request, query, body, rg, name)
@@ -1203,16 +1209,23 @@ class FakeAzure(FakeCloud):
 
     # the app's own hosts
     def _publish(self, request: Any, app: dict[str, Any]) -> Response:
+        """One deploy as Flex Consumption takes it: a zip body (else 415), answered 202 with the deployment's id."""
         if not str(request.headers.get("Authorization", "")).startswith("Bearer "):
             return 401, {}, ""
+        if request.headers.get("Content-Type") != "application/zip":
+            return 415, {}, ""
         body = request.body if isinstance(request.body, bytes) else request.body.read()
         app["package"] = body
         app["deployed_dir"] = None
-        return 202, {"Location": f"https://{app['name']}.scm.azurewebsites.net/api/deployments/latest"}, ""
+        app["deployment"] = str(uuid.uuid4())
+        return 202, {"Location": f"https://{app['name']}.scm.azurewebsites.net/api/deployments/latest"}, app["deployment"]
 
     def _deployment(self, request: Any, app: dict[str, Any]) -> Response:
+        """Kudu's deployment status: ``status`` 4 is success (3 failure), ``complete`` when it settled."""
         done = app["package"] is not None
-        return _json(200, {"id": "latest", "status": 4 if done else 0, "complete": done, "status_text": ""})
+        return _json(
+            200, {"id": app.get("deployment", "latest"), "status": 4 if done else 0, "complete": done, "status_text": ""}
+        )
 
     def _invoke(self, request: Any, app: dict[str, Any], function: str) -> Response:
         import tempfile
