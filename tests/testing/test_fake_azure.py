@@ -328,3 +328,39 @@ def test_autoscale_setting_and_metrics_have_the_shape_of_the_official_examples(c
     assert parsed.value[0].name.value == "Percentage CPU" and len(parsed.value[0].timeseries[0].data) == 6
     resource = m.AutoscaleSettingResource.deserialize(setting)
     assert resource.profiles[0].rules[0].scale_action.cooldown.total_seconds() == 300
+
+
+# createOrUpdateAutoscaleSetting.json (Microsoft.Insights stable/2022-10-01): the request's default profile
+AUTOSCALE_PUT_PROFILE = {
+    "name": "adios",
+    "capacity": {"minimum": "1", "maximum": "10", "default": "1"},
+    "rules": [
+        {
+            "metricTrigger": {
+                "metricName": "Percentage CPU",
+                "metricResourceUri": "/subscriptions/b67f/resourceGroups/T/providers/Microsoft.Compute/virtualMachineScaleSets/x",
+                "timeGrain": "PT1M",
+                "statistic": "Average",
+                "timeWindow": "PT5M",
+                "timeAggregation": "Average",
+                "operator": "GreaterThan",
+                "threshold": 10.0,
+                "dividePerInstance": False,
+            },
+            "scaleAction": {"direction": "Increase", "type": "ChangeCount", "value": "1", "cooldown": "PT5M"},
+        }
+    ],
+}
+
+
+def test_the_deployed_autoscale_profile_has_the_official_request_shape(cloud):
+    """Every field of the example's rules is sent but the optional dividePerInstance; only metricNamespace is added."""
+    with cdb.connect(azure=cloud.config()) as s:
+        s.create_fleet(cdb.FleetConfig("web", capacity=2, provider="azure"))
+        s.configure_auto_scaling("web", cdb.AutoScalingConfig(min_capacity=1, max_capacity=4))
+    setting = cloud.autoscale_settings["clusterdb-web-autoscale"]
+    ours, want = paths(setting["properties"]["profiles"][0]), paths(AUTOSCALE_PUT_PROFILE)
+    assert set(want) - set(ours) == {"rules[].metricTrigger.dividePerInstance"}
+    assert set(ours) - set(want) == {"rules[].metricTrigger.metricNamespace"}
+    assert {p: ours[p] for p in ours if p in want} == {p: want[p] for p in ours if p in want}
+    assert setting["properties"]["enabled"] is True and setting["properties"]["targetResourceUri"].endswith("/clusterdb-web")
