@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import durations
+from . import catalog, durations
 from .errors import ValidationError
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "TUNING",
     "utc",
     "UTILIZATION",
+    "with_price_dates",
 ]
 
 # dtype "utc" means: epoch seconds (float) or datetimes in, tz-aware UTC out;
@@ -292,7 +293,17 @@ def costs(
         "cost_usd": cost_usd,
         "source": source,
     }
-    return frame(COSTS, {k: [v] * n if v is None or np.isscalar(v) else v for k, v in given.items()})
+    return with_price_dates(frame(COSTS, {k: [v] * n if v is None or np.isscalar(v) else v for k, v in given.items()}))
+
+
+def with_price_dates(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with ``df.attrs["price_date"]``: each cloud's catalog price date (ISO), so a cost shows how old its prices are.
+
+    >>> with_price_dates(frame(COSTS, [])).attrs["price_date"]
+    {'aws': '2026-11-01', 'gcp': '2026-11-01', 'azure': '2026-11-01'}
+    """
+    df.attrs["price_date"] = catalog.price_dates()
+    return df
 
 
 def concat(schema: Schema, frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -498,7 +498,7 @@ class ComputeManager:
         """Cost per instance over every provider (``frames.COSTS``); failures in ``df.attrs["errors"]``."""
         durations.check_window(start, end)
         ok, failed = await self._fan_out("costs", lambda p: p.costs(start, end), Feature.BILLED_COSTS, Feature.ESTIMATED_COSTS)
-        df = frames.concat(frames.COSTS, list(ok.values()))
+        df = frames.with_price_dates(frames.concat(frames.COSTS, list(ok.values())))
         df.attrs["errors"] = failed
         return df
 

@@ -78,13 +78,13 @@ def is_secret_key(key: str) -> bool:
     """Whether a config key names a secret: a secret word anywhere, or ``key`` last.
 
     Keys that end in a word naming a reference to something (``credentials_file``,
-    ``key_name``, ``secret_arn``, ``token_url``) are not secrets.
+    ``key_name``, ``secret_arn``, ``token_url``) are not secrets, nor is a public key (``ssh_public_key``).
 
     >>> [is_secret_key(k) for k in ("api_token", "apiKey", "client_secret", "key_name", "credentials_file")]
     [True, True, True, False, False]
     """
     words = [w.lower() for w in _WORD.findall(key)]
-    if not words or words[-1] in _REFERENCE_WORDS:
+    if not words or words[-1] in _REFERENCE_WORDS or words[-2:] in (["public", "key"], ["public", "keys"]):
         return False
     joined = "".join(words)
     return bool(_SECRET_WORDS.intersection(words)) or words[-1] in ("key", "keys") or "connectionstring" in joined

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
-from . import display, durations, frames
+from . import catalog, display, durations, frames
 from ._loop import LoopThread
 from .config import ClusterConfig, load_config
 from .errors import ComputeError, ConflictError, ValidationError, as_called
@@ -356,7 +356,7 @@ class ComputeSession:
         out["running_hours"] = out["running_hours"] / 3600.0
         out = out.astype({"resources": "int64", "running_hours": "float64", "requests": "int64", "cost_usd": "float64"})
         out.attrs["errors"] = errors
-        return out
+        return frames.with_price_dates(out)
 
     def utilization(
         self,
@@ -400,8 +400,8 @@ class ComputeSession:
                 parts.append(sums)
         if not parts:
             out: pd.DataFrame = pd.DataFrame({"period_start": frames.utc([]), by: pd.Series([], dtype=object), "cost_usd": []})
-            return out
-        return pd.concat(parts, ignore_index=True)
+            return frames.with_price_dates(out)
+        return frames.with_price_dates(pd.concat(parts, ignore_index=True))
 
     def _now(self) -> pd.Timestamp:
         """The local cloud's clock when there is one (it may be virtual), else the wall clock."""
@@ -548,12 +548,19 @@ class ComputeSession:
         return self._run(self.manager.diagnose_network(fleet, ports, provider=provider))
 
     def status(self) -> pd.DataFrame:
-        """Each provider: reachable or not, region, account, detail (a DataFrame; a notebook shows detail in full)."""
+        """Each provider: reachable or not, region, account, the date of its catalog prices, detail (a DataFrame;
+        a notebook shows detail in full). Prices older than ``catalog.STALE_AFTER_DAYS`` add a note to detail."""
         listing = self._run(self.manager.status())
-        out: pd.DataFrame = display.Table(
-            [(s.provider, s.ok, s.region, s.account, s.detail) for s in listing],
-            columns=["provider", "ok", "region", "account", "detail"],
-        )
+        rows = []
+        for st in listing:
+            kind = getattr(self.manager.providers.get(st.provider), "kind", None)
+            cloud = kind if kind in catalog.PROVIDERS else None  # the local cloud prices every cloud's types
+            dated = catalog.price_date(cloud) if cloud else min(catalog.price_date(p) for p in catalog.PROVIDERS)
+            note = catalog.price_note(cloud)
+            rows.append(
+                (st.provider, st.ok, st.region, st.account, dated.isoformat(), "; ".join(filter(None, [st.detail, note])))
+            )
+        out: pd.DataFrame = display.Table(rows, columns=["provider", "ok", "region", "account", "price_date", "detail"])
         return out
 
     def errors(self) -> pd.DataFrame:
@@ -698,8 +705,6 @@ class ComputeSession:
 
             >>> s.instance_types("aws")[["instance_type", "vcpu", "memory_gib", "on_demand_usd", "spot_usd"]]
         """
-        from . import catalog
-
         self._check_open()
         p = self.manager.provider(provider)
         priced = p.kind in catalog.PROVIDERS
