@@ -85,3 +85,16 @@ def test_no_recommendations_and_a_static_snapshot():
         assert w.rows == [] and "No recommendations" in w.title.value
         bundle = w._repr_mimebundle_()
         assert "No recommendations" in bundle["text/html"] and "recommendations list" in bundle["text/plain"]
+
+
+def test_a_provider_that_failed_is_named_above_the_list(s, monkeypatch):
+    real = s.recommendations
+
+    def with_failure(*args, **kw):
+        df = real(*args, **kw)
+        df.attrs["errors"] = {"aws": cdb.ProviderError("CloudWatch is down", provider="aws")}
+        return df
+
+    monkeypatch.setattr(s, "recommendations", with_failure)
+    w = s.recommendations_widget(window="7d")
+    assert "aws could not be read: CloudWatch is down" in w.errors.value and len(w.rows) == 3
