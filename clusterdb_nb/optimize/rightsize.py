@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 from ..catalog import InstanceType
+from ..errors import ComputeError
 from .model import Call, Recommendation, Spec
 from .observe import HOURS_PER_MONTH, FleetSeen, Observed, confidence_of
 from .shapes import priced, same_family_or_category
@@ -67,13 +68,16 @@ def find(seen: Observed, p95_below: float = 40.0, max_projected_p95: float = 70.
         p95 = f.p95_cpu
         if math.isnan(p95) or p95 >= p95_below:
             continue
-        current = priced(f.fleet.instance_type, f.region)
-        observed = observed_memory(f, current)
-        new = smaller_type(current, p95, max_projected_p95, observed)
+        provider = seen.session.manager.provider(f.fleet.provider)
+        try:
+            current = priced(f.fleet.instance_type, f.region)
+            observed = observed_memory(f, current)
+            new = smaller_type(current, p95, max_projected_p95, observed)
+            new_price = provider.hourly_price(new.name, f.fleet.spot) if new is not None else math.nan
+        except ComputeError:  # a type the catalog does not know, or a smaller one not sold as spot there
+            continue
         if new is None:
             continue
-        provider = seen.session.manager.provider(f.fleet.provider)
-        new_price = provider.hourly_price(new.name, f.fleet.spot)
         projected = projected_p95(p95, current, new)
         monthly = (f.price_per_hour - new_price) * f.mean_running * HOURS_PER_MONTH
         memory = f"peak memory use {observed:.1f} GiB" if observed is not None else "memory use not reported"

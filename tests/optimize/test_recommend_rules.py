@@ -308,3 +308,10 @@ def test_a_provider_whose_metrics_fail_is_reported_beside_the_others_rows():
             df = s.recommendations(window="7d", kinds="rightsize")
         assert df["resource"].tolist() == ["batch"] and set(df.attrs["errors"]) == {"local-b"}
         assert s.errors()["provider"].tolist() == ["local-b"]
+
+
+def test_a_spot_fleet_is_rightsized_at_spot_prices(s):
+    run(s, {"batch": (fleet("batch", spot=True), constant(12.0))})
+    ev = found(s, "rightsize").iloc[0]["details"]
+    assert ev["hourly_price_usd"] == catalog.lookup("m5.xlarge").spot_usd
+    assert ev["proposed_hourly_price_usd"] == catalog.lookup("m5.large").spot_usd
