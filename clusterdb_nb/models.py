@@ -769,7 +769,7 @@ class CapacitySchedule(Model):
         from zoneinfo import ZoneInfo
 
         start = _utc(after)
-        local = start.tz_convert(ZoneInfo(self.timezone)).to_pydatetime()
+        local = start.floor("s").tz_convert(ZoneInfo(self.timezone)).to_pydatetime()
         for fire in cronsim.CronSim(self.cron, local):
             yield pd.Timestamp(fire).tz_convert("UTC")
 

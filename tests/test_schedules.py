@@ -66,11 +66,11 @@ def web(s):
     return s
 
 
-def test_a_week_of_virtual_time_fires_every_weekday_at_19_berlin_across_dst(s):
+def test_a_week_of_virtual_time_fires_every_weekday_at_19_berlin_across_dst():
     with cdb.connect(local={"clock": "virtual", "seed": 7, "path": ":memory:", "start": "2026-03-23T00:00:00Z"}) as s:
         s.create_fleet(cdb.FleetConfig("web", capacity=4, instance_type="t3.medium"))
         night_and_morning(s)
-        s.local.advance("8d6h")  # Mon 23 March .. Tue 31 March 06:00 UTC: DST starts on Sunday 29
+        s.local.advance("8D6h")  # Mon 23 March .. Tue 31 March 06:00 UTC: DST starts on Sunday 29
         acts = s.scaling_activities("web")
     night = acts[acts.reason.str.startswith("schedule night:")]
     assert night.time.dt.strftime("%a %d %H:%M").tolist() == [
@@ -104,7 +104,7 @@ def test_the_night_saves_what_the_costs_say(web):
     plain.create_fleet(cdb.FleetConfig("web", capacity=4, min_capacity=2, max_capacity=8, instance_type="t3.medium"))
     night_and_morning(web)
     for session in (web, plain):
-        session.local.advance("7d")
+        session.local.advance("7D")
     price = cdb.catalog.lookup("t3.medium").on_demand_usd
     saved = plain.costs().cost_usd.sum() - web.costs().cost_usd.sum()
     plain.close()
@@ -165,7 +165,7 @@ def test_delete_a_schedule_and_it_no_longer_fires(web):
     assert len(web.schedules()) == 2
     web.delete_schedule("web", "night")
     assert web.schedules().name.tolist() == ["morning"]
-    web.local.advance("2d")
+    web.local.advance("2D")
     assert not web.scaling_activities("web").reason.str.startswith("schedule night").any()
     with pytest.raises(NotFoundError, match="no schedule 'night'"):
         web.delete_schedule("web", "night")
@@ -176,7 +176,7 @@ def test_deleting_a_fleet_deletes_its_schedules(web):
     web.delete_fleet("web")
     assert web.schedules().empty
     web.create_fleet(cdb.FleetConfig("web", capacity=1))  # a new fleet of the same name inherits nothing
-    web.local.advance("2d")
+    web.local.advance("2D")
     assert web.schedules().empty and web.fleet("web").capacity == 1
 
 
