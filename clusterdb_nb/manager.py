@@ -532,13 +532,16 @@ class ComputeManager:
         schedule = schedule.resolve_bounds(fleet)._replace(provider=p.name)
         sizes = {"capacity": schedule.capacity, "min_capacity": schedule.min_capacity, "max_capacity": schedule.max_capacity}
         _check_size(p, "schedule_capacity", **sizes)
-        p.require(Feature.SCHEDULES, "schedule_capacity", schedule)
+        p.require(Feature.SCHEDULES, "schedule_capacity")
+        listed = await self._run(p, "list_schedules", p.list_schedules(fleet.name))
+        request = plans.PutSchedule(fleet.name, schedule, fleet, tuple(s for s in listed if s.name != schedule.name))
+        p.require(Feature.SCHEDULES, "schedule_capacity", request)  # can this cloud express it, beside the others?
         if dry_run:
             before = self._fleet_cost(p, fleet.instance_type, fleet.spot, fleet.capacity)
             after = self._fleet_cost(p, fleet.instance_type, fleet.spot, schedule.capacity)
             first = schedule.next_run(pd.Timestamp(p.current_time(), unit="s", tz="UTC"))
             note = f"first fires {first:%Y-%m-%d %H:%M} UTC; hourly cost from then on, until the fleet changes again"
-            return self._plan(p, plans.PutSchedule(fleet.name, schedule), before, after, note)
+            return self._plan(p, request, before, after, note)
         return await self._run(p, "put_schedule", p.put_schedule(schedule))
 
     async def list_schedules(self, fleet: str | None = None, provider: str | None = None) -> Listing[CapacitySchedule]:
