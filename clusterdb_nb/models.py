@@ -714,8 +714,8 @@ def _utc(when: Any) -> Any:
 class CapacitySchedule(Model):
     """Set a fleet's capacity at the times of a cron line, in a time zone (DST included).
 
-    ``min_capacity``/``max_capacity`` are the fleet's bounds from each firing on (they bound
-    its autoscaling policy too). Left unset, the manager fills them in when the schedule is
+    ``min_capacity``/``max_capacity`` are the fleet's bounds from each firing on, and its
+    autoscaling policy's (as a scheduled action sets an Auto Scaling group's MinSize/MaxSize). Left unset, the manager fills them in when the schedule is
     created: the fleet's bounds then, widened to hold ``capacity`` (so capacity 0 at night
     lowers the minimum to 0, and a morning schedule restores the fleet's own minimum).
 
@@ -757,11 +757,16 @@ class CapacitySchedule(Model):
     def with_bounds(self, min_capacity: int, max_capacity: int) -> CapacitySchedule:
         return self._replace(min_capacity=min_capacity, max_capacity=max_capacity)
 
+    def bounds_after(self, min_capacity: int, max_capacity: int) -> tuple[int, int]:
+        """The bounds once this schedule fired on a fleet bounded by [``min_capacity``, ``max_capacity``]:
+        its own where set, else those widened to hold ``capacity``."""
+        lo = self.min_capacity if self.min_capacity is not None else min(min_capacity, self.capacity)
+        hi = self.max_capacity if self.max_capacity is not None else max(max_capacity, self.capacity)
+        return lo, hi
+
     def resolve_bounds(self, fleet: Fleet) -> CapacitySchedule:
         """Unset bounds taken from ``fleet``, widened to hold ``capacity``."""
-        lo = self.min_capacity if self.min_capacity is not None else min(fleet.min_capacity, self.capacity)
-        hi = self.max_capacity if self.max_capacity is not None else max(fleet.max_capacity, self.capacity)
-        return self.with_bounds(lo, hi)
+        return self.with_bounds(*self.bounds_after(fleet.min_capacity, fleet.max_capacity))
 
     def _times(self, after: Any) -> Any:
         import cronsim

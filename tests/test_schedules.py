@@ -190,16 +190,24 @@ def test_schedules_survive_a_new_session_on_the_same_state_file(tmp_path):
         assert s.fleet("web").capacity == 0 and len(s.schedules()) == 2
 
 
-def test_schedules_and_the_autoscaler_interleave_in_time_order(web):
-    """The policy keeps acting during the day; the night schedule takes the fleet (and its minimum) to 0."""
-    web.configure_auto_scaling("web", cdb.AutoScalingConfig(min_capacity=2, max_capacity=8))
-    web.schedule_capacity("web", cron="0 19 * * *", capacity=0, timezone=BERLIN, name="night")
-    web.local.advance("18h")
-    acts = web.scaling_activities("web")
-    fired = acts[acts.reason.str.startswith("schedule night")]
-    assert fired.time.tolist() == [pd.Timestamp("2026-01-05 18:00", tz="UTC")]
-    assert acts.time.is_monotonic_increasing  # decisions before and after the firing, in order
-    assert web.fleet("web").min_capacity == 0
+@pytest.mark.parametrize("kind", ["aws", "gcp", "azure", "kubernetes"])
+def test_a_night_schedule_holds_an_autoscaled_fleet_at_zero_and_the_morning_hands_it_back(kind):
+    """The firing sets the policy's bounds too (AWS: MinSize/MaxSize), so no engine scales the fleet straight back."""
+    with cdb.connect(local={"clock": "virtual", "seed": 7, "path": ":memory:", "autoscaler": kind}) as s:
+        s.create_fleet(cdb.FleetConfig("web", capacity=4, min_capacity=2, max_capacity=8, instance_type="t3.medium"))
+        s.configure_auto_scaling("web", cdb.AutoScalingConfig(min_capacity=2, max_capacity=8))
+        s.schedule_capacity("web", cron="0 19 * * *", capacity=0, timezone=BERLIN, name="night")
+        s.schedule_capacity("web", cron="0 7 * * *", capacity=4, timezone=BERLIN, name="morning", min_capacity=2)
+        s.local.advance("23h")  # 00:00 Berlin
+        acts = s.scaling_activities("web")
+        assert acts.time.is_monotonic_increasing  # policy decisions and the firing, in time order
+        assert acts[acts.reason.str.startswith("schedule night")].time.tolist() == [pd.Timestamp("2026-01-05 18:00", tz="UTC")]
+        assert acts.time.iloc[-1] == pd.Timestamp("2026-01-05 18:00", tz="UTC")  # nothing since: held at 0
+        fleet = s.fleet("web")
+        assert (fleet.capacity, fleet.min_capacity, fleet.auto_scaling.min_capacity) == (0, 0, 0)
+        s.local.advance("8h")  # 08:00 Berlin
+        fleet = s.fleet("web")
+        assert fleet.auto_scaling.min_capacity == 2 and fleet.capacity >= 2
 
 
 def test_a_provider_without_schedules_is_refused_with_its_reason(web):

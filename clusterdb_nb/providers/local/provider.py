@@ -79,7 +79,7 @@ class LocalProvider(ComputeProvider):
         )
         self.fleets = FleetState(self.name, config, self.store, self.hourly_price)
         self.autoscaler = LocalAutoscaler(self.fleets, config.autoscaler)
-        self.schedules = LocalSchedules(self.fleets)
+        self.schedules = LocalSchedules(self.fleets, self.autoscaler.reset)
         self.functions = LocalFunctions(self.name, config, self.store, self.clock, self._catch_up)
 
     def not_supported(self, request: object | None = None) -> dict[Feature, str]:

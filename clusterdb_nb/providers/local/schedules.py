@@ -4,7 +4,7 @@ Each schedule is a row of the state file with its next firing (``next_at``). The
 catch-up that runs before every operation, and ``advance``, fire every schedule
 due by then in time order; before each firing the live autoscaler catches up to
 that instant, so policies and schedules interleave as they would on a cloud. A
-firing sets the fleet's bounds and capacity through the one capacity path
+firing sets the fleet's bounds (and its policy's, whose engine then starts afresh) and capacity through the one capacity path
 (``FleetState.set_capacity``), so it lands in ``scaling_activities`` with the
 reason ``schedule <name>: ...``::
 
@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Callable
 
 from ...errors import NotFoundError
-from ...models import CapacitySchedule
+from ...models import AutoScalingConfig, CapacitySchedule
 from .fleet_state import FleetState
 
 __all__ = ["LocalSchedules"]
@@ -29,8 +29,9 @@ _COLUMNS = "fleet, name, cron, timezone, capacity, min_capacity, max_capacity"
 class LocalSchedules:
     """The schedules of one local cloud section, read and changed inside the caller's transaction."""
 
-    def __init__(self, fleets: FleetState) -> None:
+    def __init__(self, fleets: FleetState, reset_policy: Callable[[sqlite3.Connection, str, AutoScalingConfig, float], None]) -> None:
         self.fleets = fleets
+        self.reset_policy = reset_policy
 
     def put(self, db: sqlite3.Connection, schedule: CapacitySchedule, now: float) -> CapacitySchedule:
         """Create or replace ``schedule``; it first fires after ``now``."""
@@ -80,9 +81,14 @@ class LocalSchedules:
 
     def _fire(self, db: sqlite3.Connection, s: CapacitySchedule, at: float) -> None:
         """Set the fleet's bounds (unset ones widened to hold the capacity) and its capacity, recorded at ``at``."""
-        capacity, lo, hi = db.execute("SELECT capacity, min_capacity, max_capacity FROM fleets WHERE name = ?", (s.fleet,)).fetchone()
-        lo = s.min_capacity if s.min_capacity is not None else min(lo, s.capacity)
-        hi = s.max_capacity if s.max_capacity is not None else max(hi, s.capacity)
+        capacity, lo, hi, policy = db.execute(
+            "SELECT capacity, min_capacity, max_capacity, auto_scaling FROM fleets WHERE name = ?", (s.fleet,)
+        ).fetchone()
+        lo, hi = s.bounds_after(lo, hi)
         db.execute("UPDATE fleets SET min_capacity = ?, max_capacity = ? WHERE name = ?", (lo, hi, s.fleet))
+        if policy is not None:  # the policy's bounds follow (AWS: MinSize/MaxSize), its engine starts afresh
+            bounded = AutoScalingConfig.model_validate_json(policy)._replace(min_capacity=lo, max_capacity=hi)
+            db.execute("UPDATE fleets SET auto_scaling = ? WHERE name = ?", (bounded.model_dump_json(), s.fleet))
+            self.reset_policy(db, s.fleet, bounded, at)
         cause = f"schedule {s.name}: '{s.cron}' {s.timezone} sets capacity {s.capacity} (bounds [{lo}, {hi}])"
         self.fleets.set_capacity(db, s.fleet, capacity, s.capacity, at, cause)
