@@ -21,7 +21,7 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pydantic
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -31,6 +31,11 @@ from . import code_zip
 from .durations import HORIZON_SECONDS
 from .durations import LATEST_TIME as LATEST_TIME  # every timestamp argument and clock stays before it
 from .errors import ValidationError
+
+if TYPE_CHECKING:  # pandas is imported where used, so importing the models stays light
+    from collections.abc import Iterator
+
+    import pandas as pd
 
 __all__ = [
     "AutoScalingConfig",
@@ -701,23 +706,27 @@ def _check_timezone(value: str) -> str:
     return value
 
 
-def _utc(when: Any) -> Any:
+def _utc(when: Any) -> pd.Timestamp:
     """Epoch seconds, a datetime or a string (naive = UTC) as a UTC ``pd.Timestamp``."""
     import pandas as pd
 
+    stamp: pd.Timestamp
     if isinstance(when, numbers.Real) and not isinstance(when, bool):
-        return pd.Timestamp(float(when), unit="s", tz="UTC")
-    stamp = pd.Timestamp(when)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        stamp = pd.Timestamp(float(when), unit="s", tz="UTC")
+    else:
+        stamp = pd.Timestamp(when)
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp
 
 
 class CapacitySchedule(Model):
     """Set a fleet's capacity at the times of a cron line, in a time zone (DST included).
 
     ``min_capacity``/``max_capacity`` are the fleet's bounds from each firing on, and its
-    autoscaling policy's (as a scheduled action sets an Auto Scaling group's MinSize/MaxSize). Left unset, the manager fills them in when the schedule is
-    created: the fleet's bounds then, widened to hold ``capacity`` (so capacity 0 at night
-    lowers the minimum to 0, and a morning schedule restores the fleet's own minimum).
+    autoscaling policy's (as a scheduled action sets an Auto Scaling group's MinSize/MaxSize).
+    Left unset, the manager fills them in when the schedule is created: the fleet's bounds then,
+    widened to hold ``capacity`` (so capacity 0 at night lowers the minimum to 0, and a morning
+    schedule restores the fleet's own minimum).
 
     >>> night = CapacitySchedule(fleet="web", cron="0 19 * * MON-FRI", capacity=0, timezone="Europe/Berlin")
     >>> night.name
@@ -768,26 +777,26 @@ class CapacitySchedule(Model):
         """Unset bounds taken from ``fleet``, widened to hold ``capacity``."""
         return self.with_bounds(*self.bounds_after(fleet.min_capacity, fleet.max_capacity))
 
-    def _times(self, after: Any) -> Any:
+    def _times(self, after: Any) -> Iterator[pd.Timestamp]:
+        from zoneinfo import ZoneInfo
+
         import cronsim
         import pandas as pd
-        from zoneinfo import ZoneInfo
 
         start = _utc(after)
         local = start.floor("s").tz_convert(ZoneInfo(self.timezone)).to_pydatetime()
         for fire in cronsim.CronSim(self.cron, local):
             yield pd.Timestamp(fire).tz_convert("UTC")
 
-    def next_run(self, after: Any) -> Any:
+    def next_run(self, after: Any) -> pd.Timestamp:
         """The first firing strictly after ``after`` (epoch seconds, or a time; naive = UTC), as a UTC ``pd.Timestamp``."""
         return next(self._times(after))
 
-    def runs(self, start: Any, end: Any) -> list[Any]:
+    def runs(self, start: Any, end: Any) -> list[pd.Timestamp]:
         """Every firing in (``start``, ``end``], as UTC ``pd.Timestamp``s."""
-        import pandas as pd
 
         stop = _utc(end)
-        out = []
+        out: list[pd.Timestamp] = []
         for fire in self._times(start):
             if fire > stop:
                 break

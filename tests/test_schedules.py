@@ -56,7 +56,14 @@ def test_next_run_follows_the_time_zone_across_dst():
     assert sched.next_run("2026-03-27 18:00") == pd.Timestamp("2026-03-30 17:00", tz="UTC")  # strictly after; Monday
     assert sched.next_run(pd.Timestamp("2026-03-30 17:00", tz="UTC").timestamp()) == pd.Timestamp("2026-03-31 17:00", tz="UTC")
     week = sched.runs("2026-03-23", "2026-03-30 23:00")
-    assert [t.strftime("%a %H:%M") for t in week] == ["Mon 18:00", "Tue 18:00", "Wed 18:00", "Thu 18:00", "Fri 18:00", "Mon 17:00"]
+    assert [t.strftime("%a %H:%M") for t in week] == [
+        "Mon 18:00",
+        "Tue 18:00",
+        "Wed 18:00",
+        "Thu 18:00",
+        "Fri 18:00",
+        "Mon 17:00",
+    ]
 
 
 # -- the local cloud -----------------------------------------------------------------------------

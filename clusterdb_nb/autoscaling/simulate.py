@@ -136,9 +136,9 @@ def simulate(
     ``instance_warmup=120`` or ``predictive="forecast_and_scale"`` (aws), ``mode="ONLY_SCALE_OUT"`` or
     ``predictive=True`` (gcp), ``rules=[AzureRule(...)]`` (azure), ``behavior=HpaBehavior()`` (kubernetes).
     The price is ``price_per_hour`` or the catalog's on-demand price of ``instance_type``; without
-    either ``cost_usd`` is NaN. ``schedules`` (``CapacitySchedule``s) fire on the trace's timeline: each sets
-    the capacity and the policy's bounds (see ``autoscaling.scheduled``); their changes are in ``activities``. ``step`` defaults to
-    the trace's sampling period; ``boot_seconds`` (launch to serving) to 60 s on every cloud.
+    either ``cost_usd`` is NaN. ``schedules`` (``CapacitySchedule``s) fire on the trace's timeline: each
+    sets the capacity and the policy's bounds (see ``autoscaling.scheduled``); their changes are in
+    ``activities``. ``step`` defaults to the trace's sampling period; ``boot_seconds`` (launch to serving) to 60 s on every cloud.
     """
     name = provider_name(provider)
     options = options_for(name, extras)

@@ -23,8 +23,8 @@ from ... import catalog, durations, frames
 from ...config import AwsConfig
 from ...errors import ComputeError, ConflictError, NetworkError, NotFoundError, ValidationError
 from ...models import (
-    CapacitySchedule,
     AutoScalingConfig,
+    CapacitySchedule,
     Fleet,
     FleetConfig,
     Function,
@@ -43,8 +43,8 @@ from ..kit.naming import resource_name
 from ..kit.plans import call_text
 from ..kit.pricing import price_or_nan
 from . import costs, fleets, functions, instances, metrics
-from . import schedules as aws_schedules
 from . import network as aws_network
+from . import schedules as aws_schedules
 from .clients import Clients
 
 __all__ = ["AwsProvider", "FUNCTION_CALLS", "INSTANCE_CALLS", "VCPU_QUOTA"]

@@ -25,7 +25,17 @@ import pandas as pd
 from ... import catalog, durations, frames
 from ...config import AzureConfig
 from ...errors import ConflictError, NotFoundError, ProviderError, ValidationError
-from ...models import AutoScalingConfig, CapacitySchedule, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation
+from ...models import (
+    AutoScalingConfig,
+    CapacitySchedule,
+    Fleet,
+    FleetConfig,
+    Function,
+    FunctionConfig,
+    Instance,
+    InstanceState,
+    Invocation,
+)
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
 from ..kit import plans

@@ -24,8 +24,21 @@ from typing import Any
 
 from ...models import CapacitySchedule
 
-__all__ = ["delete", "DAYS", "from_profiles", "keep", "listing", "MAX_PROFILES", "profile", "put", "recurrence", "refusal", "tag_of",
-           "TAG_PREFIX", "windows_zone"]
+__all__ = [
+    "delete",
+    "DAYS",
+    "from_profiles",
+    "keep",
+    "listing",
+    "MAX_PROFILES",
+    "profile",
+    "put",
+    "recurrence",
+    "refusal",
+    "tag_of",
+    "TAG_PREFIX",
+    "windows_zone",
+]
 
 DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")  # cron weekday 0 = Sunday
 TAG_PREFIX = "clusterdb-schedule-"
@@ -150,7 +163,9 @@ async def _save(p: Any, fleet: str, body: dict[str, Any], operation: str) -> Non
 
     resource = m.AutoscaleSettingResource.deserialize(body)
     monitor = p.clients.monitor
-    await p.clients.calls.run(operation, lambda: monitor.autoscale_settings.create_or_update(p._rg, setting_name(fleet), resource))
+    await p.clients.calls.run(
+        operation, lambda: monitor.autoscale_settings.create_or_update(p._rg, setting_name(fleet), resource)
+    )
 
 
 async def put(p: Any, schedule: CapacitySchedule) -> CapacitySchedule:

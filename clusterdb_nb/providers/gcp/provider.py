@@ -25,7 +25,17 @@ import pandas as pd
 from ... import catalog, durations, frames
 from ...config import GcpConfig
 from ...errors import NotFoundError, NotSupportedError
-from ...models import AutoScalingConfig, CapacitySchedule, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation
+from ...models import (
+    AutoScalingConfig,
+    CapacitySchedule,
+    Fleet,
+    FleetConfig,
+    Function,
+    FunctionConfig,
+    Instance,
+    InstanceState,
+    Invocation,
+)
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
 from ..kit import plans
@@ -660,13 +670,21 @@ class GcpProvider(ComputeProvider):
         from google.cloud import compute_v1
 
         policy = scaler["autoscalingPolicy"]
-        kept = {k: v for k, v in policy.get("scalingSchedules", {}).items() if not v.get("description", "").startswith(gcp_schedules.OURS)}
+        kept = {
+            k: v
+            for k, v in policy.get("scalingSchedules", {}).items()
+            if not v.get("description", "").startswith(gcp_schedules.OURS)
+        }
         now = pd.Timestamp(self.current_time(), unit="s", tz="UTC")
         try:
             ours = gcp_schedules.entries(mine, int(policy.get("minNumReplicas", 0)), now)
         except gcp_schedules.MappingRefused as exc:
             raise NotSupportedError(str(exc), provider=self.name, operation=op) from None
-        body = {"name": group.name, "target": group.self_link, "autoscalingPolicy": {**policy, "scalingSchedules": {**kept, **ours}}}
+        body = {
+            "name": group.name,
+            "target": group.self_link,
+            "autoscalingPolicy": {**policy, "scalingSchedules": {**kept, **ours}},
+        }
         resource = compute_v1.Autoscaler.from_json(json.dumps(body))
         await self.clients.wait("autoscalers", "update", op, autoscaler=group.name, autoscaler_resource=resource)
 

@@ -49,9 +49,7 @@ def _window(up: CapacitySchedule, downs: list[CapacitySchedule], now: pd.Timesta
             f"{up.capacity}) needs the schedule that ends it: first schedule the fleet's lowering time "
             "(capacity = the autoscaler's minimum, e.g. at 19:00)"
         )
-    lengths = Counter(
-        int((min(d.next_run(t) for d in downs) - t).total_seconds()) for t in up.runs(now, now + SPAN)
-    )
+    lengths = Counter(int((min(d.next_run(t) for d in downs) - t).total_seconds()) for t in up.runs(now, now + SPAN))
     if not lengths:
         raise MappingRefused(f"schedule {up.name!r} does not fire within {SPAN.days} days")
     if max(lengths) - min(lengths) > 3600:

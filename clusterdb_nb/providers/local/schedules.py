@@ -29,7 +29,9 @@ _COLUMNS = "fleet, name, cron, timezone, capacity, min_capacity, max_capacity"
 class LocalSchedules:
     """The schedules of one local cloud section, read and changed inside the caller's transaction."""
 
-    def __init__(self, fleets: FleetState, reset_policy: Callable[[sqlite3.Connection, str, AutoScalingConfig, float], None]) -> None:
+    def __init__(
+        self, fleets: FleetState, reset_policy: Callable[[sqlite3.Connection, str, AutoScalingConfig, float], None]
+    ) -> None:
         self.fleets = fleets
         self.reset_policy = reset_policy
 
@@ -57,7 +59,9 @@ class LocalSchedules:
 
     def delete(self, db: sqlite3.Connection, fleet: str, name: str) -> None:
         if not db.execute("DELETE FROM schedules WHERE fleet = ? AND name = ?", (fleet, name)).rowcount:
-            raise NotFoundError(f"fleet {fleet!r} has no schedule {name!r}", provider=self.fleets.name, operation="delete_schedule")
+            raise NotFoundError(
+                f"fleet {fleet!r} has no schedule {name!r}", provider=self.fleets.name, operation="delete_schedule"
+            )
 
     def delete_fleet(self, db: sqlite3.Connection, fleet: str) -> None:
         db.execute("DELETE FROM schedules WHERE fleet = ?", (fleet,))
