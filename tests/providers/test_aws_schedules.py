@@ -10,7 +10,7 @@ import pytest
 from aws_moto import provider
 
 import clusterdb_nb as cdb
-from clusterdb_nb.errors import NotFoundError
+from clusterdb_nb.errors import NotFoundError, NotSupportedError
 
 pytest_plugins = ["aws_moto"]  # moto fixtures: aws_env, mocked, raw, role, aws
 
@@ -83,3 +83,13 @@ def test_a_schedule_on_a_missing_group_makes_no_call(aws, raw):
     aws.create_fleet(WEB)
     aws.schedule_capacity("web", cron="0 19 * * *", capacity=0)
     assert len(calls) == 1  # the listener does see the call when there is one
+
+
+@pytest.mark.parametrize("cron", ["0 19 L * *", "0 19 * * FRI#2", "0 19 * * 5L"])
+def test_cron_marks_aws_recurrence_lacks_are_refused_before_any_call(aws, raw, cron):
+    aws.create_fleet(WEB)
+    with pytest.raises(NotSupportedError, match="plain Unix cron"):
+        aws.schedule_capacity("web", cron=cron, capacity=0)
+    assert actions(raw) == {}
+    aws.schedule_capacity("web", cron="0 19 * JUL WED", capacity=0)  # names are fine
+    assert len(actions(raw)) == 1

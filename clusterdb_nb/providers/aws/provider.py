@@ -80,6 +80,8 @@ class AwsProvider(ComputeProvider):
             Feature.INVOCATION_HISTORY: "Lambda keeps no list of past invocations (they are in CloudWatch Logs)",
             Feature.SCALING_ACTIVITIES: "the AWS adapter does not read the group's DescribeScalingActivities yet",
         }
+        if isinstance(request, plans.PutSchedule) and (reason := aws_schedules.refusal(request.schedule)):
+            out[Feature.SCHEDULES] = reason
         if isinstance(request, Instance) and request.spot and request.fleet:
             # EC2 Auto Scaling launches spot capacity through one-time Spot requests, and EC2 can stop
             # only instances of persistent Spot requests (EC2 User Guide, "Stop a Spot Instance").

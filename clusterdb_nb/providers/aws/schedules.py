@@ -14,14 +14,23 @@ whose names do not follow our naming rule are not listed::
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from ...errors import ValidationError
 from ...models import CapacitySchedule
 
-__all__ = ["from_action", "put_params"]
+__all__ = ["from_action", "put_params", "refusal"]
 
 log = logging.getLogger("clusterdb_nb")
+
+
+def refusal(schedule: CapacitySchedule) -> str | None:
+    """Why ``schedule``'s cron line cannot be a ``Recurrence`` (plain Unix cron, without L or #), or None."""
+    marks = re.sub(r"[A-Za-z]{3}", "", schedule.cron).upper()  # month and weekday names (JUL, WED) are fine
+    if "L" in marks or "#" in marks:
+        return f"Auto Scaling's Recurrence takes plain Unix cron; {schedule.cron!r} uses L or # (a last or nth day)"
+    return None
 
 
 def put_params(schedule: CapacitySchedule) -> dict[str, Any]:
