@@ -26,6 +26,7 @@ from .errors import (
 from .manager import ComputeManager, Listing
 from .models import (
     AutoScalingConfig,
+    CapacitySchedule,
     Fleet,
     FleetConfig,
     Function,
@@ -58,6 +59,7 @@ def tuner(trace: object, **options: typing.Any) -> "Tuner":
 __all__ = [
     "AuthenticationError",
     "AutoScalingConfig",
+    "CapacitySchedule",
     "ClusterConfig",
     "ComputeError",
     "ComputeManager",
