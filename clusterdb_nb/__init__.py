@@ -26,6 +26,7 @@ from .errors import (
 from .manager import ComputeManager, Listing
 from .models import (
     AutoScalingConfig,
+    CapacitySchedule,
     Fleet,
     FleetConfig,
     Function,
@@ -60,6 +61,7 @@ __all__ = [
     "Applied",
     "AuthenticationError",
     "AutoScalingConfig",
+    "CapacitySchedule",
     "ClusterConfig",
     "ComputeError",
     "ComputeManager",

@@ -30,6 +30,7 @@ __all__ = [
     "INVOCATIONS",
     "MAX_PERIODS",
     "SCALING_ACTIVITIES",
+    "SCHEDULES",
     "Schema",
     "SIMULATION",
     "TUNING",
@@ -145,6 +146,18 @@ SCALING_ACTIVITIES: Schema = {
     "to_capacity": "int64",
     "reason": "str",
 }
+# Capacity schedules: bounds are nullable ("Int64") where a cloud does not state them; next_run in UTC.
+SCHEDULES: Schema = {
+    "fleet": "str",
+    "name": "str",
+    "provider": "str",
+    "cron": "str",
+    "timezone": "str",
+    "capacity": "int64",
+    "min_capacity": "Int64",
+    "max_capacity": "Int64",
+    "next_run": "utc",
+}
 # What-if autoscaling (clusterdb_nb.autoscaling): one row per simulated step, and one per tuned policy.
 SIMULATION: Schema = {
     "time": "utc",
@@ -226,6 +239,8 @@ def frame(schema: Schema, rows: Iterable[Sequence[Any]] | dict[str, Any]) -> pd.
             data[name] = utc(np.asarray(col, dtype="float64") if _all_numbers(col) else list(col))
         elif dtype == "str":
             data[name] = pd.array(np.asarray(col, dtype=object) if len(col) else np.empty(0, dtype=object), dtype=_STRING)
+        elif dtype == "Int64":
+            data[name] = pd.array(list(col), dtype="Int64")
         elif dtype == "object":
             data[name] = np.asarray(col, dtype=object) if len(col) else np.empty(0, dtype=object)
         else:

@@ -34,6 +34,7 @@ from .errors import ComputeError, ConflictError, ValidationError, as_called
 from .manager import ComputeManager
 from .models import (
     AutoScalingConfig,
+    CapacitySchedule,
     Fleet,
     FleetConfig,
     Function,
@@ -725,3 +726,49 @@ class ComputeSession:
         """
         self._check_open()
         return self.manager.provider(provider).hourly_price(instance_type, spot)
+
+    # -- capacity schedules (a compact block) -------------------------------------------------
+    def schedule_capacity(
+        self,
+        fleet: str,
+        cron: str,
+        capacity: int,
+        timezone: str = "UTC",
+        name: str | None = None,
+        provider: str | None = None,
+        dry_run: bool = False,
+        min_capacity: int | None = None,
+        max_capacity: int | None = None,
+    ) -> CapacitySchedule | Plan:
+        """Set ``fleet``'s capacity at each time of ``cron`` in ``timezone``, run by the cloud itself.
+
+        >>> s.schedule_capacity("web", cron="0 19 * * MON-FRI", capacity=0, timezone="Europe/Berlin")
+        >>> s.schedule_capacity("web", cron="0 7 * * MON-FRI", capacity=4, timezone="Europe/Berlin")
+
+        Unset ``min_capacity``/``max_capacity`` are the fleet's bounds widened to hold ``capacity``;
+        ``dry_run=True`` returns the plan with the hourly cost before and after it fires.
+        """
+        schedule = CapacitySchedule(
+            fleet=fleet,
+            cron=cron,
+            capacity=capacity,
+            timezone=timezone,
+            name=name or "",
+            provider=provider,
+            min_capacity=min_capacity,
+            max_capacity=max_capacity,
+        )
+        result = self._run(self.manager.schedule_capacity(schedule, dry_run=dry_run))
+        if not isinstance(result, Plan):
+            self.changed()
+        return result
+
+    def schedules(self, fleet: str | None = None, provider: str | None = None) -> pd.DataFrame:
+        """One row per capacity schedule (of ``fleet``, or of every fleet), with its next firing (UTC)."""
+        found = self._run(self.manager.list_schedules(fleet, provider=provider))
+        self._report("list_schedules", found.errors)
+        return self.manager.schedules_frame(found)
+
+    def delete_schedule(self, fleet: str, name: str, provider: str | None = None, dry_run: bool = False) -> None | Plan:
+        """Delete ``fleet``'s schedule ``name`` (its capacity stays as the last firing left it)."""
+        return self._run(self.manager.delete_schedule(fleet, name, dry_run=dry_run, provider=provider))

@@ -860,7 +860,13 @@ class FakeAzure(FakeCloud):
                 continue
             demand = float(self.load(vmss["name"]).demand(np.array([t.timestamp()]))[0])
             capacity = int(vmss["sku"]["capacity"])
-            new, reason = self._engine(name, setting).decide(t.timestamp(), demand, capacity, self.running(vmss))
+            active = self._active_profile(setting, t)
+            lo, hi = int(active["capacity"]["minimum"]), int(active["capacity"]["maximum"])
+            if active.get("rules"):
+                new, reason = self._engine(name, setting).decide(t.timestamp(), demand, capacity, self.running(vmss))
+                new = min(max(new, lo), hi)
+            else:  # a profile without rules holds the count within its bounds
+                new, reason = min(max(capacity, lo), hi), f"profile {active['name']!r} holds {lo}-{hi} instances"
             if new == capacity:
                 continue
             self._scale(vmss, new, "autoscale", 200)
@@ -903,6 +909,20 @@ class FakeAzure(FakeCloud):
                 "status": {"value": "Started", "localizedValue": "Started"},
             }
             self.events += [started, event]
+
+    @staticmethod
+    def _active_profile(setting: dict[str, Any], t: pd.Timestamp) -> dict[str, Any]:
+        """The profile in effect at ``t``: the recurrence profile that started last, else the first profile."""
+        from ..providers.azure.schedules import from_profiles
+
+        props = setting["properties"]
+        started = [
+            (runs[-1], sched.name)
+            for sched in from_profiles(props["profiles"], {}, "x", "fake")
+            if (runs := sched.runs(t - pd.Timedelta(days=8), t))
+        ]
+        name = max(started)[1] if started else props["profiles"][0]["name"]
+        return next(q for q in props["profiles"] if q["name"] == name)
 
     def _list_settings(self, request: Any, query: dict[str, str], body: Any, rg: str) -> Response:
         return _json(200, {"value": [s for s in self.autoscale_settings.values() if s["id"].split("/")[4].lower() == rg.lower()]})

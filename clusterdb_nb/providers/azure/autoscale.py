@@ -95,7 +95,7 @@ def rules_of(setting: Any) -> list[AzureRule]:
 
 def config_of(setting: Any) -> AutoScalingConfig | None:
     """The policy a setting we deployed stands for (the scale-out rule's threshold and cooldown); None if disabled."""
-    if not setting.enabled or not setting.profiles:
+    if not setting.enabled or not setting.profiles or not setting.profiles[0].rules:  # none, or schedules only
         return None
     profile = setting.profiles[0]
     rules = rules_of(setting)

@@ -25,7 +25,17 @@ import pandas as pd
 from ... import catalog, durations, frames
 from ...config import AzureConfig
 from ...errors import ConflictError, NotFoundError, ProviderError, ValidationError
-from ...models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation
+from ...models import (
+    AutoScalingConfig,
+    CapacitySchedule,
+    Fleet,
+    FleetConfig,
+    Function,
+    FunctionConfig,
+    Instance,
+    InstanceState,
+    Invocation,
+)
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
 from ..kit import plans
@@ -35,6 +45,7 @@ from ..kit.plans import call_text
 from ..kit.pricing import price_or_nan
 from ..kit.utilization import fleet_frame, instance_frame
 from . import autoscale, costs, fleets, function_app, functions, instances, metrics
+from . import schedules as azure_schedules
 from .clients import Clients
 
 __all__ = ["AzureProvider"]
@@ -66,10 +77,23 @@ class AzureProvider(ComputeProvider):
         return self.config.location
 
     def not_supported(self, request: object | None = None) -> dict[Feature, str]:
-        return {
+        out = {
             Feature.INVOCATION_HISTORY: "Azure Functions keeps past invocations in Application Insights, "
             "which this adapter does not read",
         }
+        if isinstance(request, plans.PutSchedule) and (reason := azure_schedules.refusal(request.schedule)):
+            out[Feature.SCHEDULES] = reason
+        return out
+
+    # -- capacity schedules: recurrence profiles of the autoscale setting (providers/azure/schedules.py) --
+    async def put_schedule(self, schedule: CapacitySchedule) -> CapacitySchedule:
+        return await azure_schedules.put(self, schedule)
+
+    async def list_schedules(self, fleet: str | None = None) -> list[CapacitySchedule]:
+        return await azure_schedules.listing(self, fleet)
+
+    async def delete_schedule(self, fleet: str, name: str) -> None:
+        await azure_schedules.delete(self, fleet, name)
 
     # -- helpers -----------------------------------------------------------
     @property
@@ -302,6 +326,7 @@ class AzureProvider(ComputeProvider):
         op = "configure_auto_scaling"
         vmss = await self._scale_set(fleet, op)
         setting = autoscale.to_setting(config, vmss["id"], self.region, instances.TAGS.owner(fleet))
+        setting = azure_schedules.keep(setting, await self._setting(fleet, op))  # the fleet's schedules stay
         monitor, compute = self.clients.monitor, self.clients.compute
         await self.clients.calls.run(
             op, lambda: monitor.autoscale_settings.create_or_update(self._rg, autoscale.setting_name(fleet), setting)
