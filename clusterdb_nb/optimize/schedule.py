@@ -11,7 +11,8 @@ with at least ``min_days`` (default 3) days of history:
 - during the off-hours the fleet runs ``ceil(p95 off-hours demand / target_percent)`` instances (default
   target 70 %; 0 when there is no demand at all), else its capacity today.
 
-It needs a fleet whose off-hours capacity is below its capacity today. The action is one
+It needs a fleet whose off-hours capacity is below its capacity today, on a provider that runs schedules
+(``s.capabilities()``), with no capacity schedule yet (``s.schedules()``). The action is one
 ``s.schedule_capacity`` per change of capacity (down when the off-hours start, up when they end, with the
 days of the week in cron form). Savings: (capacity − off-hours capacity) x off-hours a week x the hourly
 price x 730 / 168.
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..providers.capabilities import Feature
 from .model import Call, Recommendation
 from .observe import HOURS_PER_MONTH, Observed, confidence_of
 
@@ -134,8 +136,13 @@ def find(
 ) -> list[Recommendation]:
     """One schedule finding per fleet with clear off-hours whose off-hours capacity is below today's."""
     out = []
+    scheduled = seen.session.schedules()
+    have = set(zip(scheduled["provider"], scheduled["fleet"]))
     for f in seen.usable():
-        if f.hours_observed < min_days * 24:
+        provider = seen.session.manager.provider(f.fleet.provider)
+        if f.hours_observed < min_days * 24 or (f.fleet.provider, f.fleet.name) in have:
+            continue
+        if not provider.supports(Feature.SCHEDULES, f.fleet):
             continue
         found = off_hours(f.demand.tz_convert(timezone), off_fraction, min_off_hours)
         if found is None:

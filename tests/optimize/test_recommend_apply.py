@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from week_scenario import constant, run
 
@@ -87,16 +88,33 @@ def test_action_strings_run_as_written(s):
     assert s.fleet("batch").instance_type == "m5.large"
 
 
-def test_schedule_and_migration_need_their_session_calls(s):
-    """Until this version has s.schedule_capacity / s.create_migration, applying those kinds says what is missing."""
-    run_office = constant(3.0)
-    run_office[(run_office.index.hour >= 8) & (run_office.index.hour < 20)] = 60.0
+def office_hours() -> pd.Series:
+    load = constant(3.0)
+    load[(load.index.hour >= 8) & (load.index.hour < 20)] = 60.0
+    return load
+
+
+def test_a_schedule_is_planned_then_applied_and_runs_on_the_clock():
     with cdb.connect(local=VIRTUAL) as t:
-        run(t, {"office": (cdb.FleetConfig("office", capacity=4, instance_type="t3.large", provider="local"), run_office)})
+        run(t, {"office": (cdb.FleetConfig("office", capacity=4, instance_type="t3.large", provider="local"), office_hours())})
         rec = t.recommendations(window="7d", kinds="schedule").iloc[0]
-        with pytest.raises(cdb.NotSupportedError, match="s.schedule_capacity is not part of this version") as err:
-            t.apply(rec, dry_run=True)
-        assert "schedule_capacity" in err.value.solution
+        plan = t.apply(rec, dry_run=True)
+        assert [p.operation for p in plan.plans] == ["schedule_capacity", "schedule_capacity"]
+        assert plan.hourly_cost_delta_usd == pytest.approx(-3 * 0.0832)  # the off-hours' saving; the morning's is none
+        assert t.schedules().empty
+        t.apply(rec)
+        listed = t.schedules()
+        assert sorted(listed["name"]) == ["off-hours-2000", "on-hours-0800"]
+        assert sorted(listed["cron"]) == ["0 20 * * *", "0 8 * * *"]  # busy weekend days: every day
+        t.local.advance("20h5min")  # Monday 20:05
+        assert t.fleet("office").capacity == 1
+        t.local.advance("12h")  # Tuesday 08:05
+        assert t.fleet("office").capacity == 4
+        assert t.recommendations(window="7d", kinds="schedule").empty  # scheduled now: not found again
+
+
+def test_migration_needs_its_session_call(s):
+    """Until this version has s.create_migration, applying a cross-cloud move says what is missing."""
     migrate = Recommendation(
         kind="cross_cloud",
         provider="local",

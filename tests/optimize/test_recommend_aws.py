@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -18,8 +19,9 @@ pytest_plugins = ["aws_moto"]  # moto fixtures: aws_env, mocked, raw, role, aws
 BATCH = cdb.FleetConfig("batch", capacity=3, instance_type="m5.xlarge", provider="aws")
 
 
-def history(raw, fleet: str, cpu: float, running: int, days: float = 2) -> None:
-    """``days`` of 5-minute CloudWatch points up to now: the group's CPU % and its in-service and desired counts."""
+def history(raw, fleet: str, cpu: float | Callable[[pd.Timestamp], float], running: int, days: float = 2) -> None:
+    """``days`` of 5-minute CloudWatch points up to now: the group's CPU % (a number, or one per time) and its
+    in-service and desired counts."""
     times = pd.date_range(end=pd.Timestamp.now(tz="UTC").floor("5min"), periods=int(days * 24 * 12), freq="5min")
     series = (("AWS/EC2", "CPUUtilization", cpu), ("AWS/AutoScaling", "GroupInServiceInstances", running),
               ("AWS/AutoScaling", "GroupDesiredCapacity", running))  # fmt: skip
@@ -32,7 +34,7 @@ def history(raw, fleet: str, cpu: float, running: int, days: float = 2) -> None:
                         "MetricName": metric,
                         "Dimensions": [{"Name": "AutoScalingGroupName", "Value": fleet}],
                         "Timestamp": t.to_pydatetime(),
-                        "Value": float(value),
+                        "Value": float(value(t) if callable(value) else value),
                     }  # fmt: skip
                     for t in times[k : k + 500]
                 ],
@@ -86,3 +88,15 @@ def test_a_busy_fleet_gets_no_rightsizing(aws, raw):
     aws.create_fleet(BATCH)
     history(raw, "batch", cpu=45.0, running=3)
     assert aws.recommendations(window="7d", kinds="rightsize").empty
+
+
+def test_a_night_pattern_becomes_auto_scaling_scheduled_actions(aws, raw):
+    aws.create_fleet(cdb.FleetConfig("office", capacity=4, instance_type="t3.large", provider="aws"))
+    history(raw, "office", cpu=lambda t: 60.0 if 8 <= t.hour < 20 else 3.0, running=4, days=4)
+    rec = aws.recommendations(window="7d", kinds="schedule").iloc[0]
+    assert rec["details"]["night_hours"] == "20:00-08:00" and rec["details"]["off_capacity"] == 1
+    aws.apply(rec, dry_run=True)
+    assert raw.autoscaling.describe_scheduled_actions(AutoScalingGroupName="office")["ScheduledUpdateGroupActions"] == []
+    aws.apply(rec)
+    actions = raw.autoscaling.describe_scheduled_actions(AutoScalingGroupName="office")["ScheduledUpdateGroupActions"]
+    assert sorted((a["Recurrence"], a["DesiredCapacity"]) for a in actions) == [("0 20 * * *", 1), ("0 8 * * *", 4)]
