@@ -10,6 +10,7 @@ while planning, so nothing has changed.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,12 @@ class Applied:
         delta = self.hourly_cost_delta_usd
         cost = f"; {delta:+.4f} $/h" if delta is not None else ""
         return f"{rec.kind} {rec.resource}: {verb} {len(self.steps)} call(s){cost}"
+
+    def __repr__(self) -> str:
+        return f"<Applied {self.summary}>"
+
+    def _repr_html_(self) -> str:
+        return f"<pre style='margin:0'>{html.escape(str(self))}</pre>"
 
     def __str__(self) -> str:
         lines = [self.summary]

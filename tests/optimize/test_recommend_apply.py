@@ -37,7 +37,8 @@ def test_dry_run_returns_the_plan_and_calls_nothing(s, monkeypatch):
     assert step.operation == "update_fleet" and step.hourly_cost_before_usd == pytest.approx(4 * 0.192)
     assert step.hourly_cost_after_usd == pytest.approx(4 * 0.096) and plan.hourly_cost_delta_usd == pytest.approx(-0.384)
     assert s.fleet("batch").instance_type == "m5.xlarge"
-    assert "would run 1 call(s); -0.3840 $/h" in str(plan)
+    assert "would run 1 call(s); -0.3840 $/h" in str(plan) and "hourly cost: $0.7680 -> $0.3840" in str(plan)
+    assert repr(plan) == "<Applied rightsize batch: would run 1 call(s); -0.3840 $/h>" and "<pre" in plan._repr_html_()
 
 
 def test_apply_changes_the_fleet_by_row_object_or_id(s):
