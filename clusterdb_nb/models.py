@@ -754,7 +754,8 @@ class MigrationConfig(Model):
             raise cross_field(
                 "target_provider",
                 "target differs from the source",
-                f"fleet {self.source_fleet!r} is already on {self.target_provider!r}; name another provider (or another target_fleet)",
+                f"fleet {self.source_fleet!r} is already on {self.target_provider!r}; "
+                "name another provider (or another target_fleet)",
             )
         return self
 

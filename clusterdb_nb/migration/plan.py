@@ -113,7 +113,8 @@ def blueprint(session: MigrationSession, config: MigrationConfig) -> dict[str, A
         )
     if source.auto_scaling is not None:
         raise ConflictError(
-            f"fleet {source.name!r} on {source.provider} has an auto-scaling policy, which would fight the migration's capacities",
+            f"fleet {source.name!r} on {source.provider} has an auto-scaling policy, "
+            "which would fight the migration's capacities",
             operation="create_migration",
             cause="An autoscaler changes the source's capacity while the migration sets it batch by batch",
             solution="Migrate a fleet without a policy, then configure the policy on the target (s.configure_auto_scaling)",

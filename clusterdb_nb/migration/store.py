@@ -121,7 +121,8 @@ class MigrationStore:
             db.execute("UPDATE migrations SET state = ? WHERE id = ?", (json.dumps(state), migration))
             if event is not None:
                 db.execute(
-                    "INSERT INTO history(migration, at, event, source_capacity, target_capacity, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO history(migration, at, event, source_capacity, target_capacity, detail) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     (migration, *event),
                 )
 
@@ -152,7 +153,8 @@ class MigrationStore:
                     f"migration {migration!r} is being driven by another session (its lease runs {until - now:.0f} s more)",
                     operation="migration",
                     cause="Two sessions on one migration store must not both drive one migration",
-                    solution="Let the other session finish or pause it (m.pause() works from any session), or wait for its lease to run out",
+                    solution="Let the other session finish, or pause it (m.pause() works from any session), "
+                    "or wait for its lease to run out",
                 )
             db.execute("UPDATE migrations SET owner = ?, lease_until = ? WHERE id = ?", (owner, now + LEASE_SECONDS, migration))
 
