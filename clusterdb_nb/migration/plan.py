@@ -22,7 +22,19 @@ from ..providers.capabilities import Feature
 if TYPE_CHECKING:
     from ..providers.local import LocalCloud
 
-__all__ = ["blueprint", "DEFAULT_BOOT_SECONDS", "forward_steps", "MigrationSession", "plan_frame", "rollback_steps", "Step"]
+__all__ = [
+    "blueprint",
+    "capacities_after",
+    "DEFAULT_BOOT_SECONDS",
+    "describe",
+    "forward_steps",
+    "MigrationSession",
+    "PLAN_COLUMNS",
+    "plan_frame",
+    "rollback_steps",
+    "Step",
+    "target_type",
+]
 
 DEFAULT_BOOT_SECONDS = 90.0
 """How long a cloud instance takes to boot, for the plan's estimates (a local cloud says its own)."""
