@@ -60,8 +60,7 @@ def store_of(session: Any) -> tuple[MigrationStore, str]:
     if found is None:
         providers = session.manager.providers.values()
         paths = [str(p.store.path) for p in providers if getattr(p, "kind", "") == "local" and hasattr(p, "store")]
-        only_local = all(getattr(p, "kind", "") == "local" for p in providers)
-        store = MigrationStore(default_path(paths, only_local))
+        store = MigrationStore(default_path(paths))
         weakref.finalize(session, store.close)
         found = session.__dict__["_migration_store"] = (store, f"session-{uuid.uuid4().hex[:12]}")
     return found  # type: ignore[no-any-return]

@@ -1,8 +1,9 @@
 """Where migrations are kept: a small SQLite file, one transaction per change, and a lease per migration.
 
-The file is ``migrations.sqlite`` next to the default local cloud's state file; when every configured
-provider is a local cloud in memory, it is in memory too (nothing it points at outlives the kernel); otherwise
-it is in ``$CLUSTERDB_HOME`` (else the user data dir), beside the default ``local.db``.
+The file is ``migrations.sqlite`` next to the first local cloud's state file. A session whose local clouds
+all live in memory keeps its migrations in memory too (a throwaway session: its local fleets do not outlive
+the kernel either). A session without a local cloud keeps them in ``$CLUSTERDB_HOME`` (else the user data
+dir), beside the default ``local.db``.
 
 A session that drives a migration holds its lease (``LEASE_SECONDS`` on the wall clock, renewed while it
 drives); another session that tries to drive it meanwhile gets a ConflictError. A crashed driver's lease runs out.
@@ -41,16 +42,16 @@ CREATE INDEX IF NOT EXISTS history_migration ON history(migration, seq);
 """
 
 
-def default_path(local_paths: list[str], only_local: bool) -> str:
-    """The store's file: beside the first local state file, ``:memory:`` for an all-in-memory session, else the data dir.
+def default_path(local_paths: list[str]) -> str:
+    """The store's file: beside the first local state file, ``:memory:`` when every local cloud is, else the data dir.
 
-    >>> default_path(["/data/local.db"], only_local=True)
+    >>> default_path(["/data/local.db"])
     '/data/migrations.sqlite'
     """
     files = [p for p in local_paths if p != ":memory:"]
     if files:
         return str(Path(files[0]).parent / "migrations.sqlite")
-    if local_paths and only_local:
+    if local_paths:
         return ":memory:"
     home = os.environ.get("CLUSTERDB_HOME")
     if not home:

@@ -191,7 +191,7 @@ def test_step_does_what_it_can_without_waiting(s):
 
 
 def test_run_times_out_on_the_clock_it_waits_on_and_can_go_on(s):
-    m = s.create_migration(config(grace_period="1h"))
+    m = s.create_migration(config(grace_period="10min"))
     with pytest.raises(cdb.WaitTimeoutError, match="waits at step 4"):
         m.run(timeout="5min", progress=False)
     assert m.status == "running"
@@ -316,11 +316,10 @@ def test_one_fleet_moves_in_one_migration_at_a_time(s):
 
 
 def test_the_store_sits_beside_the_local_state_file(tmp_path, monkeypatch):
-    assert default_path([str(tmp_path / "x" / "local.db")], only_local=True) == str(tmp_path / "x" / "migrations.sqlite")
-    assert default_path([":memory:"], only_local=True) == ":memory:"
+    assert default_path([":memory:", str(tmp_path / "x" / "b.db")]) == str(tmp_path / "x" / "migrations.sqlite")
+    assert default_path([":memory:"]) == ":memory:"  # a throwaway session
     monkeypatch.setenv("CLUSTERDB_HOME", str(tmp_path / "home"))
-    assert default_path([":memory:"], only_local=False) == str(tmp_path / "home" / "migrations.sqlite")
-    assert default_path([], only_local=False) == str(tmp_path / "home" / "migrations.sqlite")
+    assert default_path([]) == str(tmp_path / "home" / "migrations.sqlite")  # no local cloud: the data folder
 
 
 # -- bad configs: refused before any cloud changes -----------------------------------------------------------------
