@@ -72,14 +72,28 @@ def plan(session: MigrationSession, config: Any) -> pd.DataFrame:
     return plan_frame(bp, forward_steps(bp), bp["source"]["capacity"], 0)
 
 
+def _checks(session: Any) -> dict[str, Any]:
+    """The health checks this session was given, by migration id (code is not stored: they last as long as it)."""
+    found: dict[str, Any] = session.__dict__.setdefault("_migration_checks", {})
+    return found
+
+
 def create(session: MigrationSession, config: Any) -> Migration:
+    """A new, planned migration of ``config`` in the session's store."""
     store, owner = store_of(session)
-    return start(session, store, config, owner)
+    m = start(session, store, config, owner)
+    if config.health_check is not None:
+        _checks(session)[m.id] = config.health_check
+    return m
 
 
 def attach(session: MigrationSession, migration_id: str, health_check: Any = None) -> Migration:
+    """A handle on a stored migration, with ``health_check``, else the one this session was given for it."""
     store, owner = store_of(session)
-    return Migration(session, store, migration_id, owner, check_health(health_check))
+    checks = _checks(session)
+    if health_check is not None:
+        checks[migration_id] = check_health(health_check)
+    return Migration(session, store, migration_id, owner, checks.get(migration_id))
 
 
 def migrations_frame(session: Any) -> pd.DataFrame:

@@ -266,6 +266,7 @@ class Migration:
         then ``run()`` or ``step()`` it: ``m.resume().run()``."""
         if health_check is not None:
             self._check = check_health(health_check)
+            self.session.__dict__.setdefault("_migration_checks", {})[self.id] = self._check
         st = self.refresh()._state
         if st["status"] in ("completed", "rolled_back"):
             raise self._finished("resume")
