@@ -678,7 +678,7 @@ class ComputeSession:
         from . import migration
 
         self._check_open()
-        return migration.plan(self, config) if dry_run else migration.create(self, config)
+        return migration.preview(self, config) if dry_run else migration.create(self, config)
 
     def migrations(self) -> pd.DataFrame:
         """Every migration of the store (also other sessions' and earlier kernels'), with status and progress."""

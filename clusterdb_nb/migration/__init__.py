@@ -66,7 +66,7 @@ def store_of(session: Any) -> tuple[MigrationStore, str]:
     return found  # type: ignore[no-any-return]
 
 
-def plan(session: MigrationSession, config: Any) -> pd.DataFrame:
+def preview(session: MigrationSession, config: Any) -> pd.DataFrame:
     """The plan frame of ``config`` (``plan.plan_frame``), checked against the clouds; nothing changes."""
     bp = blueprint(session, config)
     return plan_frame(bp, forward_steps(bp), bp["source"]["capacity"], 0)
@@ -126,6 +126,7 @@ def migrations_frame(session: Any) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=MIGRATIONS_COLUMNS)
     for column in ("created_at", "updated_at"):
         df[column] = frames.utc(df[column].to_numpy(dtype=float))
-    return df.astype(
+    out: pd.DataFrame = df.astype(
         {"step": "int64", "steps": "int64", "progress": "float64", "source_capacity": "int64", "target_capacity": "int64"}
     )
+    return out

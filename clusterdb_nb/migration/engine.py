@@ -131,12 +131,12 @@ class Migration:
     def progress(self) -> float:
         """How much of the source's capacity the target holds, 0..1 (during a rollback: how much is given back)."""
         st = self.refresh()._state
-        c = st["blueprint"]["source"]["capacity"]
+        c = int(st["blueprint"]["source"]["capacity"])
         if st["status"] in ("completed", "rolled_back"):
             return 1.0
         if c == 0:
             return 0.0
-        moved = c - st["source_capacity"] if st["source_capacity"] is not None else 0
+        moved = c - int(st["source_capacity"] or 0)
         return max(0.0, min(1.0, moved / c if st["phase"] == "migrate" else 1 - moved / c))
 
     @property
@@ -159,7 +159,8 @@ class Migration:
         df = pd.DataFrame(rows, columns=["time", "event", "source_capacity", "target_capacity", "detail"])
         df["time"] = frames.utc(df["time"].to_numpy(dtype=float))
         df["total_capacity"] = df["source_capacity"] + df["target_capacity"]
-        return df[HISTORY_COLUMNS]
+        out: pd.DataFrame = df[HISTORY_COLUMNS]
+        return out
 
     def figure(self) -> go.Figure:
         """Both fleets' desired capacity over the migration, stacked, with its events (``plots.migration_figure``)."""

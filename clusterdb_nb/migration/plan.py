@@ -319,4 +319,5 @@ def plan_frame(bp: dict[str, Any], steps: list[Step], source: int, target: int) 
         est_seconds=seconds,
         transition_cost_usd=round(float(df["est_cost_usd"].sum()) - before * seconds / 3600, 6),
     )
-    return df
+    out: pd.DataFrame = df
+    return out
