@@ -30,7 +30,7 @@ __all__ = [
     "MIGRATIONS_COLUMNS",
     "migrations_frame",
     "MigrationStore",
-    "plan",
+    "preview",
     "store_of",
 ]
 
