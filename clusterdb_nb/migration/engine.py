@@ -289,9 +289,11 @@ class Migration:
                 src, tgt = bp["source"], bp["target"]
                 source_now = self.session.fleet(src["fleet"], provider=src["provider"]).capacity
                 try:
-                    target_now: int | None = self.session.fleet(tgt["fleet"], provider=tgt["provider"]).capacity
+                    target = self.session.fleet(tgt["fleet"], provider=tgt["provider"])
                 except NotFoundError:
-                    target_now = None
+                    target_now: int | None = None
+                else:  # only a fleet this migration created is removed
+                    target_now = target.capacity if target.tags.get("migration") == self.id else None
                 st.update(
                     phase="rollback",
                     steps=planning.rollback_steps(bp, source_now, target_now),

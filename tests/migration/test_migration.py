@@ -380,6 +380,13 @@ def test_an_existing_target_an_ambiguous_source_and_an_autoscaled_source_are_ref
         s.create_migration(config(source_provider="local", target_fleet="web-2"))
 
 
+def test_rollback_never_deletes_a_fleet_the_migration_did_not_create(s):
+    m = s.create_migration(config())
+    s.create_fleet(cdb.FleetConfig("web", capacity=1, provider="local_b"))  # someone else's, made after the plan
+    m.rollback(progress=False)
+    assert m.status == "rolled_back" and s.fleet("web", provider="local_b").capacity == 1
+
+
 def test_a_completed_migration_cannot_be_rolled_back(s):
     m = s.create_migration(config())
     m.run(progress=False)
