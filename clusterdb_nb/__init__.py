@@ -27,6 +27,7 @@ from .manager import ComputeManager, Listing
 from .migration import Migration
 from .models import (
     AutoScalingConfig,
+    CapacitySchedule,
     Fleet,
     FleetConfig,
     Function,
@@ -61,6 +62,7 @@ def tuner(trace: object, **options: typing.Any) -> "Tuner":
 __all__ = [
     "AuthenticationError",
     "AutoScalingConfig",
+    "CapacitySchedule",
     "ClusterConfig",
     "ComputeError",
     "ComputeManager",

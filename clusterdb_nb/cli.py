@@ -6,6 +6,7 @@ $ clusterdb fleets scale web 5 --output json
 $ clusterdb instances list --fleet web --output csv
 $ clusterdb autoscaling simulate trace.csv --target 60 --provider gcp
 $ clusterdb serve --port 8080
+$ clusterdb catalog refresh --provider azure --region eastus --dry-run
 
 ``--config``, ``--provider`` and ``--output`` are accepted before or after the verb. Errors print three
 lines (Error / Cause / Solution) and exit with a code per kind (``EXIT_CODES``). Shell completion:
@@ -59,6 +60,7 @@ OUTPUTS = ("table", "json", "csv")
 
 __all__ = [
     "CommandError",
+    "catalog_commands",
     "Options",
     "Root",
     "compute",
@@ -70,6 +72,7 @@ __all__ = [
     "main",
     "options",
     "path",
+    "refresh_catalog",
     "reset",
     "run",
     "session",
@@ -543,6 +546,35 @@ def serve(host: str, port: int, cors_origins: tuple[str, ...], **settings: Any) 
     with session() as s:
         config = uvicorn_config(s, host=host, port=port, cors_origins=list(cors_origins), **settings)
         uvicorn.Server(config).run()
+
+
+# -- catalog ---------------------------------------------------------------------------------------------------
+@main.group("catalog")
+@global_options
+def catalog_commands() -> None:
+    """The instance-type price catalog: refresh it from the clouds' price APIs."""
+
+
+@catalog_commands.command("refresh")
+@click.option("--region", "-r", "regions", multiple=True, help="Only this region (repeatable, or comma-separated).")
+@dry_run_option
+@global_options
+def refresh_catalog(regions: tuple[str, ...], dry_run: bool) -> None:
+    """Fetch current list prices (--provider aws|gcp|azure; default all) into the user's data folder.
+
+    AWS needs credentials allowed pricing:GetProducts; Google an API key in $CLUSTERDB_GCP_API_KEY (or
+    application-default credentials); Azure nothing. --dry-run lists the requests. Exits with the error's code
+    when a cloud failed (its previous prices are kept).
+    """
+    from . import catalog
+
+    df = catalog.refresh(options().provider, list(regions) or None, dry_run=dry_run)
+    emit(df)
+    errors: dict[str, ComputeError] = df.attrs.get("errors", {})
+    for err in errors.values():
+        click.echo("\n".join(err.lines()), err=True)
+    if errors:
+        sys.exit(exit_code(next(iter(errors.values()))))
 
 
 # -- local -----------------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ __all__ = [
     "AwsConfig",
     "AwsCredentials",
     "AzureConfig",
+    "AZURE_RESERVED_USERNAMES",
     "AzureCredentials",
     "ClusterConfig",
     "ComputeSection",
@@ -54,6 +55,8 @@ __all__ = [
     "reveal_secrets",
     "rules_of",
     "Section",
+    "SSH_KEY_TYPES",
+    "ssh_public_key",
 ]
 
 
@@ -125,7 +128,9 @@ class AzureConfig(ProviderSection):
     ``credentials`` is a service principal, ``"anonymous"`` (a fixed token, for the offline fake
     ``clusterdb_nb.testing.fake_azure()`` only) or absent (``DefaultAzureCredential``: CLI login,
     managed identity, environment). Long-running operations are polled every ``poll_interval``;
-    azure-core retries throttled and failed requests up to ``retry_total`` times::
+    azure-core retries throttled and failed requests up to ``retry_total`` times. A fleet's VMs
+    allow SSH only, for ``admin_username`` with ``ssh_public_key`` (an ``ssh-rsa``/``ssh-ed25519``
+    key's text or the path of its ``.pub`` file; ``${VAR}`` works); creating a fleet needs it::
 
         >>> AzureConfig(subscription_id="0000", credentials="anonymous").location
         'eastus'
@@ -140,11 +145,116 @@ class AzureConfig(ProviderSection):
     credentials: AzureCredentials | Literal["anonymous"] | None = None
     poll_interval: Seconds = 5.0
     retry_total: StrictInt = Field(5, ge=0, le=50)
+    admin_username: str = Field("azureuser", pattern=r"^[a-z_][a-z0-9_.-]{0,63}$")
+    ssh_public_key: str | None = None
 
     @property
     def region(self) -> str:
         """Azure calls its regions locations."""
         return self.location
+
+    @field_validator("admin_username")
+    @classmethod
+    def _admin_not_reserved(cls, value: str) -> str:
+        if value in AZURE_RESERVED_USERNAMES:
+            raise ValidationError(
+                f"{value!r} is reserved by Azure for Linux VMs",
+                rule="not one of Azure's reserved user names (root, admin, administrator, ...)",
+                solution="Use another admin_username, e.g. azureuser",
+            )
+        return value
+
+    @field_validator("ssh_public_key")
+    @classmethod
+    def _openssh_public_key(cls, value: str | None) -> str | None:
+        return None if value is None else ssh_public_key(value)
+
+
+AZURE_RESERVED_USERNAMES = frozenset(
+    {
+        "administrator",
+        "admin",
+        "user",
+        "user1",
+        "test",
+        "user2",
+        "test1",
+        "user3",
+        "admin1",
+        "1",
+        "123",
+        "a",
+        "actuser",
+        "adm",
+        "admin2",
+        "aspnet",
+        "backup",
+        "console",
+        "david",
+        "guest",
+        "john",
+        "owner",
+        "root",
+        "server",
+        "sql",
+        "support",
+        "support_388945a0",
+        "sys",
+        "test2",
+        "test3",
+        "user4",
+        "user5",
+    }
+)
+"""User names Azure refuses as a VM's admin (its ``osProfile.adminUsername`` documentation)."""
+SSH_KEY_TYPES = ("ssh-rsa", "ssh-ed25519")
+"""The public key types Azure accepts for Linux VMs: RSA (2048 bits or more) and Ed25519."""
+
+
+def ssh_public_key(value: str) -> str:
+    """An OpenSSH public key (``ssh-rsa``/``ssh-ed25519 AAAA... comment``), given as text or a file path.
+
+    A path (``~`` expanded) is read; the key is checked, not trusted::
+
+        >>> ssh_public_key("~/.ssh/id_ed25519.pub")  # doctest: +SKIP
+        'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... me@laptop'
+    """
+    import base64
+    import binascii
+    import struct
+
+    text = value.strip()
+    rule = "an OpenSSH public key 'ssh-rsa AAAA...' or 'ssh-ed25519 AAAA...' (or the path of a .pub file)"
+    if not text.startswith(("ssh-", "ecdsa-", "sk-")):
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise ValidationError(
+                f"neither an OpenSSH public key nor a readable file: {text[:60]!r}",
+                rule=rule,
+                solution="Give the key text or the path of its .pub file, e.g. ssh_public_key: ~/.ssh/id_ed25519.pub",
+            )
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+    parts = text.split()
+    kind = parts[0] if parts else ""
+    if kind not in SSH_KEY_TYPES:
+        raise ValidationError(
+            f"Azure accepts only {' and '.join(SSH_KEY_TYPES)} keys for Linux VMs, not {kind[:40]!r}",
+            rule=rule,
+            solution="Create one with `ssh-keygen -t ed25519` and give its .pub file",
+        )
+    try:
+        blob = base64.b64decode(parts[1], validate=True) if len(parts) > 1 else b""
+        (size,) = struct.unpack(">I", blob[:4])
+        embedded = blob[4 : 4 + size].decode("ascii")
+    except (binascii.Error, struct.error, UnicodeDecodeError):
+        embedded = ""
+    if embedded != kind:
+        raise ValidationError(
+            f"the {kind} key's base64 body is not a {kind} public key (truncated or pasted wrongly?)",
+            rule=rule,
+            solution="Copy the whole line of the .pub file, or give its path",
+        )
+    return " ".join(parts)
 
 
 class LocalConfig(ProviderSection):

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import durations
+from . import catalog, durations
 from .errors import ValidationError
 
 __all__ = [
@@ -30,11 +30,13 @@ __all__ = [
     "INVOCATIONS",
     "MAX_PERIODS",
     "SCALING_ACTIVITIES",
+    "SCHEDULES",
     "Schema",
     "SIMULATION",
     "TUNING",
     "utc",
     "UTILIZATION",
+    "with_price_dates",
 ]
 
 # dtype "utc" means: epoch seconds (float) or datetimes in, tz-aware UTC out;
@@ -144,6 +146,18 @@ SCALING_ACTIVITIES: Schema = {
     "to_capacity": "int64",
     "reason": "str",
 }
+# Capacity schedules: bounds are nullable ("Int64") where a cloud does not state them; next_run in UTC.
+SCHEDULES: Schema = {
+    "fleet": "str",
+    "name": "str",
+    "provider": "str",
+    "cron": "str",
+    "timezone": "str",
+    "capacity": "int64",
+    "min_capacity": "Int64",
+    "max_capacity": "Int64",
+    "next_run": "utc",
+}
 # What-if autoscaling (clusterdb_nb.autoscaling): one row per simulated step, and one per tuned policy.
 SIMULATION: Schema = {
     "time": "utc",
@@ -225,6 +239,8 @@ def frame(schema: Schema, rows: Iterable[Sequence[Any]] | dict[str, Any]) -> pd.
             data[name] = utc(np.asarray(col, dtype="float64") if _all_numbers(col) else list(col))
         elif dtype == "str":
             data[name] = pd.array(np.asarray(col, dtype=object) if len(col) else np.empty(0, dtype=object), dtype=_STRING)
+        elif dtype == "Int64":
+            data[name] = pd.array(list(col), dtype="Int64")
         elif dtype == "object":
             data[name] = np.asarray(col, dtype=object) if len(col) else np.empty(0, dtype=object)
         else:
@@ -292,7 +308,17 @@ def costs(
         "cost_usd": cost_usd,
         "source": source,
     }
-    return frame(COSTS, {k: [v] * n if v is None or np.isscalar(v) else v for k, v in given.items()})
+    return with_price_dates(frame(COSTS, {k: [v] * n if v is None or np.isscalar(v) else v for k, v in given.items()}))
+
+
+def with_price_dates(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with ``df.attrs["price_date"]``: each cloud's catalog price date (ISO), so a cost shows how old its prices are.
+
+    >>> with_price_dates(frame(COSTS, [])).attrs["price_date"]
+    {'aws': '2026-11-01', 'gcp': '2026-11-01', 'azure': '2026-11-01'}
+    """
+    df.attrs["price_date"] = catalog.price_dates()
+    return df
 
 
 def concat(schema: Schema, frames: list[pd.DataFrame]) -> pd.DataFrame:

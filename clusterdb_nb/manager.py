@@ -27,6 +27,7 @@ from .config import ClusterConfig, load_config, rules_of
 from .errors import ComputeError, ConflictError, NotFoundError, NotSupportedError, ProviderError, ValidationError
 from .models import (
     AutoScalingConfig,
+    CapacitySchedule,
     Fleet,
     FleetConfig,
     Function,
@@ -498,7 +499,7 @@ class ComputeManager:
         """Cost per instance over every provider (``frames.COSTS``); failures in ``df.attrs["errors"]``."""
         durations.check_window(start, end)
         ok, failed = await self._fan_out("costs", lambda p: p.costs(start, end), Feature.BILLED_COSTS, Feature.ESTIMATED_COSTS)
-        df = frames.concat(frames.COSTS, list(ok.values()))
+        df = frames.with_price_dates(frames.concat(frames.COSTS, list(ok.values())))
         df.attrs["errors"] = failed
         return df
 
@@ -519,3 +520,70 @@ class ComputeManager:
 
     async def close(self) -> None:
         await asyncio.gather(*(p.close() for p in self.providers.values()), return_exceptions=True)
+
+    # -- capacity schedules (the cloud's own scheduled scaling) -------------------------------
+    async def schedule_capacity(self, schedule: CapacitySchedule, dry_run: bool = False) -> CapacitySchedule | Plan:
+        """Create or replace ``schedule`` on its fleet's provider; unset bounds come from the fleet.
+
+        Pre-flight: the fleet exists, the sizes fit the provider, the provider can map this schedule.
+        ``dry_run`` returns the plan with the hourly cost before and after the schedule fires.
+        """
+        p, fleet = await self._locate_fleet(schedule.fleet, schedule.provider)
+        schedule = schedule.resolve_bounds(fleet)._replace(provider=p.name)
+        sizes = {"capacity": schedule.capacity, "min_capacity": schedule.min_capacity, "max_capacity": schedule.max_capacity}
+        _check_size(p, "schedule_capacity", **sizes)
+        p.require(Feature.SCHEDULES, "schedule_capacity")
+        listed = await self._run(p, "list_schedules", p.list_schedules(fleet.name))
+        request = plans.PutSchedule(fleet.name, schedule, fleet, tuple(s for s in listed if s.name != schedule.name))
+        p.require(Feature.SCHEDULES, "schedule_capacity", request)  # can this cloud express it, beside the others?
+        if dry_run:
+            before = self._fleet_cost(p, fleet.instance_type, fleet.spot, fleet.capacity)
+            after = self._fleet_cost(p, fleet.instance_type, fleet.spot, schedule.capacity)
+            first = schedule.next_run(pd.Timestamp(p.current_time(), unit="s", tz="UTC"))
+            note = f"first fires {first:%Y-%m-%d %H:%M} UTC; hourly cost from then on, until the fleet changes again"
+            return self._plan(p, request, before, after, note)
+        return await self._run(p, "put_schedule", p.put_schedule(schedule))
+
+    async def list_schedules(self, fleet: str | None = None, provider: str | None = None) -> Listing[CapacitySchedule]:
+        """Schedules of ``fleet`` (else of every fleet) on every provider offering them; failures in ``.errors``."""
+        if fleet is not None:
+            p, _ = await self._locate_fleet(fleet, provider)
+            p.require(Feature.SCHEDULES, "list_schedules")
+            return Listing(await self._run(p, "list_schedules", p.list_schedules(fleet)))
+        ok, failed = await self._fan_out("list_schedules", lambda p: p.list_schedules(None), Feature.SCHEDULES)
+        return Listing([s for found in ok.values() for s in found], failed)
+
+    async def delete_schedule(self, fleet: str, name: str, dry_run: bool = False, provider: str | None = None) -> None | Plan:
+        """Delete schedule ``name`` of ``fleet`` (NotFoundError when the fleet has none of that name)."""
+        p, current = await self._locate_fleet(fleet, provider)
+        p.require(Feature.SCHEDULES, "delete_schedule")
+        if name not in {s.name for s in await self._run(p, "list_schedules", p.list_schedules(fleet))}:
+            raise NotFoundError(
+                f"fleet {fleet!r} has no schedule {name!r}",
+                provider=p.name,
+                operation="delete_schedule",
+                solution="s.schedules(fleet) lists its schedules by name",
+            )
+        if dry_run:
+            cost = self._fleet_cost(p, current.instance_type, current.spot, current.capacity)
+            return self._plan(p, plans.DeleteSchedule(fleet, name), cost, cost)
+        await self._run(p, "delete_schedule", p.delete_schedule(fleet, name))
+        return None
+
+    def schedules_frame(self, schedules: list[CapacitySchedule]) -> pd.DataFrame:
+        """``schedules`` in ``frames.SCHEDULES`` form, with each one's next firing on its provider's clock."""
+        rows = [
+            (
+                s.fleet,
+                s.name,
+                s.provider,
+                s.cron,
+                s.timezone,
+                s.capacity,
+                s.min_capacity,
+                s.max_capacity,
+                s.next_run(pd.Timestamp(self.provider(s.provider).current_time(), unit="s", tz="UTC")),
+            )
+            for s in sorted(schedules, key=lambda s: (s.provider or "", s.fleet, s.name))
+        ]
+        return frames.frame(frames.SCHEDULES, rows)

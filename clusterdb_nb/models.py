@@ -21,7 +21,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pydantic
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -32,8 +32,14 @@ from .durations import HORIZON_SECONDS
 from .durations import LATEST_TIME as LATEST_TIME  # every timestamp argument and clock stays before it
 from .errors import ValidationError
 
+if TYPE_CHECKING:  # pandas is imported where used, so importing the models stays light
+    from collections.abc import Iterator
+
+    import pandas as pd
+
 __all__ = [
     "AutoScalingConfig",
+    "CapacitySchedule",
     "Count",
     "cross_field",
     "Fleet",
@@ -80,13 +86,13 @@ def is_secret_key(key: str) -> bool:
     """Whether a config key names a secret: a secret word anywhere, or ``key`` last.
 
     Keys that end in a word naming a reference to something (``credentials_file``,
-    ``key_name``, ``secret_arn``, ``token_url``) are not secrets.
+    ``key_name``, ``secret_arn``, ``token_url``) are not secrets, nor is a public key (``ssh_public_key``).
 
     >>> [is_secret_key(k) for k in ("api_token", "apiKey", "client_secret", "key_name", "credentials_file")]
     [True, True, True, False, False]
     """
     words = [w.lower() for w in _WORD.findall(key)]
-    if not words or words[-1] in _REFERENCE_WORDS:
+    if not words or words[-1] in _REFERENCE_WORDS or words[-2:] in (["public", "key"], ["public", "keys"]):
         return False
     joined = "".join(words)
     return bool(_SECRET_WORDS.intersection(words)) or words[-1] in ("key", "keys") or "connectionstring" in joined
@@ -767,3 +773,128 @@ class MigrationConfig(Model):
     def stored(self) -> dict[str, Any]:
         """The fields that are kept in the migration store (all but the health check, which is code)."""
         return {**self.model_dump(mode="json"), "has_health_check": self.health_check is not None}
+
+
+# -- capacity schedules (the seed's "instance scheduling") ---------------------------------------
+CRON_RULE = "5 fields: minute hour day-of-month month day-of-week, e.g. '0 19 * * MON-FRI'"
+
+
+def _check_cron(value: str) -> str:
+    import cronsim
+
+    fields = value.split()
+    if len(fields) != 5:
+        raise ValueError(f"must have {CRON_RULE}; got {len(fields)} field(s)")
+    try:
+        cronsim.CronSim(" ".join(fields), datetime(2026, 1, 1))
+    except cronsim.CronSimError as exc:
+        raise ValueError(f"{exc} (a cron line has {CRON_RULE})") from None
+    return " ".join(fields)
+
+
+def _check_timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(value)
+    except (ValueError, OSError, LookupError):  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError("must be an IANA time zone such as 'Europe/Berlin' or 'UTC'") from None
+    return value
+
+
+def _utc(when: Any) -> pd.Timestamp:
+    """Epoch seconds, a datetime or a string (naive = UTC) as a UTC ``pd.Timestamp``."""
+    import pandas as pd
+
+    stamp: pd.Timestamp
+    if isinstance(when, numbers.Real) and not isinstance(when, bool):
+        stamp = pd.Timestamp(float(when), unit="s", tz="UTC")
+    else:
+        stamp = pd.Timestamp(when)
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp
+
+
+class CapacitySchedule(Model):
+    """Set a fleet's capacity at the times of a cron line, in a time zone (DST included).
+
+    ``min_capacity``/``max_capacity`` are the fleet's bounds from each firing on, and its
+    autoscaling policy's (as a scheduled action sets an Auto Scaling group's MinSize/MaxSize).
+    Left unset, the manager fills them in when the schedule is created: the fleet's bounds then,
+    widened to hold ``capacity`` (so capacity 0 at night lowers the minimum to 0, and a morning
+    schedule restores the fleet's own minimum).
+
+    >>> night = CapacitySchedule(fleet="web", cron="0 19 * * MON-FRI", capacity=0, timezone="Europe/Berlin")
+    >>> night.name
+    'web-to-0-at-0-19-x-x-mon-fri'
+    >>> night.next_run("2026-03-27 12:00Z")
+    Timestamp('2026-03-27 18:00:00+0000', tz='UTC')
+    """
+
+    fleet: str
+    cron: Annotated[str, AfterValidator(_check_cron)]
+    capacity: Count
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = "UTC"
+    name: str = ""
+    min_capacity: Count | None = None
+    max_capacity: Count | None = None
+    provider: Identifier | None = None
+
+    @field_validator("fleet")
+    @classmethod
+    def _fleet(cls, value: str) -> str:
+        return _valid_name(value)
+
+    @model_validator(mode="after")
+    def _named_and_bounded(self) -> Self:
+        if not self.name:
+            slug = re.sub(r"[^a-z0-9]+", "-", self.cron.lower().replace("*", "x")).strip("-")
+            object.__setattr__(self, "name", f"{self.fleet}-to-{self.capacity}-at-{slug}"[:63].rstrip("-"))
+        elif not _NAME.fullmatch(self.name):
+            raise cross_field("name", NAME_RULE, f"must be {NAME_RULE} (got {self.name!r})")
+        lo, hi, n = self.min_capacity, self.max_capacity, self.capacity
+        if lo is not None and n < lo:
+            raise cross_field("capacity", "min_capacity <= capacity", f"must be >= min_capacity ({lo}) (got {n})")
+        if hi is not None and n > hi:
+            raise cross_field("capacity", "capacity <= max_capacity", f"must be <= max_capacity ({hi}) (got {n})")
+        return self
+
+    def with_bounds(self, min_capacity: int, max_capacity: int) -> CapacitySchedule:
+        return self._replace(min_capacity=min_capacity, max_capacity=max_capacity)
+
+    def bounds_after(self, min_capacity: int, max_capacity: int) -> tuple[int, int]:
+        """The bounds once this schedule fired on a fleet bounded by [``min_capacity``, ``max_capacity``]:
+        its own where set, else those widened to hold ``capacity``."""
+        lo = self.min_capacity if self.min_capacity is not None else min(min_capacity, self.capacity)
+        hi = self.max_capacity if self.max_capacity is not None else max(max_capacity, self.capacity)
+        return lo, hi
+
+    def resolve_bounds(self, fleet: Fleet) -> CapacitySchedule:
+        """Unset bounds taken from ``fleet``, widened to hold ``capacity``."""
+        return self.with_bounds(*self.bounds_after(fleet.min_capacity, fleet.max_capacity))
+
+    def _times(self, after: Any) -> Iterator[pd.Timestamp]:
+        from zoneinfo import ZoneInfo
+
+        import cronsim
+        import pandas as pd
+
+        start = _utc(after)
+        local = start.floor("s").tz_convert(ZoneInfo(self.timezone)).to_pydatetime()
+        for fire in cronsim.CronSim(self.cron, local):
+            yield pd.Timestamp(fire).tz_convert("UTC")
+
+    def next_run(self, after: Any) -> pd.Timestamp:
+        """The first firing strictly after ``after`` (epoch seconds, or a time; naive = UTC), as a UTC ``pd.Timestamp``."""
+        return next(self._times(after))
+
+    def runs(self, start: Any, end: Any) -> list[pd.Timestamp]:
+        """Every firing in (``start``, ``end``], as UTC ``pd.Timestamp``s."""
+
+        stop = _utc(end)
+        out: list[pd.Timestamp] = []
+        for fire in self._times(start):
+            if fire > stop:
+                break
+            out.append(fire)
+        return out

@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
-from . import display, durations, frames
+from . import catalog, display, durations, frames
 from ._loop import LoopThread
 from .config import ClusterConfig, load_config
 from .errors import ComputeError, ConflictError, ValidationError, as_called
 from .manager import ComputeManager
 from .models import (
     AutoScalingConfig,
+    CapacitySchedule,
     Fleet,
     FleetConfig,
     Function,
@@ -357,7 +358,7 @@ class ComputeSession:
         out["running_hours"] = out["running_hours"] / 3600.0
         out = out.astype({"resources": "int64", "running_hours": "float64", "requests": "int64", "cost_usd": "float64"})
         out.attrs["errors"] = errors
-        return out
+        return frames.with_price_dates(out)
 
     def utilization(
         self,
@@ -401,8 +402,8 @@ class ComputeSession:
                 parts.append(sums)
         if not parts:
             out: pd.DataFrame = pd.DataFrame({"period_start": frames.utc([]), by: pd.Series([], dtype=object), "cost_usd": []})
-            return out
-        return pd.concat(parts, ignore_index=True)
+            return frames.with_price_dates(out)
+        return frames.with_price_dates(pd.concat(parts, ignore_index=True))
 
     def _now(self) -> pd.Timestamp:
         """The local cloud's clock when there is one (it may be virtual), else the wall clock."""
@@ -494,12 +495,19 @@ class ComputeSession:
         return self._run(self.manager.diagnose_network(fleet, ports, provider=provider))
 
     def status(self) -> pd.DataFrame:
-        """Each provider: reachable or not, region, account, detail (a DataFrame; a notebook shows detail in full)."""
+        """Each provider: reachable or not, region, account, the date of its catalog prices, detail (a DataFrame;
+        a notebook shows detail in full). Prices older than ``catalog.STALE_AFTER_DAYS`` add a note to detail."""
         listing = self._run(self.manager.status())
-        out: pd.DataFrame = display.Table(
-            [(s.provider, s.ok, s.region, s.account, s.detail) for s in listing],
-            columns=["provider", "ok", "region", "account", "detail"],
-        )
+        rows = []
+        for st in listing:
+            kind = getattr(self.manager.providers.get(st.provider), "kind", None)
+            cloud = kind if kind in catalog.PROVIDERS else None  # the local cloud prices every cloud's types
+            dated = catalog.price_date(cloud) if cloud else min(catalog.price_date(p) for p in catalog.PROVIDERS)
+            note = catalog.price_note(cloud)
+            rows.append(
+                (st.provider, st.ok, st.region, st.account, dated.isoformat(), "; ".join(filter(None, [st.detail, note])))
+            )
+        out: pd.DataFrame = display.Table(rows, columns=["provider", "ok", "region", "account", "price_date", "detail"])
         return out
 
     def errors(self) -> pd.DataFrame:
@@ -644,8 +652,6 @@ class ComputeSession:
 
             >>> s.instance_types("aws")[["instance_type", "vcpu", "memory_gib", "on_demand_usd", "spot_usd"]]
         """
-        from . import catalog
-
         self._check_open()
         p = self.manager.provider(provider)
         priced = p.kind in catalog.PROVIDERS
@@ -693,3 +699,49 @@ class ComputeSession:
 
         self._check_open()
         return migration.attach(self, migration_id, health_check)
+
+    # -- capacity schedules (a compact block) -------------------------------------------------
+    def schedule_capacity(
+        self,
+        fleet: str,
+        cron: str,
+        capacity: int,
+        timezone: str = "UTC",
+        name: str | None = None,
+        provider: str | None = None,
+        dry_run: bool = False,
+        min_capacity: int | None = None,
+        max_capacity: int | None = None,
+    ) -> CapacitySchedule | Plan:
+        """Set ``fleet``'s capacity at each time of ``cron`` in ``timezone``, run by the cloud itself.
+
+        >>> s.schedule_capacity("web", cron="0 19 * * MON-FRI", capacity=0, timezone="Europe/Berlin")
+        >>> s.schedule_capacity("web", cron="0 7 * * MON-FRI", capacity=4, timezone="Europe/Berlin")
+
+        Unset ``min_capacity``/``max_capacity`` are the fleet's bounds widened to hold ``capacity``;
+        ``dry_run=True`` returns the plan with the hourly cost before and after it fires.
+        """
+        schedule = CapacitySchedule(
+            fleet=fleet,
+            cron=cron,
+            capacity=capacity,
+            timezone=timezone,
+            name=name or "",
+            provider=provider,
+            min_capacity=min_capacity,
+            max_capacity=max_capacity,
+        )
+        result = self._run(self.manager.schedule_capacity(schedule, dry_run=dry_run))
+        if not isinstance(result, Plan):
+            self.changed()
+        return result
+
+    def schedules(self, fleet: str | None = None, provider: str | None = None) -> pd.DataFrame:
+        """One row per capacity schedule (of ``fleet``, or of every fleet), with its next firing (UTC)."""
+        found = self._run(self.manager.list_schedules(fleet, provider=provider))
+        self._report("list_schedules", found.errors)
+        return self.manager.schedules_frame(found)
+
+    def delete_schedule(self, fleet: str, name: str, provider: str | None = None, dry_run: bool = False) -> None | Plan:
+        """Delete ``fleet``'s schedule ``name`` (its capacity stays as the last firing left it)."""
+        return self._run(self.manager.delete_schedule(fleet, name, dry_run=dry_run, provider=provider))

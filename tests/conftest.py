@@ -1,4 +1,6 @@
 import logging
+import os
+import tempfile
 import warnings
 
 import pydantic
@@ -9,6 +11,9 @@ import clusterdb_nb as cdb
 from clusterdb_nb.errors import ComputeError
 
 VIRTUAL = {"clock": "virtual", "seed": 7, "path": ":memory:"}
+
+# Prices refreshed on this machine (`clusterdb catalog refresh`) must not change what the tests see.
+os.environ["CLUSTERDB_CATALOG_DIR"] = tempfile.mkdtemp(prefix="clusterdb-catalog-")
 
 
 @pytest.fixture

@@ -687,3 +687,55 @@ def test_a_dict_with_deeply_shared_references_is_refused_fast():
     with pytest.raises(cdb.ValidationError) as info:
         load_config({"fleet": {"networking": {"subnet_ids": level}}})
     assert info.value.field == "config" and "100000 values" in str(info.value)
+
+
+# -- Azure: the admin's SSH key -------------------------------------------------------------------
+ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEIpZJQIt2axds9eJAoeBpT4SrbURvHUmHv84dFt5Evc me@laptop"
+
+
+def test_azure_ssh_public_key_is_key_text_or_a_pub_file(tmp_path):
+    from clusterdb_nb.config import AzureConfig
+
+    assert AzureConfig(subscription_id="s", ssh_public_key=f"  {ED25519}\n").ssh_public_key == ED25519
+    pub = tmp_path / "id_ed25519.pub"
+    pub.write_text(ED25519 + "\n")
+    assert AzureConfig(subscription_id="s", ssh_public_key=str(pub)).ssh_public_key == ED25519
+    assert AzureConfig(subscription_id="s").ssh_public_key is None
+    assert AzureConfig(subscription_id="s").admin_username == "azureuser"
+
+
+def test_azure_ssh_public_key_from_the_environment(monkeypatch):
+    from clusterdb_nb.config import load_config
+
+    monkeypatch.setenv("AZURE_SSH_PUBLIC_KEY", ED25519)
+    cfg = load_config(
+        {"compute": {"providers": {"azure": {"subscription_id": "s", "ssh_public_key": "${AZURE_SSH_PUBLIC_KEY}"}}}}
+    )
+    assert cfg.compute.providers.azure.ssh_public_key == ED25519
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAA=", "only ssh-rsa and ssh-ed25519"),
+        ("ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQAB", "not a ssh-ed25519 public key"),  # an RSA body under an Ed25519 name
+        ("ssh-rsa not-base64!", "not a ssh-rsa public key"),
+        ("ssh-ed25519", "not a ssh-ed25519 public key"),
+        ("/nowhere/id_ed25519.pub", "neither an OpenSSH public key nor a readable file"),
+    ],
+)
+def test_azure_ssh_public_key_is_checked_at_the_model_layer(key, message):
+    from clusterdb_nb.config import AzureConfig
+
+    with pytest.raises(cdb.ValidationError, match=message) as err:
+        AzureConfig(subscription_id="s", ssh_public_key=key)
+    assert err.value.field == "ssh_public_key"
+
+
+@pytest.mark.parametrize("name", ["root", "admin", "Bad Name", ""])
+def test_azure_admin_username_follows_azures_rules(name):
+    from clusterdb_nb.config import AzureConfig
+
+    with pytest.raises(cdb.ValidationError) as err:
+        AzureConfig(subscription_id="s", admin_username=name)
+    assert err.value.field == "admin_username"

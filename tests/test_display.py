@@ -75,7 +75,8 @@ def test_status_shows_its_detail_in_full_and_stays_a_dataframe(s):
     assert detail not in pd.DataFrame(status)._repr_html_()
     shown = status._repr_html_()
     assert f"<td class='text wrap'>{detail}</td>" in shown and ".clusterdb-table td.wrap{white-space:normal" in shown
-    assert isinstance(status, pd.DataFrame) and status.columns.tolist() == ["provider", "ok", "region", "account", "detail"]
+    assert isinstance(status, pd.DataFrame)
+    assert status.columns.tolist() == ["provider", "ok", "region", "account", "price_date", "detail"]
     assert type(status[status["ok"]]) is pd.DataFrame and type(status.copy()) is pd.DataFrame  # derived frames are plain
     assert status.to_dict("records")[0]["provider"] == "local"
 

@@ -82,6 +82,8 @@ def test_every_readme_block_runs_twice_in_a_fresh_process_and_shows_what_it_prom
     costs = shown(first, 's.costs(by="instance_type")')
     assert costs["data"]["instance_type"] == ["t3.medium"] and costs["data"]["cost_usd"][0] > 0
     assert shown(first, "s.invocations()")["rows"] == 1
+    schedules = shown(first, "s.schedules()")
+    assert schedules["data"]["name"] == ["evenings", "mornings"] and schedules["data"]["capacity"] == [0, 4]
     # the quickstart is reproducible: a rerun shows the same tables
     for source in ("s.fleets()", 's.utilization("web-fleet")', 's.costs(by="instance_type")'):
         assert shown(first, source) == shown(second, source)

@@ -176,6 +176,8 @@ def test_secret_looking_keys(key):
         "passthrough",
         "tokenizer",
         "use_token_cache_dir",
+        "ssh_public_key",
+        "publicKeys",
     ],
 )
 def test_reference_or_unrelated_keys_stay_plain(key):

@@ -30,6 +30,7 @@ from ..models import AutoScalingConfig
 from .engines import ENGINES, for_trace, forecast_for
 from .fleet import Policies, run_reference
 from .options import Options, boot_seconds_of, options_for, provider_name
+from .scheduled import ScheduledEngine, as_schedules
 from .summary import Summary, summarize, utilization
 from .traces import Trace, load_trace
 
@@ -112,6 +113,10 @@ class SimulationResult:
         return f"<pre>{html.escape(repr(self))}</pre>"
 
 
+def _labelled(label: str, reason: str) -> str:
+    return reason if reason.startswith("schedule ") else f"{label}: {reason}"
+
+
 def simulate(
     trace: Any,
     policy: AutoScalingConfig,
@@ -122,6 +127,7 @@ def simulate(
     step: str | int | pd.Timedelta | None = None,
     observed_capacity: float | None = None,
     boot_seconds: int | str | None = None,
+    schedules: Any = None,
     **extras: Any,
 ) -> SimulationResult:
     """Replay ``policy`` under ``provider``'s autoscaler ("aws", "gcp", "azure", "kubernetes") on ``trace``.
@@ -130,8 +136,9 @@ def simulate(
     ``instance_warmup=120`` or ``predictive="forecast_and_scale"`` (aws), ``mode="ONLY_SCALE_OUT"`` or
     ``predictive=True`` (gcp), ``rules=[AzureRule(...)]`` (azure), ``behavior=HpaBehavior()`` (kubernetes).
     The price is ``price_per_hour`` or the catalog's on-demand price of ``instance_type``; without
-    either ``cost_usd`` is NaN. ``step`` defaults to
-    the trace's sampling period; ``boot_seconds`` (launch to serving) to 60 s on every cloud.
+    either ``cost_usd`` is NaN. ``schedules`` (``CapacitySchedule``s) fire on the trace's timeline: each
+    sets the capacity and the policy's bounds (see ``autoscaling.scheduled``); their changes are in
+    ``activities``. ``step`` defaults to the trace's sampling period; ``boot_seconds`` (launch to serving) to 60 s on every cloud.
     """
     name = provider_name(provider)
     options = options_for(name, extras)
@@ -143,6 +150,13 @@ def simulate(
     initial = int(Policies.of([config], initial_capacity).initial[0])
     predicted = forecast_for(options, data.demand, data.step)
     engine = ENGINES[name].reference(config, options, data.step, **predicted)
+    timed = as_schedules(schedules)
+    if timed:
+
+        def make(bounded: AutoScalingConfig) -> Any:
+            return ENGINES[name].reference(bounded, options, data.step, **predicted)
+
+        engine = ScheduledEngine(make, config, timed, data.time[0], data.time[-1], data.step)
     capacity, serving, changes = run_reference(engine, data.demand, data.step, initial, boot)
     figures = summarize(
         capacity[:, None],
@@ -170,7 +184,7 @@ def simulate(
     activities = frames.frame(
         frames.SCALING_ACTIVITIES,
         [
-            (data.time[t] + step_delta, "simulated", name, old, new, f"{ENGINES[name].label}: {reason}")
+            (data.time[t] + step_delta, "simulated", name, old, new, _labelled(ENGINES[name].label, reason))
             for t, old, new, reason in changes
         ],
     )

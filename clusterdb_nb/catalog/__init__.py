@@ -10,6 +10,13 @@ on-demand list prices in USD per hour, plus a typical spot price::
     >>> catalog.equivalent("m5.large", "gcp").name
     'e2-standard-2'
 
+The shipped prices are a dated snapshot; ``refresh()`` (or ``clusterdb catalog
+refresh``) fetches current ones from the clouds' price APIs into the user's data
+folder (``store.folder()``), and every look-up uses the newer of the two::
+
+    >>> catalog.price_dates()
+    {'aws': '2026-11-01', 'gcp': '2026-11-01', 'azure': '2026-11-01'}
+
 Only the standard library is imported here; pandas is imported by
 :func:`types` when it is called.
 """
@@ -21,10 +28,13 @@ import datetime
 import difflib
 import functools
 import io
+import logging
+import pathlib
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from clusterdb_nb.catalog import store
 from clusterdb_nb.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -36,14 +46,19 @@ __all__ = [
     "InstanceType",
     "equivalent",
     "lookup",
+    "STALE_AFTER_DAYS",
     "price_date",
+    "price_dates",
+    "price_note",
     "provider_of",
+    "refresh",
     "regions",
     "types",
 ]
 
 PROVIDERS: tuple[str, ...] = ("aws", "gcp", "azure")
 REFERENCE_REGION: dict[str, str] = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
+log = logging.getLogger("clusterdb_nb.catalog")
 _LIST_HINT = "list them with clusterdb_nb.catalog.types()"
 _COLUMNS = [
     "provider",
@@ -95,10 +110,8 @@ class InstanceType:
 # --------------------------------------------------------------------------- loading
 
 
-@functools.cache
-def _rows(provider: str) -> tuple[InstanceType, ...]:
-    text = (resources.files(__name__) / "data" / f"{provider}.csv").read_text(encoding="utf-8")
-    return tuple(
+def _parse(provider: str, text: str) -> list[InstanceType]:
+    return [
         InstanceType(
             provider=provider,
             name=r["instance_type"],
@@ -113,15 +126,43 @@ def _rows(provider: str) -> tuple[InstanceType, ...]:
             price_date=datetime.date.fromisoformat(r["price_date"]),
         )
         for r in csv.DictReader(io.StringIO(text))
-    )
+    ]
 
 
-@functools.cache
+@functools.lru_cache(maxsize=16)
+def _load(provider: str, refreshed: store.Stamp | None) -> tuple[InstanceType, ...]:
+    """The shipped rows, each replaced by its refreshed row (same type and region) when that one is as new or newer."""
+    shipped = _parse(provider, (resources.files(__name__) / "data" / f"{provider}.csv").read_text(encoding="utf-8"))
+    if refreshed is None:
+        return tuple(shipped)
+    try:
+        newer = _parse(provider, pathlib.Path(refreshed[0]).read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("ignoring the refreshed %s catalog %s (%s); using the shipped prices", provider, refreshed[0], exc)
+        return tuple(shipped)
+    rows = {(it.name, it.region): it for it in shipped}
+    for it in newer:
+        old = rows.get((it.name, it.region))
+        if old is None or it.price_date >= old.price_date:
+            rows[(it.name, it.region)] = it
+    return tuple(rows.values())
+
+
+def _rows(provider: str) -> tuple[InstanceType, ...]:
+    """A cloud's rows: the shipped snapshot, with newer refreshed prices (``store.folder()``) laid over it."""
+    return _load(provider, store.stamp(provider))
+
+
 def _index() -> dict[str, dict[str, InstanceType]]:
     """Lowercase type name -> {region: InstanceType}."""
+    return _build_index(tuple(store.stamp(p) for p in PROVIDERS))
+
+
+@functools.lru_cache(maxsize=4)
+def _build_index(stamps: tuple[store.Stamp | None, ...]) -> dict[str, dict[str, InstanceType]]:
     index: dict[str, dict[str, InstanceType]] = {}
-    for provider in PROVIDERS:
-        for it in _rows(provider):
+    for provider, stamp in zip(PROVIDERS, stamps):
+        for it in _load(provider, stamp):
             index.setdefault(it.name.lower(), {})[it.region] = it
     return index
 
@@ -298,3 +339,53 @@ def equivalent(name: str, provider: str, region: str | None = None) -> InstanceT
 def price_date(provider: str) -> datetime.date:
     """The date a cloud's prices were taken for, e.g. ``price_date("aws")``."""
     return max(it.price_date for it in _rows(_check_provider(provider)))
+
+
+# --------------------------------------------------------------------------- freshness
+
+STALE_AFTER_DAYS = 90
+"""Prices older than this many days get a note (``price_note``) asking for a refresh."""
+
+
+def _today() -> datetime.date:
+    """The wall-clock date prices are aged against (the real world's, whatever a session's clock says)."""
+    return datetime.date.today()
+
+
+def price_dates() -> dict[str, str]:
+    """Each cloud's price date as ISO text, the form cost frames carry in ``df.attrs["price_date"]``.
+
+    Example: ``price_dates()  # {'aws': '2026-11-01', 'gcp': '2026-11-01', 'azure': '2026-11-01'}``
+    """
+    return {p: price_date(p).isoformat() for p in PROVIDERS}
+
+
+def price_note(provider: str | None = None, today: datetime.date | None = None) -> str:
+    """A line saying the prices are stale (older than ``STALE_AFTER_DAYS``), else ``""``.
+
+    ``provider=None`` looks at the oldest of the three clouds (the local cloud prices every cloud's types).
+    Example: ``price_note("aws", datetime.date(2027, 3, 1))  # 'aws prices from 2026-11-01 are 120 days old: ...'``
+    """
+    providers = [_check_provider(provider)] if provider is not None else list(PROVIDERS)
+    oldest = min(providers, key=price_date)
+    age = ((today or _today()) - price_date(oldest)).days
+    if age <= STALE_AFTER_DAYS:
+        return ""
+    return f"{oldest} prices from {price_date(oldest).isoformat()} are {age} days old: refresh with `clusterdb catalog refresh`"
+
+
+def refresh(
+    provider: str | None = None,
+    regions: str | list[str] | None = None,
+    dry_run: bool = False,
+    gcp_api_key: str | None = None,
+) -> pandas.DataFrame:
+    """Fetch current list prices from the clouds' price APIs into the user's data folder; a summary of what changed.
+
+    One row per cloud (status ``updated``, ``failed`` or ``planned`` for ``dry_run=True``, which fetches
+    nothing and returns one row per request instead). See :mod:`clusterdb_nb.catalog.refreshing`.
+    Example: ``refresh("azure", ["eastus"])``
+    """
+    from clusterdb_nb.catalog import refreshing
+
+    return refreshing.run(provider, regions, dry_run=dry_run, gcp_api_key=gcp_api_key)

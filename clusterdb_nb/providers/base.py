@@ -15,6 +15,7 @@ manager checks them before any call. A method left as the default raises
 from __future__ import annotations
 
 import abc
+import time
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -22,6 +23,7 @@ import pandas as pd
 from ..errors import ConflictError, NotSupportedError
 from ..models import (
     AutoScalingConfig,
+    CapacitySchedule,
     Fleet,
     FleetConfig,
     Function,
@@ -228,3 +230,18 @@ class ComputeProvider(abc.ABC):
     async def diagnose_network(self, fleet: str, ports: list[int]) -> list[Finding]:
         """Why ``fleet``'s instances can or cannot be reached on ``ports`` (``network.Finding`` rows)."""
         raise self.unsupported("diagnose_network")
+
+    # -- capacity schedules (Feature.SCHEDULES), run by the cloud itself ------------------
+    def current_time(self) -> float:
+        """This provider's clock in epoch seconds: the wall clock (the local cloud's may be virtual)."""
+        return time.time()
+
+    async def put_schedule(self, schedule: CapacitySchedule) -> CapacitySchedule:
+        """Create or replace ``schedule`` (by fleet and name) as the cloud's own scheduled scaling."""
+        raise self.unsupported("put_schedule")
+
+    async def list_schedules(self, fleet: str | None = None) -> list[CapacitySchedule]:
+        raise self.unsupported("list_schedules")
+
+    async def delete_schedule(self, fleet: str, name: str) -> None:
+        raise self.unsupported("delete_schedule")

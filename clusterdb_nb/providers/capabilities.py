@@ -38,6 +38,7 @@ class Feature(str, enum.Enum):
     ESTIMATED_COSTS = "estimated costs"
     QUOTAS = "quotas"
     NETWORK_DIAGNOSIS = "network diagnosis"
+    SCHEDULES = "schedules"
 
 
 # The provider methods that implement each feature: a provider overriding none of them lacks it.
@@ -59,4 +60,5 @@ METHODS: dict[Feature, tuple[str, ...]] = {
     Feature.ESTIMATED_COSTS: ("costs",),
     Feature.QUOTAS: ("quotas",),
     Feature.NETWORK_DIAGNOSIS: ("diagnose_network",),
+    Feature.SCHEDULES: ("put_schedule", "list_schedules", "delete_schedule"),
 }

@@ -14,15 +14,13 @@ import base64
 import binascii
 import json
 import logging
-import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
-import numpy as np
 import orjson
 import pandas as pd
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
@@ -37,7 +35,7 @@ from ..session import ComputeSession
 from . import problems
 from .auth import Role, Tokens
 from .limits import BodyLimit
-from .metrics import ServerMetrics, service_discovery
+from .metrics import RequestTimer, ServerMetrics, service_discovery
 from .schemas import (
     CapacityBody,
     FunctionBody,
@@ -131,19 +129,20 @@ def page_of(items: list[Any], limit: int, page_token: str | None, errors: dict[s
 
 
 def _column(col: pd.Series) -> list[Any]:
-    """A column as JSON-ready values: timestamps as ISO 8601 UTC strings, NaN/NaT as None (orjson writes NaN as null)."""
+    """A column as values orjson writes: timestamps as naive UTC datetimes (written ``...Z``), NaT as None."""
     if isinstance(col.dtype, pd.DatetimeTZDtype):
-        values = col.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
-        text = np.char.add(np.datetime_as_string(values, unit="us"), "Z").astype(object)
-        text[np.isnat(values)] = None
-        return list(text.tolist())
+        return list(col.dt.tz_convert(None).to_numpy(dtype="datetime64[us]").astype(object).tolist())
     return list(col.tolist())
 
 
 def rows_json(df: pd.DataFrame) -> bytes:
-    """A DataFrame's rows as a JSON array of objects, built column-wise (the cost of a listing is this)."""
+    """A DataFrame's rows as a JSON array of objects, built column-wise (the cost of a listing is this).
+
+    Timestamps are RFC 3339 in UTC (``2026-01-05T00:00:40Z``), NaN and NaT are null.
+    """
     names = [str(c) for c in df.columns]
-    return orjson.dumps([dict(zip(names, row)) for row in zip(*(_column(df[c]) for c in df.columns))])
+    rows = [dict(zip(names, row)) for row in zip(*(_column(df[c]) for c in df.columns))]
+    return orjson.dumps(rows, option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z)
 
 
 def frame_page(df: pd.DataFrame, limit: int, page_token: str | None) -> Response:
@@ -182,13 +181,7 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
     app.state.settings = settings
     metrics = app.state.metrics = ServerMetrics(session)
 
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.on_request(request.method, route, response.status_code, time.perf_counter() - started)
-        return response
+    app.add_middleware(RequestTimer, metrics=metrics)
 
     def run(coro: Coroutine[Any, Any, T]) -> T:
         return session._run(coro)
@@ -242,7 +235,7 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
         )
 
     # -- auth ------------------------------------------------------------------------------------------
-    def role(request: Request) -> Role:
+    async def role(request: Request) -> Role:
         header = request.headers.get("authorization", "")
         scheme, _, presented = header.partition(" ")
         found = settings.tokens.role(presented.strip()) if scheme.lower() == "bearer" and presented else None
@@ -255,6 +248,7 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
         return found
 
     auth = [Depends(role)]
+    api = APIRouter(prefix=PREFIX, dependencies=auth, responses=ERRORS)
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     def health() -> Health:
@@ -269,22 +263,20 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
 
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get(f"{PREFIX}/sd/prometheus", dependencies=auth, response_model=list[SdTargets], responses=ERRORS, tags=["monitoring"])
+    @api.get("/sd/prometheus", response_model=list[SdTargets], tags=["monitoring"])
     def prometheus_sd(port: Annotated[int, Query(ge=1, le=65535, description="The exporters' port.")] = 9100) -> Response:
         """Prometheus HTTP service discovery: running instances as ``ip:port`` targets with their labels."""
         return JSONResponse(service_discovery(session.instances(), port))
 
     # -- providers ---------------------------------------------------------------------------------------
-    @app.get(f"{PREFIX}/status", dependencies=auth, response_model=list[ProviderStatus], responses=ERRORS, tags=["providers"])
+    @api.get("/status", response_model=list[ProviderStatus], tags=["providers"])
     def status() -> Any:
         """Each provider: reachable or not, as whom, where."""
         return [s.model_dump(mode="json") for s in run(manager.status())]
 
-    @app.get(
-        f"{PREFIX}/capabilities",
-        dependencies=auth,
+    @api.get(
+        "/capabilities",
         response_model=dict[str, dict[str, str]],
-        responses=ERRORS,
         tags=["providers"],
     )
     def capabilities() -> Any:
@@ -293,34 +285,32 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
 
     # -- fleets ------------------------------------------------------------------------------------------
 
-    @app.post(
-        f"{PREFIX}/fleets",
-        dependencies=auth,
+    @api.post(
+        "/fleets",
         status_code=201,
         response_model=Fleet,
-        responses={200: {"model": PlanBody, "description": "dry run: the plan"}, **ERRORS},
+        responses={200: {"model": PlanBody, "description": "dry run: the plan"}},
         tags=["fleets"],
     )
     def create_fleet(config: FleetConfig, dry_run: DryRun = False) -> Response:
         """Create a fleet."""
         return reply(session.create_fleet(config, dry_run=dry_run), 201)
 
-    @app.get(f"{PREFIX}/fleets", dependencies=auth, response_model=Page[Fleet], responses=ERRORS, tags=["fleets"])
+    @api.get("/fleets", response_model=Page[Fleet], tags=["fleets"])
     def list_fleets(limit: Limit = DEFAULT_LIMIT, page_token: PageToken = None, provider: ProviderQ = None) -> Response:
         """Every provider's fleets (``errors``: the providers that failed)."""
         listing = run(manager.list_fleets())
         items = [f for f in listing if provider is None or f.provider == provider]
         return page_of(items, limit, page_token, listing.errors)
 
-    @app.get(f"{PREFIX}/fleets/{{fleet}}", dependencies=auth, response_model=Fleet, responses=ERRORS, tags=["fleets"])
+    @api.get("/fleets/{fleet}", response_model=Fleet, tags=["fleets"])
     def get_fleet(fleet: FleetId, provider: ProviderQ = None) -> Response:
         return reply(session.fleet(fleet, provider=provider))
 
-    @app.put(
-        f"{PREFIX}/fleets/{{fleet}}",
-        dependencies=auth,
+    @api.put(
+        "/fleets/{fleet}",
         response_model=Fleet,
-        responses={200: {"model": Fleet | PlanBody}, **ERRORS},
+        responses={200: {"model": Fleet | PlanBody}},
         tags=["fleets"],
     )
     def update_fleet(fleet: FleetId, config: FleetConfig, dry_run: DryRun = False) -> Response:
@@ -334,33 +324,30 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
             )
         return reply(session.update_fleet(config, dry_run=dry_run))
 
-    @app.delete(
-        f"{PREFIX}/fleets/{{fleet}}",
-        dependencies=auth,
+    @api.delete(
+        "/fleets/{fleet}",
         status_code=204,
-        responses={200: {"model": PlanBody, "description": "dry run: the plan"}, **ERRORS},
+        responses={200: {"model": PlanBody, "description": "dry run: the plan"}},
         tags=["fleets"],
     )
     def delete_fleet(fleet: FleetId, dry_run: DryRun = False, provider: ProviderQ = None) -> Response:
         """Delete a fleet and terminate its instances."""
         return reply(session.delete_fleet(fleet, dry_run=dry_run, provider=provider))
 
-    @app.put(
-        f"{PREFIX}/fleets/{{fleet}}/capacity",
-        dependencies=auth,
+    @api.put(
+        "/fleets/{fleet}/capacity",
         response_model=Fleet,
-        responses={200: {"model": Fleet | PlanBody}, **ERRORS},
+        responses={200: {"model": Fleet | PlanBody}},
         tags=["fleets"],
     )
     def update_capacity(fleet: FleetId, body: CapacityBody, dry_run: DryRun = False, provider: ProviderQ = None) -> Response:
         """Set the desired capacity, within the fleet's bounds."""
         return reply(session.update_fleet_capacity(fleet, body.capacity, dry_run=dry_run, provider=provider))
 
-    @app.put(
-        f"{PREFIX}/fleets/{{fleet}}/autoscaling",
-        dependencies=auth,
+    @api.put(
+        "/fleets/{fleet}/autoscaling",
         response_model=Fleet,
-        responses={200: {"model": Fleet | PlanBody}, **ERRORS},
+        responses={200: {"model": Fleet | PlanBody}},
         tags=["fleets"],
     )
     def configure_autoscaling(
@@ -369,7 +356,7 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
         """Attach a CPU target-tracking policy."""
         return reply(session.configure_auto_scaling(fleet, config, dry_run=dry_run, provider=provider))
 
-    @app.get(f"{PREFIX}/fleets/{{fleet}}/utilization", dependencies=auth, responses=ERRORS, tags=["fleets"])
+    @api.get("/fleets/{fleet}/utilization", tags=["fleets"])
     def utilization(
         fleet: FleetId,
         start: str | None = None,
@@ -382,21 +369,20 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
         return records(session.utilization(fleet, start, end, period, by, provider=provider))
 
     # -- instances ---------------------------------------------------------------------------------------
-    instance_or_plan = {200: {"model": Instance | PlanBody}, **ERRORS}
+    instance_or_plan = {200: {"model": Instance | PlanBody}}
 
-    @app.post(
-        f"{PREFIX}/instances",
-        dependencies=auth,
+    @api.post(
+        "/instances",
         status_code=201,
         response_model=Instance,
-        responses={200: {"model": PlanBody, "description": "dry run: the plan"}, **ERRORS},
+        responses={200: {"model": PlanBody, "description": "dry run: the plan"}},
         tags=["instances"],
     )
     def create_instance(config: InstanceConfig, dry_run: DryRun = False) -> Response:
         """Launch one standalone instance outside any fleet."""
         return reply(session.create_instance(config, dry_run=dry_run), 201)
 
-    @app.get(f"{PREFIX}/instances", dependencies=auth, response_model=Page[InstanceRow], responses=ERRORS, tags=["instances"])
+    @api.get("/instances", response_model=Page[InstanceRow], tags=["instances"])
     def list_instances(
         fleet: str | None = None,
         state: Annotated[
@@ -413,13 +399,12 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
             df = df[df["provider"] == provider]
         return frame_page(df, limit, page_token)
 
-    @app.get(f"{PREFIX}/instances/{{instance}}", dependencies=auth, response_model=Instance, responses=ERRORS, tags=["instances"])
+    @api.get("/instances/{instance}", response_model=Instance, tags=["instances"])
     def get_instance(instance: InstanceId, provider: ProviderQ = None) -> Response:
         return reply(session.instance(instance, provider=provider))
 
-    @app.post(
-        f"{PREFIX}/instances/{{instance}}/start",
-        dependencies=auth,
+    @api.post(
+        "/instances/{instance}/start",
         response_model=Instance,
         responses=instance_or_plan,
         tags=["instances"],
@@ -427,9 +412,8 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
     def start_instance(instance: InstanceId, dry_run: DryRun = False, provider: ProviderQ = None) -> Response:
         return reply(session.start_instance(instance, dry_run=dry_run, provider=provider))
 
-    @app.post(
-        f"{PREFIX}/instances/{{instance}}/stop",
-        dependencies=auth,
+    @api.post(
+        "/instances/{instance}/stop",
         response_model=Instance,
         responses=instance_or_plan,
         tags=["instances"],
@@ -437,9 +421,8 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
     def stop_instance(instance: InstanceId, dry_run: DryRun = False, provider: ProviderQ = None) -> Response:
         return reply(session.stop_instance(instance, dry_run=dry_run, provider=provider))
 
-    @app.delete(
-        f"{PREFIX}/instances/{{instance}}",
-        dependencies=auth,
+    @api.delete(
+        "/instances/{instance}",
         response_model=Instance,
         responses=instance_or_plan,
         tags=["instances"],
@@ -450,34 +433,32 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
 
     # -- functions ---------------------------------------------------------------------------------------
 
-    @app.post(
-        f"{PREFIX}/functions",
-        dependencies=auth,
+    @api.post(
+        "/functions",
         status_code=201,
         response_model=Function,
-        responses={200: {"model": PlanBody, "description": "dry run: the plan"}, **ERRORS},
+        responses={200: {"model": PlanBody, "description": "dry run: the plan"}},
         tags=["functions"],
     )
     def create_function(config: FunctionBody, dry_run: DryRun = False) -> Response:
         """Deploy a function (``code``: a base64-encoded zip)."""
         return reply(session.create_function(config, dry_run=dry_run), 201)
 
-    @app.get(f"{PREFIX}/functions", dependencies=auth, response_model=Page[FunctionRow], responses=ERRORS, tags=["functions"])
+    @api.get("/functions", response_model=Page[FunctionRow], tags=["functions"])
     def list_functions(limit: Limit = DEFAULT_LIMIT, page_token: PageToken = None, provider: ProviderQ = None) -> Response:
         df = session.functions()
         if provider is not None:
             df = df[df["provider"] == provider]
         return frame_page(df, limit, page_token)
 
-    @app.get(f"{PREFIX}/functions/{{function}}", dependencies=auth, response_model=Function, responses=ERRORS, tags=["functions"])
+    @api.get("/functions/{function}", response_model=Function, tags=["functions"])
     def get_function(function: FunctionName, provider: ProviderQ = None) -> Response:
         return reply(run(manager.get_function(function, provider=provider)))
 
-    @app.put(
-        f"{PREFIX}/functions/{{function}}",
-        dependencies=auth,
+    @api.put(
+        "/functions/{function}",
         response_model=Function,
-        responses={200: {"model": Function | PlanBody}, **ERRORS},
+        responses={200: {"model": Function | PlanBody}},
         tags=["functions"],
     )
     def update_function(function: FunctionName, config: FunctionBody, dry_run: DryRun = False) -> Response:
@@ -491,21 +472,18 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
             )
         return reply(session.update_function(config, dry_run=dry_run))
 
-    @app.delete(
-        f"{PREFIX}/functions/{{function}}",
-        dependencies=auth,
+    @api.delete(
+        "/functions/{function}",
         status_code=204,
-        responses={200: {"model": PlanBody, "description": "dry run: the plan"}, **ERRORS},
+        responses={200: {"model": PlanBody, "description": "dry run: the plan"}},
         tags=["functions"],
     )
     def delete_function(function: FunctionName, dry_run: DryRun = False, provider: ProviderQ = None) -> Response:
         return reply(session.delete_function(function, dry_run=dry_run, provider=provider))
 
-    @app.post(
-        f"{PREFIX}/functions/{{function}}/invoke",
-        dependencies=auth,
+    @api.post(
+        "/functions/{function}/invoke",
         response_model=InvocationBody,
-        responses=ERRORS,
         tags=["functions"],
         openapi_extra={
             "requestBody": {"description": "The event, any JSON (empty: {}).", "content": {"application/json": {"schema": {}}}}
@@ -532,11 +510,12 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
         return JSONResponse(body.model_dump(mode="json"))
 
     # -- costs ---------------------------------------------------------------------------------------------
-    @app.get(f"{PREFIX}/costs", dependencies=auth, responses=ERRORS, tags=["costs"])
+    @api.get("/costs", tags=["costs"])
     def costs(by: str = "fleet", start: str | None = None, end: str | None = None) -> Response:
         """What compute cost between ``start`` and ``end``, grouped ``by`` fleet, instance_type, provider, kind or resource."""
         return records(session.costs(start, end, by=by))
 
+    app.include_router(api)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

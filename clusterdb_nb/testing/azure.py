@@ -51,9 +51,16 @@ API_VERSIONS = {
     "Microsoft.CostManagement": "2025-03-01",
     "Microsoft.Web": "2025-05-01",
     "Microsoft.Storage": "2026-09-01",
+    "Microsoft.Network": "2026-03-01",
 }
 """The api-version each resource type is served at: the one the pinned SDK sends."""
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEIpZJQIt2axds9eJAoeBpT4SrbURvHUmHv84dFt5Evc fake-azure"
+"""The admin key ``config()`` gives: a well-formed Ed25519 public key whose private half nobody holds."""
+NO_LINUX_AUTH = (
+    "InvalidParameter",
+    "Authentication using either SSH or by user name and password must be enabled in Linux profile.",
+)
 PAGE = 100
 BOOT_SECONDS = 40.0
 STOP_SECONDS = 20.0
@@ -78,6 +85,30 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
 def arm_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     """ARM's error answer: ``{"error": {"code": ..., "message": ...}}``."""
     return _json(status, {"error": {"code": code, "message": message}}, headers)
+
+
+def _linux_auth_error(body: dict[str, Any]) -> Response | None:
+    """ARM's 400 for a Linux profile with neither a password nor an SSH key at ``/home/<admin>/.ssh/authorized_keys``."""
+    os_profile = ((body.get("properties") or {}).get("virtualMachineProfile") or {}).get("osProfile") or {}
+    linux = os_profile.get("linuxConfiguration") or {}
+    keys = (linux.get("ssh") or {}).get("publicKeys") or []
+    if not keys and (linux.get("disablePasswordAuthentication") or not os_profile.get("adminPassword")):
+        return _json(400, {"error": {"code": NO_LINUX_AUTH[0], "message": NO_LINUX_AUTH[1], "target": "linuxConfiguration"}})
+    wanted = f"/home/{os_profile.get('adminUsername')}/.ssh/authorized_keys"
+    for key in keys:
+        if key.get("path") != wanted:
+            return _json(
+                400,
+                {
+                    "error": {
+                        "code": "InvalidParameter",
+                        "message": f"Destination path for SSH public keys is currently limited to its default value {wanted} "
+                        "due to a known issue in Linux provisioning agent.",
+                        "target": "linuxConfiguration.ssh.publicKeys.path",
+                    }
+                },
+            )
+    return None
 
 
 @dataclass
@@ -112,12 +143,15 @@ class FakeAzure(FakeCloud):
     plans: dict[str, dict[str, Any]] = field(default_factory=dict)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     billing: bool = True
+    cost_page: int = 1000
     loads: dict[str, LoadModel] = field(default_factory=dict)
     seed: int = 0
     _engines: dict[str, Any] = field(default_factory=dict)
     _evaluated: pd.Timestamp | None = None
     _at: pd.Timestamp | None = None
     _ids: Iterator[int] = field(default_factory=itertools.count)
+    nics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _addresses: Iterator[int] = field(default_factory=lambda: itertools.count(4))  # Azure keeps a subnet's first 4
 
     def __post_init__(self) -> None:
         self.quotas = {"cores": 100.0, "lowPriorityCores": 100.0, "virtualMachines": 25000.0, "virtualMachineScaleSets": 2500.0}
@@ -134,6 +168,7 @@ class FakeAzure(FakeCloud):
             "location": self.location,
             "subnet_id": subnet,
             "credentials": "anonymous",
+            "ssh_public_key": SSH_PUBLIC_KEY,
             "poll_interval": 0,
             **overrides,
         }
@@ -243,6 +278,10 @@ class FakeAzure(FakeCloud):
         for key in ("priority", "evictionPolicy", "billingProfile"):
             if key in profile:
                 props[key] = profile[key]
+        nic = self._new_nic(vmss, name)
+        props["networkProfile"] = {
+            "networkInterfaces": [{"id": nic["id"], "properties": {"primary": True, "deleteOption": "Delete"}}]
+        }
         vm = {
             "name": name,
             "id": f"{vmss['id'].rsplit('/virtualMachineScaleSets/', 1)[0]}/virtualMachines/{name}",
@@ -257,10 +296,52 @@ class FakeAzure(FakeCloud):
         self.vms[name.lower()] = vm
         return vm
 
+    def _new_nic(self, vmss: dict[str, Any], vm_name: str) -> dict[str, Any]:
+        """The NIC a Flexible set creates for a new VM, from its NIC configuration, with the next private IP."""
+        config = vmss["properties"]["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"][0]
+        ip_config = config["properties"]["ipConfigurations"][0]
+        n = next(self._addresses)
+        name = f"{vm_name}-{config['name']}"[:80]
+        rg = vmss["id"].split("/")[4]
+        nic_id = f"/subscriptions/{self.subscription_id}/resourceGroups/{rg}/providers/Microsoft.Network/networkInterfaces/{name}"
+        vm_id = f"{vmss['id'].rsplit('/virtualMachineScaleSets/', 1)[0]}/virtualMachines/{vm_name}"
+        nic = {
+            "name": name,
+            "id": nic_id,
+            "type": "Microsoft.Network/networkInterfaces",
+            "location": self.location,
+            "properties": {
+                "provisioningState": "Succeeded",
+                "ipConfigurations": [
+                    {
+                        "name": ip_config["name"],
+                        "id": f"{nic_id}/ipConfigurations/{ip_config['name']}",
+                        "properties": {
+                            "provisioningState": "Succeeded",
+                            "privateIPAddress": f"10.0.{n // 256}.{n % 256}",
+                            "privateIPAllocationMethod": "Dynamic",
+                            "subnet": {"id": ip_config["properties"]["subnet"]["id"]},
+                            "primary": True,
+                            "privateIPAddressVersion": "IPv4",
+                        },
+                    }
+                ],
+                "macAddress": "00-0D-3A-" + "-".join(f"{(n >> s) & 255:02X}" for s in (16, 8, 0)),
+                "enableAcceleratedNetworking": False,
+                "enableIPForwarding": False,
+                "primary": True,
+                "virtualMachine": {"id": vm_id},
+            },
+        }
+        self.nics[name.lower()] = nic
+        return nic
+
     def _remove_vm(self, vm: dict[str, Any]) -> None:
-        """Delete a VM; its running time stays on the bill (``past_runs``)."""
+        """Delete a VM and its NIC (``deleteOption: Delete``); its running time stays on the bill (``past_runs``)."""
         self._close_run(vm)
         self.vms.pop(vm["name"].lower(), None)
+        for ref in (vm["properties"].get("networkProfile") or {}).get("networkInterfaces", []):
+            self.nics.pop(ref["id"].rsplit("/", 1)[-1].lower(), None)
         self.past_runs.append(vm)
 
     def _close_run(self, vm: dict[str, Any]) -> None:
@@ -341,6 +422,18 @@ class FakeAzure(FakeCloud):
                 self._cost_query,
             ),
             *self._web_routes(sub + r"/resourceGroups/(?P<rg>[^/]+)/providers"),
+            (
+                "GET",
+                sub + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Network/networkInterfaces",
+                "Microsoft.Network",
+                self._list_nics,
+            ),
+            (
+                "GET",
+                sub + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Network/networkInterfaces/(?P<name>[^/?]+)",
+                "Microsoft.Network",
+                self._get_nic,
+            ),
         ]
         for method, path, version, handler in table:
             yield method, re.compile(re.escape(HOST) + "/?" + path + r"(\?.*)?$", re.I), self._route(path, version, handler)
@@ -473,21 +566,18 @@ class FakeAzure(FakeCloud):
         return _json(200, self._set_json(vmss)) if vmss else self._not_found("virtualMachineScaleSets", rg, name)
 
     def _set_instance_view(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        """The set's own statuses only: a Flexible set's instance view sums none of its VMs' power states.
+
+        Microsoft (azure-sdk-for-go#19707): "VMSS Flex does not support instance view"; list the VMs
+        with the set's ``$filter`` and ``$expand=instanceView`` instead. Even a Uniform set's
+        ``statusesSummary`` counts ``ProvisioningState/*`` codes, not power states (azure-rest-api-specs#3593).
+        """
         vmss = self._find_set(rg, name)
         if vmss is None:
             return self._not_found("virtualMachineScaleSets", rg, name)
-        counts: dict[str, int] = {}
-        for vm in self._members(vmss):
-            if not vm["pending"]:
-                code = f"PowerState/{vm['power']}"
-                counts[code] = counts.get(code, 0) + 1
         state = vmss["properties"]["provisioningState"].lower()
         return _json(
-            200,
-            {
-                "virtualMachine": {"statusesSummary": [{"code": c, "count": n} for c, n in sorted(counts.items())]},
-                "statuses": [{"code": f"ProvisioningState/{state}", "level": "Info", "displayStatus": f"Provisioning {state}"}],
-            },
+            200, {"statuses": [{"code": f"ProvisioningState/{state}", "level": "Info", "displayStatus": f"Provisioning {state}"}]}
         )
 
     def _scale(self, vmss: dict[str, Any], capacity: int, request_url: str, status: int) -> Response:
@@ -534,6 +624,8 @@ class FakeAzure(FakeCloud):
         if vmss is None:
             if (body.get("properties") or {}).get("orchestrationMode") != "Flexible":
                 return arm_error(400, "InvalidParameter", "The fake serves scale sets in Flexible orchestration mode only.")
+            if (refused := _linux_auth_error(body)) is not None:
+                return refused
             vmss = {
                 "name": name,
                 "id": f"{self._rg_prefix(rg)}/virtualMachineScaleSets/{name}",
@@ -595,15 +687,43 @@ class FakeAzure(FakeCloud):
         prefix = self._rg_prefix(rg).lower()
         found = [vm for vm in self.vms.values() if vm["id"].lower().startswith(prefix)]
         flt = query.get("$filter")
+        if query.get("$expand") and not flt:
+            return arm_error(
+                400,
+                "InvalidParameter",
+                "$expand=instanceView can only be specified with a valid $filter ('virtualMachineScaleSet/id' eq '...').",
+            )
         if flt:
             m = re.fullmatch(r"\s*'virtualMachineScaleSet/id' eq '([^']+)'\s*", flt, re.I)
             if m is None:
                 return arm_error(400, "InvalidParameter", f"The $filter {flt!r} is not supported.")
             found = [vm for vm in found if vm["properties"]["virtualMachineScaleSet"]["id"].lower() == m.group(1).lower()]
         found.sort(key=lambda vm: vm["name"])
+        expand = query.get("$expand") == "instanceView"
+        return self._page(request, query, found, lambda vm: self.vm_json(vm, expand))
+
+    def _list_nics(self, request: Any, query: dict[str, str], body: Any, rg: str) -> Response:
+        """``networkInterfaces`` of a resource group, in pages of ``PAGE`` with a ``nextLink``."""
+        found = sorted((n for n in self.nics.values() if n["id"].split("/")[4].lower() == rg.lower()), key=lambda n: n["name"])
+        return self._page(request, query, found)
+
+    def _get_nic(self, request: Any, query: dict[str, str], body: Any, rg: str, name: str) -> Response:
+        nic = self.nics.get(name.lower())
+        if nic is None or nic["id"].split("/")[4].lower() != rg.lower():
+            return arm_error(
+                404,
+                "NotFound",
+                f"Resource /subscriptions/{self.subscription_id}/resourceGroups/{rg}/providers/Microsoft.Network"
+                f"/networkInterfaces/{name} not found.",
+            )
+        return _json(200, nic)
+
+    def _page(
+        self, request: Any, query: dict[str, str], found: list[dict[str, Any]], show: Callable[[Any], Any] = lambda x: x
+    ) -> Response:
+        """One page of ``found`` (each item through ``show``) with the ``nextLink`` of the next."""
         skip = int(query.get("$skiptoken", "0"))
-        page = found[skip : skip + PAGE]
-        out: dict[str, Any] = {"value": [self.vm_json(vm, query.get("$expand") == "instanceView") for vm in page]}
+        out: dict[str, Any] = {"value": [show(item) for item in found[skip : skip + PAGE]]}
         if skip + PAGE < len(found):
             rest = {k: v for k, v in query.items() if k != "$skiptoken"}
             qs = "&".join(f"{quote(k)}={quote(v)}" for k, v in rest.items())
@@ -740,38 +860,69 @@ class FakeAzure(FakeCloud):
                 continue
             demand = float(self.load(vmss["name"]).demand(np.array([t.timestamp()]))[0])
             capacity = int(vmss["sku"]["capacity"])
-            new, reason = self._engine(name, setting).decide(t.timestamp(), demand, capacity, self.running(vmss))
+            active = self._active_profile(setting, t)
+            lo, hi = int(active["capacity"]["minimum"]), int(active["capacity"]["maximum"])
+            if active.get("rules"):
+                new, reason = self._engine(name, setting).decide(t.timestamp(), demand, capacity, self.running(vmss))
+                new = min(max(new, lo), hi)
+            else:  # a profile without rules holds the count within its bounds
+                new, reason = min(max(capacity, lo), hi), f"profile {active['name']!r} holds {lo}-{hi} instances"
             if new == capacity:
                 continue
             self._scale(vmss, new, "autoscale", 200)
             up = new > capacity
-            self.events.append(
-                {
-                    "eventTimestamp": _iso(t),
-                    "submissionTimestamp": _iso(t),
-                    "eventDataId": str(uuid.uuid4()),
-                    "id": f"{setting['id']}/events/{len(self.events)}",
-                    "operationName": {
-                        "value": f"Microsoft.Insights/AutoscaleSettings/{'Scaleup' if up else 'Scaledown'}/Action",
-                        "localizedValue": f"Autoscale scale {'up' if up else 'down'} completed",
-                    },
-                    "category": {"value": "Autoscale", "localizedValue": "Autoscale"},
-                    "level": "Informational",
-                    "status": {"value": "Succeeded", "localizedValue": "Succeeded"},
-                    "resourceId": setting["id"],
-                    "resourceGroupName": setting["id"].split("/")[4],
-                    "subscriptionId": self.subscription_id,
-                    "caller": "Microsoft.Insights/autoscaleSettings",
-                    "properties": {
-                        "Description": f"The autoscale engine scaled resource '{vmss['id']}' from {capacity} instances "
-                        f"count to {new} instances count: {reason}.",
-                        "ResourceName": vmss["id"],
-                        "OldInstancesCount": str(capacity),
-                        "NewInstancesCount": str(new),
-                        "ActiveAutoscaleProfile": json.dumps(setting["properties"]["profiles"][0]),
-                    },
-                }
-            )
+            operation_id = str(uuid.uuid4())
+            event = {
+                "eventTimestamp": _iso(t),
+                "submissionTimestamp": _iso(t),
+                "eventDataId": str(uuid.uuid4()),
+                "operationId": operation_id,
+                "id": f"{setting['id']}/events/{len(self.events)}",
+                "operationName": {
+                    "value": f"Microsoft.Insights/AutoscaleSettings/{'Scaleup' if up else 'Scaledown'}/Action",
+                    "localizedValue": f"Autoscale scale {'up' if up else 'down'} completed",
+                },
+                "category": {"value": "Autoscale", "localizedValue": "Autoscale"},
+                "level": "Informational",
+                "status": {"value": "Succeeded", "localizedValue": "Succeeded"},
+                "resourceId": setting["id"],
+                "resourceGroupName": setting["id"].split("/")[4],
+                "subscriptionId": self.subscription_id,
+                "caller": "Microsoft.Insights/autoscaleSettings",
+                "properties": {
+                    "Description": f"The autoscale engine scaled resource '{vmss['id']}' from {capacity} instances "
+                    f"count to {new} instances count: {reason}.",
+                    "ResourceName": vmss["id"],
+                    "OldInstancesCount": str(capacity),
+                    "NewInstancesCount": str(new),
+                    "ActiveAutoscaleProfile": json.dumps(setting["properties"]["profiles"][0]),
+                },
+            }
+            # ARM logs each scale action twice under one operationId: "Started", then "Succeeded"
+            started = {
+                **event,
+                "eventDataId": str(uuid.uuid4()),
+                "operationName": {
+                    **event["operationName"],
+                    "localizedValue": f"Autoscale scale {'up' if up else 'down'} initiated",
+                },
+                "status": {"value": "Started", "localizedValue": "Started"},
+            }
+            self.events += [started, event]
+
+    @staticmethod
+    def _active_profile(setting: dict[str, Any], t: pd.Timestamp) -> dict[str, Any]:
+        """The profile in effect at ``t``: the recurrence profile that started last, else the first profile."""
+        from ..providers.azure.schedules import from_profiles
+
+        props = setting["properties"]
+        started = [
+            (runs[-1], sched.name)
+            for sched in from_profiles(props["profiles"], {}, "x", "fake")
+            if (runs := sched.runs(t - pd.Timedelta(days=8), t))
+        ]
+        name = max(started)[1] if started else props["profiles"][0]["name"]
+        return next(q for q in props["profiles"] if q["name"] == name)
 
     def _list_settings(self, request: Any, query: dict[str, str], body: Any, rg: str) -> Response:
         return _json(200, {"value": [s for s in self.autoscale_settings.values() if s["id"].split("/")[4].lower() == rg.lower()]})
@@ -872,12 +1023,26 @@ class FakeAzure(FakeCloud):
         )
 
     def _cost_query(self, request: Any, query: dict[str, str], body: Any, rg: str) -> Response:
+        """Actual cost and usage hours by VM (and by a tag), in pages of ``cost_page`` rows with a ``nextLink``.
+
+        As Cost Management answers: each aggregated column is named after what it sums, a ``TagKey``
+        grouping adds ``TagKey`` and ``TagValue`` columns (empty for an untagged VM), resource ids are
+        lower case; a query takes at most two groupings and two aggregations.
+        """
         if not self.billing:
             return arm_error(
                 403,
                 "AuthorizationFailed",
                 "The client does not have authorization to perform action 'Microsoft.CostManagement/query/action'.",
             )
+        dataset = body.get("dataset") or {}
+        grouping, aggregation = dataset.get("grouping") or [], dataset.get("aggregation") or {}
+        if len(grouping) > 2 or len(aggregation) > 2:
+            return arm_error(400, "BadRequest", "Query can have up to 2 group by clauses and up to 2 aggregation clauses.")
+        served = {("Dimension", "ResourceId")} | {("TagKey", g["name"]) for g in grouping if g.get("type") == "TagKey"}
+        if unknown := [g for g in grouping if (g.get("type"), g.get("name")) not in served]:
+            return arm_error(400, "BadRequest", f"The fake groups by ResourceId and tags only, not {unknown}.")
+        tag = next((g["name"] for g in grouping if g.get("type") == "TagKey"), None)
         period = body.get("timePeriod") or {}
         lo, hi = pd.Timestamp(period["from"]), min(pd.Timestamp(period["to"]), self.now)
         rows = []
@@ -889,22 +1054,34 @@ class FakeAzure(FakeCloud):
                 continue
             size = vm["properties"]["hardwareProfile"]["vmSize"]
             price = catalog.lookup(size, provider="azure").price(vm["properties"].get("priority") == "Spot")
-            rows.append([round(hours * price, 9), round(hours, 9), vm["id"].lower(), size, "USD"])
+            value = (vm.get("tags") or {}).get(tag or "")
+            tags = [tag, value] if tag and value is not None else ["", ""] if tag else []
+            rows.append([round(hours * price, 9), round(hours, 9), vm["id"].lower(), *tags, "USD"])
         columns = [
             {"name": "Cost", "type": "Number"},
             {"name": "UsageQuantity", "type": "Number"},
             {"name": "ResourceId", "type": "String"},
-            {"name": "MeterSubCategory", "type": "String"},
+            *([{"name": "TagKey", "type": "String"}, {"name": "TagValue", "type": "String"}] if tag else []),
             {"name": "Currency", "type": "String"},
         ]
+        skip = int(query.get("$skiptoken", "0"))
         scope = f"/subscriptions/{self.subscription_id}/resourceGroups/{rg}"
+        more = skip + self.cost_page < len(rows)
+        next_link = (
+            f"{HOST}{scope}/providers/Microsoft.CostManagement/query?api-version={API_VERSIONS['Microsoft.CostManagement']}"
+            f"&$skiptoken={skip + self.cost_page}"
+        )
         return _json(
             200,
             {
                 "id": f"{scope}/providers/Microsoft.CostManagement/query/{uuid.uuid4()}",
                 "name": str(uuid.uuid4()),
                 "type": "Microsoft.CostManagement/query",
-                "properties": {"nextLink": None, "columns": columns, "rows": rows},
+                "properties": {
+                    "nextLink": next_link if more else None,
+                    "columns": columns,
+                    "rows": rows[skip : skip + self.cost_page],
+                },
             },
         )
 
@@ -1020,6 +1197,12 @@ class FakeAzure(FakeCloud):
         site = self._find_site(name)
         if site is None:
             return arm_error(404, "ResourceNotFound", f"The Resource 'Microsoft.Web/sites/{name}' was not found.")
+        from ..providers.azure.functions import FLEX_REFUSED_SETTINGS
+
+        if refused := sorted(FLEX_REFUSED_SETTINGS & set(body.get("properties") or {})):
+            return arm_error(
+                400, "BadRequest", f"The following app setting(s) are not supported by Flex Consumption: {', '.join(refused)}."
+            )
         site["settings"] = dict(body.get("properties") or {})
         site["properties"]["lastModifiedTimeUtc"] = _iso(self.now)
         return self._list_settings_of_app(request, query, body, rg, name)
@@ -1046,16 +1229,23 @@ class FakeAzure(FakeCloud):
 
     # the app's own hosts
     def _publish(self, request: Any, app: dict[str, Any]) -> Response:
+        """One deploy as Flex Consumption takes it: a zip body (else 415), answered 202 with the deployment's id."""
         if not str(request.headers.get("Authorization", "")).startswith("Bearer "):
             return 401, {}, ""
+        if request.headers.get("Content-Type") != "application/zip":
+            return 415, {}, ""
         body = request.body if isinstance(request.body, bytes) else request.body.read()
         app["package"] = body
         app["deployed_dir"] = None
-        return 202, {"Location": f"https://{app['name']}.scm.azurewebsites.net/api/deployments/latest"}, ""
+        app["deployment"] = str(uuid.uuid4())
+        return 202, {"Location": f"https://{app['name']}.scm.azurewebsites.net/api/deployments/latest"}, app["deployment"]
 
     def _deployment(self, request: Any, app: dict[str, Any]) -> Response:
+        """Kudu's deployment status: ``status`` 4 is success (3 failure), ``complete`` when it settled."""
         done = app["package"] is not None
-        return _json(200, {"id": "latest", "status": 4 if done else 0, "complete": done, "status_text": ""})
+        return _json(
+            200, {"id": app.get("deployment", "latest"), "status": 4 if done else 0, "complete": done, "status_text": ""}
+        )
 
     def _invoke(self, request: Any, app: dict[str, Any], function: str) -> Response:
         import tempfile

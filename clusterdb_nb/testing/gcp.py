@@ -181,6 +181,7 @@ class FakeGcp(FakeCloud):
         target = float(policy.get("cpuUtilization", {}).get("utilizationTarget", 0.6))
         demand = float(self.load(group).demand(np.array([now.timestamp()]))[0])
         lo, hi = int(policy.get("minNumReplicas", 1)), int(policy["maxNumReplicas"])
+        lo = min(max([lo, *self._scheduled_minimums(policy, now)]), hi)
         wanted = min(max(math.ceil(demand / target), lo), hi)
         size = self.groups[group]["targetSize"]
         # Compute Engine scales in only to the highest recommendation of the last 10 minutes (stabilization)
@@ -197,6 +198,22 @@ class FakeGcp(FakeCloud):
             error = self._grow(group, wanted, why)
             scaler["status"] = "ACTIVE" if error is None else "ERROR"
             scaler["statusDetails"] = [] if error is None else [{"message": error[1], "type": "SCALING_TARGET_DOES_NOT_EXIST"}]
+
+    @staticmethod
+    def _scheduled_minimums(policy: dict[str, Any], now: pd.Timestamp) -> list[int]:
+        """``minRequiredReplicas`` of each enabled scaling schedule whose window (``durationSec`` from a
+        firing of its cron line in its ``timeZone``) holds ``now``."""
+        from ..models import CapacitySchedule
+
+        out = []
+        for entry in policy.get("scalingSchedules", {}).values():
+            if entry.get("disabled"):
+                continue
+            sched = CapacitySchedule(fleet="x", cron=entry["schedule"], capacity=0, timezone=entry.get("timeZone") or "UTC")
+            window = pd.Timedelta(seconds=int(entry["durationSec"]))
+            if sched.runs(now - window, now):
+                out.append(int(entry["minRequiredReplicas"]))
+        return out
 
     def _cpus_in_use(self) -> float:
         return sum(
@@ -581,6 +598,10 @@ class FakeGcp(FakeCloud):
         name = query.get("autoscaler", body.get("name", ""))
         if name not in self.autoscalers:
             return self._not_found(f"projects/{self.project}/regions/{region}/autoscalers/{name}")
+        for key, entry in body.get("autoscalingPolicy", {}).get("scalingSchedules", {}).items():
+            if int(entry.get("durationSec", 0)) < 300:  # Compute Engine's documented minimum
+                message = f"Invalid value for field 'resource.autoscalingPolicy.scalingSchedules[{key}].durationSec'"
+                return _error(400, "INVALID_ARGUMENT", "invalid", message)
         self.autoscalers[name].update({k: v for k, v in body.items() if k != "name"})
         self.autoscalers[name]["_evaluated"] = None
         op = self._operation("update", self._scaler_url(name), self._scope())

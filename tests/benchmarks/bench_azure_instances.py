@@ -8,12 +8,14 @@ Run from the repository root::
 Both sides read the same 1,000 VMs of one Flexible scale set from ``fake_azure()`` (served through
 ``responses`` at management.azure.com, 10 pages of 100, nothing leaves the machine):
 
-* ours     -- ``s.instances()``: the session's loop thread, ``virtual_machines.list`` of the resource
-  group with ``expand=instanceView`` in a worker thread, the power-state mapping and the
-  ``frames.INSTANCES`` DataFrame (catalog prices, UTC timestamps, tags).
-* baseline -- the same ``virtual_machines.list`` call through a raw ``ComputeManagementClient``,
-  then a hand-written loop taking name, size, power state, priority and creation time of each VM
-  into a DataFrame.
+* ours     -- ``s.instances()``: the session's loop thread, ``virtual_machine_scale_sets.list``, then
+  ``virtual_machines.list`` of each set (``filter`` on the set's id: ARM takes ``expand=instanceView``
+  only with it) and ``network_interfaces.list`` of the resource group (the private IPs) in worker
+  threads, the power-state mapping and the ``frames.INSTANCES`` DataFrame
+  (catalog prices, UTC timestamps, tags, private IPs).
+* baseline -- the same listings through raw ``ComputeManagementClient`` and
+  ``NetworkManagementClient`` (one after the other), then a hand-written loop taking name, size,
+  power state, priority, creation time and the primary NIC's private IP of each VM into a DataFrame.
 
 Runs are interleaved (medians over ``--repeat``; the last column is the ratio of the fastest runs).
 Target: ours <= 1.2x the baseline. The second row is ``s.create_fleet`` of 3 VMs end to end (a
@@ -36,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a check
 import azure.mgmt.compute  # noqa: E402
 import pandas as pd  # noqa: E402
 from azure.mgmt.compute import ComputeManagementClient  # noqa: E402
+from azure.mgmt.network import NetworkManagementClient  # noqa: E402
 from report import paired  # noqa: E402 - tests/benchmarks/report.py
 
 import clusterdb_nb as cdb  # noqa: E402
@@ -54,18 +57,30 @@ def main(argv: list[str] | None = None) -> None:
         s = cdb.connect(azure=cloud.config())
         s.create_fleet(cdb.FleetConfig("big", capacity=n, max_capacity=n, provider="azure", tags={"team": "bench"}))
         compute = ComputeManagementClient(AnonymousCredential(), cloud.subscription_id)
+        network = NetworkManagementClient(AnonymousCredential(), cloud.subscription_id)
 
         def ours() -> float:
             t0 = time.perf_counter()
             df = s.instances()
             elapsed = time.perf_counter() - t0
-            assert len(df) == n  # a check of the benchmark itself, not of its timing
+            assert len(df) == n and df["private_ip"].notna().all()  # a check of the benchmark itself, not of its timing
             return elapsed
 
         def baseline() -> float:
             t0 = time.perf_counter()
-            found = compute.virtual_machines.list("clusterdb", expand="instanceView")
-            cols: dict[str, list] = {"id": [], "instance_type": [], "state": [], "spot": [], "launched_at": []}
+            found = [
+                vm
+                for vmss in compute.virtual_machine_scale_sets.list("clusterdb")
+                for vm in compute.virtual_machines.list(
+                    "clusterdb", filter=f"'virtualMachineScaleSet/id' eq '{vmss.id}'", expand="instanceView"
+                )
+            ]
+            ips = {
+                nic.virtual_machine.id.lower(): nic.ip_configurations[0].private_ip_address
+                for nic in network.network_interfaces.list("clusterdb")
+                if nic.virtual_machine is not None
+            }
+            cols: dict[str, list] = {"id": [], "instance_type": [], "state": [], "spot": [], "launched_at": [], "private_ip": []}
             for vm in found:
                 power = next((st.code for st in vm.instance_view.statuses if st.code.startswith("PowerState/")), "")
                 cols["id"].append(vm.name)
@@ -73,9 +88,10 @@ def main(argv: list[str] | None = None) -> None:
                 cols["state"].append(power.removeprefix("PowerState/"))
                 cols["spot"].append(vm.priority == "Spot")
                 cols["launched_at"].append(vm.time_created)
+                cols["private_ip"].append(ips.get(vm.id.lower()))
             df = pd.DataFrame(cols)
             elapsed = time.perf_counter() - t0
-            assert len(df) == n
+            assert len(df) == n and df["private_ip"].notna().all()
             return elapsed
 
         ours_ms, base_ms, best = paired(ours, baseline, args.repeat)

@@ -212,7 +212,10 @@ def _body(cloud: FakeAzure) -> dict:
     from clusterdb_nb.providers.azure import fleets
 
     config = WEB._replace(instance_type="Standard_B2s", min_capacity=0, max_capacity=5)
-    return fleets.body(config, cloud.config()["subnet_id"], "Canonical:ubuntu-24_04-lts:server:latest", "eastus")
+    cfg = cloud.config()
+    return fleets.body(
+        config, cfg["subnet_id"], "Canonical:ubuntu-24_04-lts:server:latest", "eastus", "azureuser", cfg["ssh_public_key"]
+    )
 
 
 def _vm(*codes: str, provisioning: str = "Succeeded") -> dict:
@@ -267,8 +270,21 @@ def test_every_request_uses_the_api_version_the_fake_serves(s, cloud):
 
     assert cloud.calls
     for _, url in cloud.calls:
-        served = API_VERSIONS["Microsoft.Insights/autoscalesettings" if "autoscalesettings" in url else "Microsoft.Compute"]
+        kind = next((k for k in ("autoscalesettings", "Microsoft.Network") if k in url), "Microsoft.Compute")
+        served = API_VERSIONS[{"autoscalesettings": "Microsoft.Insights/autoscalesettings"}.get(kind, kind)]
         assert f"api-version={served}" in url
+
+
+def test_the_pinned_network_sdk_sends_the_api_version_the_fake_serves():
+    from azure.mgmt.network.operations import _operations as ops
+
+    from clusterdb_nb.testing.azure import API_VERSIONS
+
+    sent = {
+        ops.build_network_interfaces_list_request("rg", subscription_id="s").url,
+        ops.build_network_interfaces_get_request("rg", "nic", subscription_id="s").url,
+    }
+    assert {u.split("api-version=")[1] for u in sent} == {API_VERSIONS["Microsoft.Network"]}
 
 
 def test_the_pinned_sdk_sends_the_api_version_the_fake_serves():
@@ -340,7 +356,7 @@ def test_allocation_failed_is_reported_from_the_operation(s, cloud):
 def test_throttling_is_retried_by_azure_core_honouring_retry_after(s, cloud):
     cloud.inject("throttle", times=2)
     assert s.fleets().empty
-    assert len(cloud.calls) == 2 + 3  # two 429s, then the listings of sets, VMs and autoscale settings
+    assert len(cloud.calls) == 2 + 2  # two 429s, then the listings of sets and autoscale settings (no set: no VMs)
 
 
 def test_throttling_beyond_the_retries_is_a_provider_error(cloud):
@@ -528,3 +544,185 @@ def test_deleted_vms_stay_on_the_bill(s, cloud):
 
 def provider_costs(s: cdb.ComputeSession) -> pd.DataFrame:
     return s._run(provider(s).costs(None, None))
+
+
+# -- SSH key, private IPs ---------------------------------------------------------------------------
+def test_fleet_vms_allow_ssh_with_the_configured_key_for_the_admin(s, cloud, raw):
+    s.create_fleet(WEB)
+    linux = raw.virtual_machine_scale_sets.get("clusterdb", "clusterdb-web").virtual_machine_profile.os_profile
+    assert linux.admin_username == "azureuser"
+    assert linux.linux_configuration.disable_password_authentication is True
+    [key] = linux.linux_configuration.ssh.public_keys
+    assert (key.path, key.key_data) == ("/home/azureuser/.ssh/authorized_keys", cloud.config()["ssh_public_key"])
+
+
+def test_another_admin_username_gets_its_own_authorized_keys_path(cloud, raw):
+    with cdb.connect(azure=cloud.config(admin_username="ops")) as s:
+        s.create_fleet(WEB)
+    profile = raw.virtual_machine_scale_sets.get("clusterdb", "clusterdb-web").virtual_machine_profile.os_profile
+    assert profile.admin_username == "ops"
+    assert profile.linux_configuration.ssh.public_keys[0].path == "/home/ops/.ssh/authorized_keys"
+
+
+def test_without_an_ssh_key_create_fleet_names_the_field_before_any_call(cloud):
+    with cdb.connect(azure=cloud.config(ssh_public_key=None)) as s:
+        with pytest.raises(ValidationError, match="ssh_public_key") as err:
+            s.create_fleet(WEB)
+        assert s.fleets().empty  # other calls work without a key
+    assert err.value.field == "ssh_public_key" and "ssh-keygen" in err.value.solution
+    assert not [url for method, url in cloud.calls if method == "PUT"]
+
+
+def test_the_fake_refuses_a_password_less_linux_set_without_a_key_as_arm_does(cloud, raw):
+    from azure.core.exceptions import HttpResponseError
+
+    body = _body(cloud)
+    del body["properties"]["virtualMachineProfile"]["osProfile"]["linuxConfiguration"]["ssh"]
+    with pytest.raises(HttpResponseError) as err:
+        raw.virtual_machine_scale_sets.begin_create_or_update("clusterdb", "clusterdb-web", body).result()
+    assert err.value.status_code == 400 and err.value.error.code == "InvalidParameter"
+    assert err.value.error.message == (
+        "Authentication using either SSH or by user name and password must be enabled in Linux profile."
+    )
+    assert err.value.error.target == "linuxConfiguration"
+    assert cloud.scale_sets == {}
+
+
+def test_the_fake_refuses_a_key_outside_the_admins_authorized_keys(cloud, raw):
+    from azure.core.exceptions import HttpResponseError
+
+    body = _body(cloud)
+    body["properties"]["virtualMachineProfile"]["osProfile"]["linuxConfiguration"]["ssh"]["publicKeys"][0]["path"] = "/root/k"
+    with pytest.raises(HttpResponseError, match="limited to its default value /home/azureuser/.ssh/authorized_keys"):
+        raw.virtual_machine_scale_sets.begin_create_or_update("clusterdb", "clusterdb-web", body).result()
+
+
+def test_instances_show_the_private_ips_of_their_network_interfaces(s, cloud):
+    from azure.mgmt.network import NetworkManagementClient
+
+    s.create_fleet(WEB)
+    df = s.instances()
+    assert df["private_ip"].notna().all() and df["private_ip"].is_unique
+    network = NetworkManagementClient(AnonymousCredential(), cloud.subscription_id)
+    by_vm = {
+        nic.virtual_machine.id.rsplit("/", 1)[-1]: nic.ip_configurations[0].private_ip_address
+        for nic in network.network_interfaces.list("clusterdb")
+    }
+    assert dict(zip(df["id"], df["private_ip"])) == by_vm
+    one = df["id"].iloc[0]
+    assert s.instance(one).private_ip == by_vm[one]
+
+
+def test_a_deleted_vm_takes_its_network_interface_with_it(s, cloud, raw):
+    s.create_fleet(WEB)
+    gone = s.instances()["id"].iloc[0]
+    s.terminate_instance(gone)
+    assert len(cloud.nics) == 2 and not [n for n in cloud.nics if n.startswith(gone.lower())]
+    nic_config = raw.virtual_machine_scale_sets.get("clusterdb", "clusterdb-web").virtual_machine_profile.network_profile
+    assert nic_config.network_interface_configurations[0].delete_option == "Delete"
+
+
+def test_private_ips_come_from_the_primary_nics_primary_ip_configuration():
+    from clusterdb_nb.providers.azure.instances import private_ips
+
+    def nic(vm, primary, *ips):
+        configs = [{"properties": {"privateIPAddress": ip, "primary": i == 0}} for i, ip in enumerate(ips)]
+        return {"properties": {"primary": primary, "virtualMachine": {"id": vm}, "ipConfigurations": configs}}
+
+    found = private_ips(
+        [nic("/x/VM1", False, "10.1.0.9"), nic("/x/vm1", True, "10.0.0.4", "10.0.0.5"), {"properties": {"ipConfigurations": []}}]
+    )
+    assert found == {"/x/vm1": "10.0.0.4"}
+
+
+def test_fleets_count_running_vms_from_their_listing_not_the_sets_instance_view(s, cloud):
+    s.create_fleet(WEB)
+    s.stop_instance(s.instances()["id"].iloc[0])
+    cloud.calls.clear()
+    assert s.fleet("web").running == 2 and s.fleets()["running"].tolist() == [2]
+    assert not [url for _, url in cloud.calls if "/instanceView" in url.split("?")[0]]
+    listings = [url for _, url in cloud.calls if "/virtualMachines?" in url]
+    assert listings and all("%24filter=" in url or "$filter=" in url for url in listings)
+
+
+def test_each_scale_action_is_one_activity_though_logged_started_then_succeeded(s, cloud):
+    """The activity log schema: events of one operation share its operationId; only "Succeeded" is the activity."""
+    s.create_fleet(WEB)
+    s.configure_auto_scaling("web", POLICY)
+    cloud.set_load("clusterdb-web", 5.0)
+    cloud.advance("40min")
+    df = s.scaling_activities("web")  # the fake catches up with its clock on the next request
+    by_operation: dict[str, list[str]] = {}
+    for e in cloud.events:
+        by_operation.setdefault(e["operationId"], []).append(e["status"]["value"])
+    assert by_operation and set(map(tuple, by_operation.values())) == {("Started", "Succeeded")}
+    assert len(df) == len(by_operation)
+    assert list(zip(df["from_capacity"], df["to_capacity"])) == [
+        (int(e["properties"]["OldInstancesCount"]), int(e["properties"]["NewInstancesCount"]))
+        for e in cloud.events
+        if e["status"]["value"] == "Succeeded"
+    ]
+
+
+# -- costs: the columns Cost Management returns -------------------------------------------------------
+def test_billed_rows_carry_each_vms_size_priority_and_fleet(s, cloud):
+    s.create_fleet(WEB._replace(name="cheap", spot=True, instance_type="Standard_D2s_v5"))
+    s.create_fleet(WEB._replace(capacity=2))
+    cloud.advance("1h")
+    gone = s.instances(fleet="cheap")["id"].iloc[0]
+    s.terminate_instance(gone)
+    df = provider_costs(s).set_index("resource")
+    assert set(df["source"]) == {"billing"} and len(df) == 5
+    assert set(df.index) == set(s.instances()["id"]) | {gone}  # VM names as ARM spells them
+    cheap = df[df["fleet"] == "cheap"]
+    assert set(cheap["instance_type"]) == {"Standard_D2s_v5"} and cheap["spot"].all() and len(cheap) == 3
+    web = df[df["fleet"] == "web"]
+    assert set(web["instance_type"]) == {"Standard_B2s"} and not web["spot"].any()
+    assert df.loc[gone, "instance_type"] == "Standard_D2s_v5" and df.loc[gone, "spot"]  # from its scale set
+
+
+def test_the_cost_query_groups_by_resource_id_and_the_fleet_tag_within_azures_limit_of_two(s, cloud):
+    from clusterdb_nb.providers.azure.costs import query
+
+    body = query(pd.Timestamp("2026-01-05", tz="UTC"), pd.Timestamp("2026-01-06", tz="UTC"))
+    assert body["dataset"]["grouping"] == [
+        {"type": "Dimension", "name": "ResourceId"},
+        {"type": "TagKey", "name": "clusterdb:fleet"},
+    ]
+    url = (
+        f"https://management.azure.com/subscriptions/{cloud.subscription_id}/resourceGroups/clusterdb/providers"
+        f"/Microsoft.CostManagement/query?api-version=2025-03-01"
+    )
+    import requests
+
+    three = {
+        **body,
+        "dataset": {**body["dataset"], "grouping": [*body["dataset"]["grouping"], {"type": "Dimension", "name": "Meter"}]},
+    }
+    assert requests.post(url, json=three, timeout=5).status_code == 400
+    columns = [c["name"] for c in requests.post(url, json=body, timeout=5).json()["properties"]["columns"]]
+    assert columns == ["Cost", "UsageQuantity", "ResourceId", "TagKey", "TagValue", "Currency"]
+
+
+def test_cost_query_pages_are_all_read(s, cloud):
+    s.create_fleet(WEB)
+    cloud.advance("1h")
+    cloud.cost_page = 2
+    df = provider_costs(s)
+    assert set(df["source"]) == {"billing"} and len(df) == 3
+    assert len([url for method, url in cloud.calls if method == "POST" and "CostManagement" in url]) == 2
+
+
+def test_billing_rows_map_the_tag_value_and_either_cost_column():
+    from clusterdb_nb.providers.azure.costs import billing_frame
+
+    rg = "/subscriptions/s/resourcegroups/clusterdb/providers/microsoft.compute/virtualmachines"
+    rows = [  # as Cost Management answers: lower-case ids, a tag grouping's TagKey/TagValue, MeterSubCategory unread
+        {"PreTaxCost": 0.5, "UsageQuantity": 2.0, "ResourceId": f"{rg}/jumpbox", "TagKey": "clusterdb:fleet", "TagValue": "ops"},
+        {"PreTaxCost": 0.25, "UsageQuantity": 1.0, "ResourceId": f"{rg}/clusterdb-web_00000001", "TagKey": "", "TagValue": ""},
+    ]
+    web_set = {"tags": {"clusterdb:fleet": "web"}, "sku": {"name": "Standard_B2s"}, "properties": {}}
+    df = billing_frame(rows, "azure", "eastus", vms=[], sets=[web_set])
+    assert df["fleet"].tolist() == ["ops", "web"] and df["resource"].tolist() == ["jumpbox", "clusterdb-web_00000001"]
+    assert df["instance_type"].tolist() == ["", "Standard_B2s"] and df["cost_usd"].tolist() == [0.5, 0.25]
+    assert df["running_seconds"].tolist() == [7200.0, 3600.0]

@@ -159,3 +159,26 @@ def test_the_users_requirements_are_kept_and_get_azure_functions():
     package = zipfile.ZipFile(io.BytesIO(function_app.package(CONFIG._replace(code=code), 512)))
     assert package.read("requirements.txt").decode() == "numpy==2.1\nazure-functions\n"
     assert package.namelist().count("requirements.txt") == 1
+
+
+def test_the_package_goes_by_one_deploy_as_flex_consumption_documents(s, cloud):
+    """azure-cli's Flex deploy: POST the zip to <scm>/api/publish?RemoteBuild=..., then poll /api/deployments/latest."""
+    s.create_function(CONFIG)
+    scm = "https://" + app_of(cloud)["name"] + ".scm.azurewebsites.net"
+    deploy = [(m, u) for m, u in cloud.calls if ".scm." in u]
+    assert deploy[0] == ("POST", f"{scm}/api/publish?RemoteBuild=true")  # Python: the platform installs requirements.txt
+    assert set(deploy[1:]) == {("GET", f"{scm}/api/deployments/latest")}
+    import requests  # the fake, as the platform, takes only a zip with a bearer token
+
+    url = f"{scm}/api/publish?RemoteBuild=true"
+    zipped = {"Authorization": "Bearer t", "Content-Type": "application/zip"}
+    assert requests.post(url, data=ECHO, headers={**zipped, "Content-Type": "application/octet-stream"}).status_code == 415
+    assert requests.post(url, data=ECHO, headers={"Content-Type": "application/zip"}).status_code == 401
+    answer = requests.post(url, data=ECHO, headers=zipped)
+    assert answer.status_code == 202 and requests.get(f"{scm}/api/deployments/latest").json()["id"] == answer.text
+
+
+def test_app_settings_flex_consumption_refuses_are_refused_before_any_call(s, cloud):
+    with pytest.raises(ValidationError, match="FUNCTIONS_WORKER_RUNTIME") as err:
+        s.create_function(CONFIG._replace(environment={"FUNCTIONS_WORKER_RUNTIME": "python"}))
+    assert err.value.field == "environment" and cloud.calls == []

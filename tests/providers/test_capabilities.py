@@ -43,6 +43,7 @@ def test_capabilities_table_for_local_and_aws_cell_by_cell(aws_env):
             "estimated costs": ESTIMATE,
             "quotas": "the local cloud has no quotas, only its largest fleet size (10,000 instances)",
             "network diagnosis": SUPPORTED,
+            "schedules": SUPPORTED,
         },
         "aws": {
             "fleets": SUPPORTED,
@@ -60,6 +61,7 @@ def test_capabilities_table_for_local_and_aws_cell_by_cell(aws_env):
             "estimated costs": SUPPORTED,
             "quotas": SUPPORTED,
             "network diagnosis": SUPPORTED,
+            "schedules": SUPPORTED,
         },
     }
     assert list(table.index) == [f.value for f in Feature]
@@ -154,4 +156,13 @@ def test_network_diagnosis_is_offered_where_a_provider_implements_it():
     s, _ = recorder_session()
     assert s.capabilities().loc["network diagnosis"].tolist() == [SUPPORTED, "Recorder does not implement network diagnosis"]
     assert not s.manager.providers["rec"].supports(Feature.NETWORK_DIAGNOSIS)
+    s.close()
+
+
+def test_schedules_are_offered_where_a_provider_implements_them():
+    s, _ = recorder_session()
+    assert s.capabilities().loc["schedules"].tolist() == [SUPPORTED, "Recorder does not implement schedules"]
+    s.create_fleet(cdb.FleetConfig("api", capacity=1, provider="rec"))
+    with pytest.raises(cdb.NotSupportedError, match="rec does not support schedule_capacity"):
+        asyncio.run(s.manager.schedule_capacity(cdb.CapacitySchedule(fleet="api", cron="0 19 * * *", capacity=0, provider="rec")))
     s.close()

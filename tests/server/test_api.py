@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import json
 
+import pandas as pd
 import pytest
 
 from clusterdb_nb import code_zip
+from clusterdb_nb.server.app import rows_json
 
 V1 = "/api/v1"
 WEB = {"name": "web", "capacity": 3, "instance_type": "t3.medium", "max_capacity": 10}
@@ -252,3 +255,17 @@ def test_invoke_takes_any_json_body_and_refuses_what_is_not_json(api):
     assert api.post(f"{V1}/functions/echo/invoke").json()["result"] == {"echo": {}}
     r = api.post(f"{V1}/functions/echo/invoke", content=b"\x00\xff", headers={"content-type": "application/octet-stream"})
     assert problem_of(r, 400)["field"] == "payload"
+
+
+def test_listed_timestamps_are_rfc3339_utc_with_microseconds_and_nat_is_null():
+    df = pd.DataFrame(
+        {
+            "at": pd.to_datetime(["2026-01-05T00:00:40.123456Z", None, "2026-01-05T01:00:00+02:00"], utc=True, format="ISO8601"),
+            "cost_usd": [1.5, float("nan"), 0.0],
+        }
+    )
+    assert json.loads(rows_json(df)) == [
+        {"at": "2026-01-05T00:00:40.123456Z", "cost_usd": 1.5},
+        {"at": None, "cost_usd": None},
+        {"at": "2026-01-04T23:00:00Z", "cost_usd": 0.0},
+    ]

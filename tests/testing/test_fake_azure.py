@@ -123,6 +123,36 @@ METRIC_EXAMPLE = {
 }
 
 
+NIC_EXAMPLE = {  # Microsoft.Network stable/2024-05-01/examples/NetworkInterfaceList.json, the fields the adapter reads
+    "name": "test-nic",
+    "id": "/subscriptions/subid/resourceGroups/rg1/providers/Microsoft.Network/networkInterfaces/test-nic",
+    "location": "eastus",
+    "type": "Microsoft.Network/networkInterfaces",
+    "properties": {
+        "provisioningState": "Succeeded",
+        "ipConfigurations": [
+            {
+                "name": "ipconfig1",
+                "id": "/subscriptions/subid/.../networkInterfaces/test-nic/ipConfigurations/ipconfig1",
+                "properties": {
+                    "provisioningState": "Succeeded",
+                    "privateIPAddress": "172.20.2.4",
+                    "privateIPAllocationMethod": "Dynamic",
+                    "subnet": {"id": "/subscriptions/subid/.../virtualNetworks/rg1-vnet/subnets/default"},
+                    "primary": True,
+                    "privateIPAddressVersion": "IPv4",
+                },
+            }
+        ],
+        "macAddress": "00-0D-3A-1B-C7-21",
+        "enableAcceleratedNetworking": True,
+        "enableIPForwarding": False,
+        "primary": True,
+        "virtualMachine": {"id": "/subscriptions/subid/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/vm1"},
+    },
+}
+
+
 def paths(obj: Any, prefix: str = "") -> dict[str, type]:
     """Every leaf path of a JSON value with its type (list items under ``[]``, merged)."""
     out: dict[str, type] = {}
@@ -177,9 +207,11 @@ def answers(cloud: FakeAzure) -> dict[str, Any]:
     rg = f"{base}/resourceGroups/clusterdb/providers/Microsoft.Compute"
     v = f"api-version={API_VERSIONS['Microsoft.Compute']}"
     get = lambda url: requests.get(url, timeout=5).json()  # noqa: E731
+    set_id = f"/subscriptions/{cloud.subscription_id}/resourceGroups/clusterdb/providers/Microsoft.Compute"
+    set_id += "/virtualMachineScaleSets/clusterdb-web"
     return {
         "scale_set": get(f"{rg}/virtualMachineScaleSets/clusterdb-web?{v}"),
-        "vms": get(f"{rg}/virtualMachines?{v}&$expand=instanceView")["value"],
+        "vms": get(f"{rg}/virtualMachines?{v}&$expand=instanceView&$filter='virtualMachineScaleSet/id' eq '{set_id}'")["value"],
         "set_view": get(f"{rg}/virtualMachineScaleSets/clusterdb-web/instanceView?{v}"),
         "usages": get(f"{base}/providers/Microsoft.Compute/locations/eastus/usages?{v}"),
     }
@@ -226,10 +258,32 @@ def test_the_sdk_reads_the_fields_the_adapter_uses_with_their_types(answers):
     assert vmss.orchestration_mode == "Flexible" and vmss.virtual_machine_profile.billing_profile.max_price == -1
 
 
-def test_the_sets_instance_view_counts_vms_by_power_state(answers):
+def test_a_flexible_sets_instance_view_sums_no_power_states(answers):
+    """Microsoft: a Flexible set has no instance view of its VMs (azure-sdk-for-go#19707); the adapter lists them."""
     view = models.VirtualMachineScaleSetInstanceView(answers["set_view"])
-    counts = {c.code: c.count for c in view.virtual_machine.statuses_summary}
-    assert counts == {"PowerState/deallocated": 1, "PowerState/running": 1}
+    assert view.virtual_machine is None
+    assert [st.code for st in view.statuses] == ["ProvisioningState/succeeded"]
+
+
+def test_instance_view_expand_needs_the_scale_set_filter(cloud):
+    """The SDK's own docs: expand=instanceView "can only be specified if a valid $filter option is specified"."""
+    rg = f"{HOST}/subscriptions/{cloud.subscription_id}/resourceGroups/clusterdb/providers/Microsoft.Compute"
+    answer = requests.get(f"{rg}/virtualMachines?api-version={API_VERSIONS['Microsoft.Compute']}&$expand=instanceView", timeout=5)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "InvalidParameter"
+
+
+def test_network_interfaces_have_the_shape_of_the_official_example_and_deserialize(cloud):
+    from azure.mgmt.network import models as n
+
+    with cdb.connect(azure=cloud.config()) as s:
+        s.create_fleet(cdb.FleetConfig("web", capacity=2, provider="azure"))
+    url = f"{HOST}/subscriptions/{cloud.subscription_id}/resourceGroups/clusterdb/providers/Microsoft.Network/networkInterfaces"
+    nics = requests.get(f"{url}?api-version={API_VERSIONS['Microsoft.Network']}", timeout=5).json()["value"]
+    assert len(nics) == 2
+    for nic in nics:
+        assert_same_shape(NIC_EXAMPLE, nic)
+        assert unknown_or_missing(n.NetworkInterface(nic)) == []
+        assert nic["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"].startswith("10.0.0.")
 
 
 def test_the_checker_finds_unknown_and_missing_fields():
@@ -274,3 +328,39 @@ def test_autoscale_setting_and_metrics_have_the_shape_of_the_official_examples(c
     assert parsed.value[0].name.value == "Percentage CPU" and len(parsed.value[0].timeseries[0].data) == 6
     resource = m.AutoscaleSettingResource.deserialize(setting)
     assert resource.profiles[0].rules[0].scale_action.cooldown.total_seconds() == 300
+
+
+# createOrUpdateAutoscaleSetting.json (Microsoft.Insights stable/2022-10-01): the request's default profile
+AUTOSCALE_PUT_PROFILE = {
+    "name": "adios",
+    "capacity": {"minimum": "1", "maximum": "10", "default": "1"},
+    "rules": [
+        {
+            "metricTrigger": {
+                "metricName": "Percentage CPU",
+                "metricResourceUri": "/subscriptions/b67f/resourceGroups/T/providers/Microsoft.Compute/virtualMachineScaleSets/x",
+                "timeGrain": "PT1M",
+                "statistic": "Average",
+                "timeWindow": "PT5M",
+                "timeAggregation": "Average",
+                "operator": "GreaterThan",
+                "threshold": 10.0,
+                "dividePerInstance": False,
+            },
+            "scaleAction": {"direction": "Increase", "type": "ChangeCount", "value": "1", "cooldown": "PT5M"},
+        }
+    ],
+}
+
+
+def test_the_deployed_autoscale_profile_has_the_official_request_shape(cloud):
+    """Every field of the example's rules is sent but the optional dividePerInstance; only metricNamespace is added."""
+    with cdb.connect(azure=cloud.config()) as s:
+        s.create_fleet(cdb.FleetConfig("web", capacity=2, provider="azure"))
+        s.configure_auto_scaling("web", cdb.AutoScalingConfig(min_capacity=1, max_capacity=4))
+    setting = cloud.autoscale_settings["clusterdb-web-autoscale"]
+    ours, want = paths(setting["properties"]["profiles"][0]), paths(AUTOSCALE_PUT_PROFILE)
+    assert set(want) - set(ours) == {"rules[].metricTrigger.dividePerInstance"}
+    assert set(ours) - set(want) == {"rules[].metricTrigger.metricNamespace"}
+    assert {p: ours[p] for p in ours if p in want} == {p: want[p] for p in ours if p in want}
+    assert setting["properties"]["enabled"] is True and setting["properties"]["targetResourceUri"].endswith("/clusterdb-web")

@@ -24,6 +24,7 @@ from ...config import AwsConfig
 from ...errors import ComputeError, ConflictError, NetworkError, NotFoundError, ValidationError
 from ...models import (
     AutoScalingConfig,
+    CapacitySchedule,
     Fleet,
     FleetConfig,
     Function,
@@ -43,6 +44,7 @@ from ..kit.plans import call_text
 from ..kit.pricing import price_or_nan
 from . import costs, fleets, functions, instances, metrics
 from . import network as aws_network
+from . import schedules as aws_schedules
 from .clients import Clients
 
 __all__ = ["AwsProvider", "FUNCTION_CALLS", "INSTANCE_CALLS", "VCPU_QUOTA"]
@@ -78,6 +80,8 @@ class AwsProvider(ComputeProvider):
             Feature.INVOCATION_HISTORY: "Lambda keeps no list of past invocations (they are in CloudWatch Logs)",
             Feature.SCALING_ACTIVITIES: "the AWS adapter does not read the group's DescribeScalingActivities yet",
         }
+        if isinstance(request, plans.PutSchedule) and (reason := aws_schedules.refusal(request.schedule)):
+            out[Feature.SCHEDULES] = reason
         if isinstance(request, Instance) and request.spot and request.fleet:
             # EC2 Auto Scaling launches spot capacity through one-time Spot requests, and EC2 can stop
             # only instances of persistent Spot requests (EC2 User Guide, "Stop a Spot Instance").
@@ -672,9 +676,31 @@ class AwsProvider(ComputeProvider):
                 calls = [call_text(f"ec2:{INSTANCE_CALLS[request.operation]}", InstanceIds=[instance_id])]
             case plans.CreateFunction(function) | plans.UpdateFunction(function) | plans.DeleteFunction(function):
                 calls = [call_text(f"lambda:{api}", FunctionName=function) for api in FUNCTION_CALLS[request.operation]]
+            case plans.PutSchedule(_, schedule):
+                calls = [call_text("autoscaling:PutScheduledUpdateGroupAction", **aws_schedules.put_params(schedule))]
+            case plans.DeleteSchedule(fleet, name):
+                calls = [call_text("autoscaling:DeleteScheduledAction", AutoScalingGroupName=fleet, ScheduledActionName=name)]
             case _:
                 return super().describe_call(request)
         return "; ".join(calls)
+
+    # -- capacity schedules: Auto Scaling scheduled actions ------------------------------
+    async def put_schedule(self, schedule: CapacitySchedule) -> CapacitySchedule:
+        op = "put_schedule"
+        await self._group(schedule.fleet, op)  # NotFoundError for a group that is gone
+        await self.clients.call("autoscaling", "put_scheduled_update_group_action", op, **aws_schedules.put_params(schedule))
+        return schedule._replace(provider=self.name)
+
+    async def list_schedules(self, fleet: str | None = None) -> list[CapacitySchedule]:
+        params = {"AutoScalingGroupName": fleet} if fleet else {}
+        found = await self.clients.pages("autoscaling", "describe_scheduled_actions", "list_schedules", **params)
+        listed = (aws_schedules.from_action(a, self.name) for a in found.get("ScheduledUpdateGroupActions", []))
+        return sorted((s for s in listed if s is not None), key=lambda s: (s.fleet, s.name))
+
+    async def delete_schedule(self, fleet: str, name: str) -> None:
+        await self.clients.call(
+            "autoscaling", "delete_scheduled_action", "delete_schedule", AutoScalingGroupName=fleet, ScheduledActionName=name
+        )
 
     async def close(self) -> None:
         self.clients.close()

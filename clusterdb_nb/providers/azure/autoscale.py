@@ -10,6 +10,8 @@ The profile's rules are derived from the ``AutoScalingConfig`` by the simulator'
 
 Scaling activities are the activity log's ``Autoscale`` events (``.../Scaleup/Action`` and
 ``.../Scaledown/Action``) of the setting, whose properties carry the old and new instance counts.
+Each action is logged twice under one ``operationId`` ("Started", then "Succeeded" or "Failed");
+an activity is its "Succeeded" event.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def rules_of(setting: Any) -> list[AzureRule]:
 
 def config_of(setting: Any) -> AutoScalingConfig | None:
     """The policy a setting we deployed stands for (the scale-out rule's threshold and cooldown); None if disabled."""
-    if not setting.enabled or not setting.profiles:
+    if not setting.enabled or not setting.profiles or not setting.profiles[0].rules:  # none, or schedules only
         return None
     profile = setting.profiles[0]
     rules = rules_of(setting)
@@ -116,7 +118,11 @@ def activities(events: Iterable[Any], fleet: str, provider: str) -> pd.DataFrame
     rows = [
         (e.event_timestamp, int(e.properties["OldInstancesCount"]), int(e.properties["NewInstancesCount"]), e)
         for e in events
-        if e.operation_name is not None and e.operation_name.value in EVENTS and (e.properties or {}).get("NewInstancesCount")
+        if e.operation_name is not None
+        and e.operation_name.value in EVENTS
+        and e.status is not None
+        and e.status.value == "Succeeded"
+        and (e.properties or {}).get("NewInstancesCount")
     ]
     rows.sort(key=lambda row: row[0])
     return frames.frame(

@@ -129,6 +129,13 @@ class Clients:
         return self._client("monitor", MonitorManagementClient)
 
     @property
+    def network(self) -> Any:
+        """``azure.mgmt.network.NetworkManagementClient`` (the VMs' network interfaces and private IPs)."""
+        from azure.mgmt.network import NetworkManagementClient
+
+        return self._client("network", NetworkManagementClient)
+
+    @property
     def web(self) -> Any:
         """``azure.mgmt.web.WebSiteManagementClient`` (Function Apps and their plans)."""
         from azure.mgmt.web import WebSiteManagementClient

@@ -5,7 +5,7 @@ The set carries the fleet's tags, its owner tag and its bounds (``clusterdb:min-
 it some). A spot fleet's VMs are ``priority: Spot`` with ``evictionPolicy: Deallocate`` and
 ``billingProfile.maxPrice: -1`` (pay up to the on-demand price, never evicted for price)::
 
-    >>> body(config, subnet_id, "Canonical:ubuntu-24_04-lts:server:latest", "eastus")["sku"]
+    >>> body(config, subnet_id, "Canonical:ubuntu-24_04-lts:server:latest", "eastus", "azureuser", key)["sku"]
     {'name': 'Standard_B2s', 'tier': 'Standard', 'capacity': 3}
 """
 
@@ -18,7 +18,7 @@ from ...models import Fleet, FleetConfig
 from ..kit.naming import resource_name
 from .instances import TAGS
 
-__all__ = ["body", "image_reference", "is_spot", "tags", "to_fleet"]
+__all__ = ["body", "image_reference", "is_spot", "os_profile", "tags", "to_fleet"]
 
 MIN_TAG = "clusterdb:min-capacity"
 MAX_TAG = "clusterdb:max-capacity"
@@ -45,17 +45,28 @@ def tags(config: FleetConfig, lo: int, hi: int) -> dict[str, str]:
     }
 
 
-def body(config: FleetConfig, subnet_id: str, image: str, location: str) -> dict[str, Any]:
+def os_profile(prefix: str, admin_username: str, ssh_public_key: str) -> dict[str, Any]:
+    """A Linux ``osProfile`` that allows SSH with the key only (ARM refuses password-less without a key)."""
+    return {
+        "computerNamePrefix": prefix,
+        "adminUsername": admin_username,
+        "linuxConfiguration": {
+            "disablePasswordAuthentication": True,
+            "provisionVMAgent": True,
+            "ssh": {"publicKeys": [{"path": f"/home/{admin_username}/.ssh/authorized_keys", "keyData": ssh_public_key}]},
+        },
+    }
+
+
+def body(
+    config: FleetConfig, subnet_id: str, image: str, location: str, admin_username: str, ssh_public_key: str
+) -> dict[str, Any]:
     """The PUT body of a Flexible scale set for ``config`` (capacity, type and bounds filled in)."""
     assert config.instance_type is not None and config.capacity is not None
     assert config.min_capacity is not None and config.max_capacity is not None
     name = resource_name(config.name)
     profile: dict[str, Any] = {
-        "osProfile": {
-            "computerNamePrefix": config.name[:9],
-            "adminUsername": "azureuser",
-            "linuxConfiguration": {"disablePasswordAuthentication": True, "provisionVMAgent": True},
-        },
+        "osProfile": os_profile(config.name[:9], admin_username, ssh_public_key),
         "storageProfile": {
             "imageReference": image_reference(image),
             "osDisk": {"createOption": "FromImage", "managedDisk": {"storageAccountType": "Standard_LRS"}},
@@ -67,6 +78,7 @@ def body(config: FleetConfig, subnet_id: str, image: str, location: str) -> dict
                     "name": f"{name}-nic",
                     "properties": {
                         "primary": True,
+                        "deleteOption": "Delete",  # a deleted VM's NIC (and its private IP) goes with it
                         "ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet_id}}}],
                     },
                 }

@@ -26,6 +26,7 @@ from ...models import Function, FunctionConfig
 from ..kit.naming import resource_name
 
 __all__ = [
+    "FLEX_REFUSED_SETTINGS",
     "app_name",
     "check",
     "instance_memory",
@@ -53,8 +54,30 @@ def instance_memory(memory_mb: int) -> int:
     return next(size for size in SIZES if size >= memory_mb) if memory_mb <= SIZES[-1] else SIZES[-1]
 
 
+FLEX_REFUSED_SETTINGS = frozenset(
+    {
+        "FUNCTIONS_EXTENSION_VERSION",
+        "FUNCTIONS_WORKER_RUNTIME",
+        "FUNCTIONS_WORKER_RUNTIME_VERSION",
+        "WEBSITE_RUN_FROM_PACKAGE",
+        "SCM_DO_BUILD_DURING_DEPLOYMENT",
+        "ENABLE_ORYX_BUILD",
+        "WEBSITE_CONTENTSHARE",
+        "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+    }
+)
+"""App settings Flex Consumption refuses: their job moved to ``functionAppConfig`` (runtime, deployment, build)."""
+
+
 def check(config: FunctionConfig) -> None:
     """Refuse what Flex Consumption cannot do, before any call."""
+    if refused := sorted(FLEX_REFUSED_SETTINGS & set(config.environment)):
+        raise ValidationError(
+            f"environment: Flex Consumption refuses the app setting(s) {', '.join(refused)}",
+            field="environment",
+            rule="no setting Flex Consumption replaced by functionAppConfig",
+            solution="Remove them: the runtime, its version and the package are set by the adapter",
+        )
     if config.reserved_concurrency is not None:
         raise ValidationError(
             "reserved_concurrency: Azure Functions (Flex Consumption) has no per-function concurrency reservation",

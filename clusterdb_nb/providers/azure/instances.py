@@ -10,7 +10,7 @@ billing stops); a VM that is only powered off (``PowerState/stopped``) keeps bei
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,7 +21,7 @@ from ..kit.instance_rows import InstanceRows
 from ..kit.naming import OWNER_TAG, TagRules, fleet_of
 from ..kit.pricing import Price
 
-__all__ = ["scale_set_name", "state_of", "to_frame", "to_instance"]
+__all__ = ["primary_nic_id", "private_ips", "scale_set_name", "state_of", "to_frame", "to_instance"]
 
 # Azure tags: names up to 512 characters without < > % & \ ? /, values up to 256; Azure reserves
 # the prefixes microsoft, azure and windows; ``clusterdb:`` is ours (owner tag, fleet bounds).
@@ -87,6 +87,43 @@ def scale_set_name(vm: Mapping[str, Any]) -> str | None:
     return str(set_id).rsplit("/", 1)[-1] if set_id else None
 
 
+def private_ips(nics: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """``{vm id (lower case): private IP}`` from network interfaces (REST JSON or SDK models).
+
+    A VM's address is its primary NIC's primary IP configuration's ``privateIPAddress``; a NIC
+    attached to no VM is skipped::
+
+        >>> private_ips([{"properties": {"primary": True, "virtualMachine": {"id": "/s/VM1"},
+        ...     "ipConfigurations": [{"properties": {"primary": True, "privateIPAddress": "10.0.0.4"}}]}}])
+        {'/s/vm1': '10.0.0.4'}
+    """
+    out: dict[str, str] = {}
+    for nic in nics:
+        props = nic.get("properties") or {}
+        vm = props.get("virtualMachine")
+        if vm is None:
+            continue
+        key = str(vm.get("id")).lower()
+        if key in out and not props.get("primary"):
+            continue
+        configs = props.get("ipConfigurations") or ()
+        for config in configs:
+            ip = (config.get("properties") or {}).get("privateIPAddress")
+            if ip and ((config.get("properties") or {}).get("primary") or len(configs) == 1):
+                out[key] = str(ip)
+                break
+    return out
+
+
+def primary_nic_id(vm: Mapping[str, Any]) -> str | None:
+    """The resource id of a VM's primary network interface (its only one when none is marked)."""
+    refs = _get(vm, "properties", "networkProfile", "networkInterfaces") or ()
+    for ref in refs:
+        if (ref.get("properties") or {}).get("primary") or len(refs) == 1:
+            return str(ref["id"])
+    return None
+
+
 def _row(vm: Mapping[str, Any]) -> dict[str, Any]:
     """Everything a row needs, each field read once (SDK models pay for every read)."""
     props = vm.get("properties") or {}
@@ -117,8 +154,8 @@ def _row(vm: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def to_instance(vm: Mapping[str, Any], provider: str, region: str) -> Instance:
-    """An Instance from one VM (fetched with ``expand="instanceView"``)."""
+def to_instance(vm: Mapping[str, Any], provider: str, region: str, private_ip: str | None = None) -> Instance:
+    """An Instance from one VM (fetched with ``expand="instanceView"``) and its primary NIC's private IP."""
     row = _row(vm)
     return Instance(
         id=row["instance_id"],
@@ -130,14 +167,17 @@ def to_instance(vm: Mapping[str, Any], provider: str, region: str) -> Instance:
         spot=row["spot"],
         launched_at=row["launched_at"],
         state_since=row["state_since"],
-        private_ip=None,
+        private_ip=private_ip,
         tags=row["tags"],
     )
 
 
-def to_frame(vms: list[Mapping[str, Any]], provider: str, region: str, hourly_price: Price) -> pd.DataFrame:
-    """VMs as a ``frames.INSTANCES`` DataFrame (one pass, column-wise)."""
+def to_frame(
+    vms: list[Mapping[str, Any]], provider: str, region: str, hourly_price: Price, ips: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """VMs as a ``frames.INSTANCES`` DataFrame (one pass, column-wise); ``ips`` from :func:`private_ips`."""
     rows = InstanceRows(provider, region, hourly_price)
+    ips = ips or {}
     for vm in vms:
         r = _row(vm)
         rows.add(
@@ -148,7 +188,7 @@ def to_frame(vms: list[Mapping[str, Any]], provider: str, region: str, hourly_pr
             spot=r["spot"],
             launched_at=r["launched_at"].timestamp(),
             state_since=r["state_since"].timestamp(),
-            private_ip=None,
+            private_ip=ips.get(str(vm["id"]).lower()),
             tags=r["tags"],
         )
     return rows.frame()

@@ -25,7 +25,17 @@ import pandas as pd
 from ... import catalog, durations, frames
 from ...config import AzureConfig
 from ...errors import ConflictError, NotFoundError, ProviderError, ValidationError
-from ...models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation
+from ...models import (
+    AutoScalingConfig,
+    CapacitySchedule,
+    Fleet,
+    FleetConfig,
+    Function,
+    FunctionConfig,
+    Instance,
+    InstanceState,
+    Invocation,
+)
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
 from ..kit import plans
@@ -35,6 +45,7 @@ from ..kit.plans import call_text
 from ..kit.pricing import price_or_nan
 from ..kit.utilization import fleet_frame, instance_frame
 from . import autoscale, costs, fleets, function_app, functions, instances, metrics
+from . import schedules as azure_schedules
 from .clients import Clients
 
 __all__ = ["AzureProvider"]
@@ -66,10 +77,23 @@ class AzureProvider(ComputeProvider):
         return self.config.location
 
     def not_supported(self, request: object | None = None) -> dict[Feature, str]:
-        return {
+        out = {
             Feature.INVOCATION_HISTORY: "Azure Functions keeps past invocations in Application Insights, "
             "which this adapter does not read",
         }
+        if isinstance(request, plans.PutSchedule) and (reason := azure_schedules.refusal(request.schedule)):
+            out[Feature.SCHEDULES] = reason
+        return out
+
+    # -- capacity schedules: recurrence profiles of the autoscale setting (providers/azure/schedules.py) --
+    async def put_schedule(self, schedule: CapacitySchedule) -> CapacitySchedule:
+        return await azure_schedules.put(self, schedule)
+
+    async def list_schedules(self, fleet: str | None = None) -> list[CapacitySchedule]:
+        return await azure_schedules.listing(self, fleet)
+
+    async def delete_schedule(self, fleet: str, name: str) -> None:
+        await azure_schedules.delete(self, fleet, name)
 
     # -- helpers -----------------------------------------------------------
     @property
@@ -98,12 +122,24 @@ class AzureProvider(ComputeProvider):
             )
         return found
 
-    async def _vms(self, operation: str, fleet: str | None = None) -> list[Any]:
+    async def _set_vms(self, operation: str, set_id: str) -> list[Any]:
+        """A scale set's VMs with their instance views (ARM takes ``expand=instanceView`` only with this filter)."""
         compute = self.clients.compute
-        flt = f"'virtualMachineScaleSet/id' eq '{self._scale_set_id(fleet)}'" if fleet else None
+        flt = f"'virtualMachineScaleSet/id' eq '{set_id}'"
         return await self.clients.calls.collect(
             operation, lambda: compute.virtual_machines.list(self._rg, filter=flt, expand="instanceView")
         )
+
+    async def _vms(self, operation: str, fleet: str | None = None, sets: list[Any] | None = None) -> list[Any]:
+        """The VMs of one fleet, or of every fleet (``sets``: the resource group's scale sets, listed if not given)."""
+        if fleet is not None:
+            return await self._set_vms(operation, self._scale_set_id(fleet))
+        if sets is None:
+            compute = self.clients.compute
+            sets = await self.clients.calls.collect(operation, lambda: compute.virtual_machine_scale_sets.list(self._rg))
+        ours = [v for v in sets if instances.TAGS.owner_key in (v.get("tags") or {})]
+        found = await asyncio.gather(*(self._set_vms(operation, v["id"]) for v in ours))
+        return [vm for vms in found for vm in vms]
 
     async def _setting(self, fleet: str, operation: str) -> Any | None:
         monitor = self.clients.monitor
@@ -117,18 +153,9 @@ class AzureProvider(ComputeProvider):
     async def _fleet(self, vmss: Any, operation: str, vms: list[Any] | None = None, setting: Any = False) -> Fleet:
         """A Fleet of a scale set; ``vms`` and ``setting`` (its autoscale setting or None) are read unless given."""
         fleet = vmss["tags"][instances.TAGS.owner_key]
-        if vms is None:  # the set's instance view counts its VMs by power state: one request, not a listing
-            compute = self.clients.compute
-            view, setting = await asyncio.gather(
-                self.clients.calls.run(
-                    operation, lambda: compute.virtual_machine_scale_sets.get_instance_view(self._rg, vmss["name"])
-                ),
-                self._setting(fleet, operation),
-            )
-            summary = (view.get("virtualMachine") or {}).get("statusesSummary") or ()
-            running = sum(int(c.get("count", 0)) for c in summary if c.get("code") == "PowerState/running")
-        else:
-            running = sum(instances.state_of(vm) is InstanceState.RUNNING for vm in vms)
+        if vms is None:  # a Flexible set has no instance view of its VMs' power states: list them
+            vms, setting = await asyncio.gather(self._set_vms(operation, vmss["id"]), self._setting(fleet, operation))
+        running = sum(instances.state_of(vm) is InstanceState.RUNNING for vm in vms)
         price = price_or_nan(self.hourly_price)(vmss["sku"]["name"], fleets.is_spot(vmss))
         out = fleets.to_fleet(vmss, running, self.name, self.region, price)
         return out._replace(auto_scaling=autoscale.config_of(setting)) if setting else out
@@ -143,6 +170,18 @@ class AzureProvider(ComputeProvider):
                 solution="Set subnet_id in compute.providers.azure, or pass networking={'subnet_id': '<the subnet id>'}",
             )
         return str(subnet)
+
+    def _ssh_key(self) -> str:
+        """The admin's SSH public key: the VMs allow no password, so ARM refuses a set without one."""
+        if self.config.ssh_public_key is None:
+            raise ValidationError(
+                "ssh_public_key: an Azure fleet's Linux VMs allow SSH with a key only, and none is configured",
+                field="ssh_public_key",
+                rule="an ssh-rsa or ssh-ed25519 public key, or the path of its .pub file",
+                solution="Add ssh_public_key: ~/.ssh/id_ed25519.pub (or ${AZURE_SSH_PUBLIC_KEY}) to compute.providers.azure; "
+                "create a key with `ssh-keygen -t ed25519`",
+            )
+        return self.config.ssh_public_key
 
     # -- status ------------------------------------------------------------
     async def status(self) -> ProviderStatus:
@@ -184,6 +223,7 @@ class AzureProvider(ComputeProvider):
         catalog.lookup(config.instance_type, provider="azure").price(bool(config.spot))
         instances.TAGS.check(config.tags)
         subnet = self._subnet(config)
+        key = self._ssh_key()
         compute = self.clients.compute
         name = resource_name(config.name)
         existing = await self.clients.calls.collect(op, lambda: compute.virtual_machine_scale_sets.list(self._rg))
@@ -191,7 +231,7 @@ class AzureProvider(ComputeProvider):
             raise self.already_exists("fleet", config.name, op)
         image = config.image or self.config.rules.default_image
         assert image is not None
-        body = fleets.body(config, subnet, image, self.region)
+        body = fleets.body(config, subnet, image, self.region, self.config.admin_username, key)
         vmss = await self.clients.calls.finish(
             op, lambda: compute.virtual_machine_scale_sets.begin_create_or_update(self._rg, name, body)
         )
@@ -252,10 +292,8 @@ class AzureProvider(ComputeProvider):
     async def list_fleets(self) -> list[Fleet]:
         op = "list_fleets"
         compute = self.clients.compute
-        sets, vms = await asyncio.gather(
-            self.clients.calls.collect(op, lambda: compute.virtual_machine_scale_sets.list(self._rg)),
-            self._vms(op),
-        )
+        sets = await self.clients.calls.collect(op, lambda: compute.virtual_machine_scale_sets.list(self._rg))
+        vms = await self._vms(op, sets=sets)
         monitor = self.clients.monitor
         settings = await self.clients.calls.collect(op, lambda: monitor.autoscale_settings.list_by_resource_group(self._rg))
         by_name = {s.name.lower(): s for s in settings}
@@ -288,6 +326,7 @@ class AzureProvider(ComputeProvider):
         op = "configure_auto_scaling"
         vmss = await self._scale_set(fleet, op)
         setting = autoscale.to_setting(config, vmss["id"], self.region, instances.TAGS.owner(fleet))
+        setting = azure_schedules.keep(setting, await self._setting(fleet, op))  # the fleet's schedules stay
         monitor, compute = self.clients.monitor, self.clients.compute
         await self.clients.calls.run(
             op, lambda: monitor.autoscale_settings.create_or_update(self._rg, autoscale.setting_name(fleet), setting)
@@ -316,8 +355,28 @@ class AzureProvider(ComputeProvider):
         return autoscale.activities(events, fleet, self.name)
 
     # -- instances -----------------------------------------------------------
+    async def _private_ips(self, operation: str) -> dict[str, str]:
+        """Private IPs of the resource group's VMs, from its network interfaces (one paged listing)."""
+        network = self.clients.network
+        nics = await self.clients.calls.collect(operation, lambda: network.network_interfaces.list(self._rg))
+        return instances.private_ips(nics)
+
+    async def _private_ip(self, vm: Any, operation: str) -> str | None:
+        nic_id = instances.primary_nic_id(vm)
+        if nic_id is None:
+            return None
+        network = self.clients.network
+        rg, name = nic_id.split("/")[4], nic_id.rsplit("/", 1)[-1]
+        try:
+            nic = await self.clients.calls.run(operation, lambda: network.network_interfaces.get(rg, name))
+        except NotFoundError:
+            return None  # the VM is being deleted with its NIC
+        return instances.private_ips([nic]).get(str(vm["id"]).lower())
+
     async def list_instances(self, fleet: str | None = None, states: set[InstanceState] | None = None) -> pd.DataFrame:
-        df = instances.to_frame(await self._vms("list_instances", fleet), self.name, self.region, self.hourly_price)
+        op = "list_instances"
+        vms, ips = await asyncio.gather(self._vms(op, fleet), self._private_ips(op))
+        df = instances.to_frame(vms, self.name, self.region, self.hourly_price, ips)
         if states:
             df = df[df["state"].isin({s.value for s in states})].reset_index(drop=True)
         return df
@@ -327,7 +386,7 @@ class AzureProvider(ComputeProvider):
         vm = await self.clients.calls.run(
             operation, lambda: compute.virtual_machines.get(self._rg, instance_id, expand="instanceView")
         )
-        return instances.to_instance(vm, self.name, self.region)
+        return instances.to_instance(vm, self.name, self.region, await self._private_ip(vm, operation))
 
     async def _instance_call(self, operation: str, instance_id: str) -> Instance:
         compute = self.clients.compute
@@ -627,12 +686,29 @@ class AzureProvider(ComputeProvider):
         body = costs.query(lo, hi)
 
         async def billed() -> pd.DataFrame | None:
-            client = self.clients.costs
-            result = await self.clients.calls.run(op, lambda: client.query.usage(scope, body))
-            spot_fleets = {f.name for f in await self.list_fleets() if f.spot}
-            return costs.billing_frame(result, self.name, self.region, spot_fleets)
+            pages = await self._cost_pages(scope, body, op)
+            compute = self.clients.compute
+            sets = await self.clients.calls.collect(op, lambda: compute.virtual_machine_scale_sets.list(self._rg))
+            vms = await self._vms(op, sets=sets)
+            return costs.billing_frame(costs.rows_of(pages), self.name, self.region, vms, sets)
 
         return await billed_else_estimated(billed, lambda: self.list_instances(None, {InstanceState.RUNNING}), lo, hi)
+
+    async def _cost_pages(self, scope: str, body: dict[str, Any], operation: str) -> list[Any]:
+        """Every page of a Cost Management query: the next one is the same body POSTed to ``nextLink``."""
+        from azure.core.rest import HttpRequest
+
+        client = self.clients.costs
+        pages = [await self.clients.calls.run(operation, lambda: client.query.usage(scope, body))]
+        while link := pages[-1]["properties"].get("nextLink"):
+
+            def more(url: str = link) -> Any:
+                answer = client.send_request(HttpRequest("POST", url, json=body))
+                answer.raise_for_status()
+                return answer.json()
+
+            pages.append(await self.clients.calls.run(operation, more))
+        return pages
 
     # -- plans -----------------------------------------------------------------
     def describe_call(self, request: plans.PlanRequest) -> str:

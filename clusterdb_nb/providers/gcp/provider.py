@@ -24,8 +24,18 @@ import pandas as pd
 
 from ... import catalog, durations, frames
 from ...config import GcpConfig
-from ...errors import NotFoundError
-from ...models import AutoScalingConfig, Fleet, FleetConfig, Function, FunctionConfig, Instance, InstanceState, Invocation
+from ...errors import NotFoundError, NotSupportedError
+from ...models import (
+    AutoScalingConfig,
+    CapacitySchedule,
+    Fleet,
+    FleetConfig,
+    Function,
+    FunctionConfig,
+    Instance,
+    InstanceState,
+    Invocation,
+)
 from ..base import ComputeProvider, ProviderStatus
 from ..capabilities import Feature
 from ..kit import plans
@@ -34,6 +44,7 @@ from ..kit.naming import fleet_of, resource_name
 from ..kit.plans import call_text
 from ..kit.pricing import price_or_nan
 from . import functions, instances, metrics
+from . import schedules as gcp_schedules
 from .clients import Clients
 from .instances import LABELS, TAGS_METADATA
 
@@ -72,11 +83,17 @@ class GcpProvider(ComputeProvider):
 
     def not_supported(self, request: object | None = None) -> dict[Feature, str]:
         """What Google Cloud does not offer through this adapter, with the reason."""
-        return {
+        out = {
             Feature.BILLED_COSTS: "Google bills through a BigQuery export, which this toolkit does not require; "
             "costs are the catalog estimate",
             Feature.INVOCATION_HISTORY: "Cloud Functions keeps no list of past invocations (they are in Cloud Logging)",
         }
+        if isinstance(request, plans.PutSchedule) and request.current is not None:
+            now = pd.Timestamp(self.current_time(), unit="s", tz="UTC")
+            reason = gcp_schedules.refusal(request.current, request.schedule, list(request.others), now)
+            if reason:
+                out[Feature.SCHEDULES] = reason
+        return out
 
     # -- functions ------------------------------------------------------------------------------
     def _function_name(self, function: str) -> str:
@@ -432,8 +449,12 @@ class GcpProvider(ComputeProvider):
                 "mode": "ON",
             },
         }
+        existing = await self._autoscaler(group.name, op)
+        if existing is not None:  # its scaling schedules (s.schedule_capacity) stay
+            kept = json.loads(compute_v1.Autoscaler.to_json(existing))["autoscalingPolicy"].get("scalingSchedules")
+            body["autoscalingPolicy"] |= {"scalingSchedules": kept} if kept else {}
         resource = compute_v1.Autoscaler.from_json(json.dumps(body))
-        if await self._autoscaler(group.name, op) is None:
+        if existing is None:
             await self.clients.wait("autoscalers", "insert", op, autoscaler_resource=resource)
         else:
             await self.clients.wait("autoscalers", "update", op, autoscaler=group.name, autoscaler_resource=resource)
@@ -612,9 +633,90 @@ class GcpProvider(ComputeProvider):
             case plans.CreateFunction(function) | plans.UpdateFunction(function) | plans.DeleteFunction(function):
                 verb = {"create_function": "create", "update_function": "patch", "delete_function": "delete"}[request.operation]
                 calls = [call_text(f"functions.{verb}", function=function)]
+            case plans.PutSchedule(fleet, schedule):
+                calls = [
+                    call_text(
+                        "regionAutoscalers.update",
+                        autoscaler=resource_name(fleet),
+                        scalingSchedule=schedule.name,
+                        schedule=schedule.cron,
+                        timeZone=schedule.timezone,
+                        minRequiredReplicas=schedule.capacity,
+                    )
+                ]
+            case plans.DeleteSchedule(fleet, name):
+                calls = [call_text("regionAutoscalers.update", autoscaler=resource_name(fleet), removeScalingSchedule=name)]
             case _:
                 return super().describe_call(request)
         return "; ".join(calls)
+
+    # -- capacity schedules: the autoscaler's scaling schedules ------------------------------
+    async def _scaling(self, fleet: str, operation: str) -> tuple[Any, dict[str, Any]]:
+        """The group, and its autoscaler as JSON (NotSupportedError when the group has none)."""
+        from google.cloud import compute_v1
+
+        group = await self._group(fleet, operation)
+        scaler = await self._autoscaler(group.name, operation)
+        if scaler is None:
+            raise NotSupportedError(
+                f"fleet {fleet!r} has no autoscaler, and GCP scaling schedules belong to one",
+                provider=self.name,
+                operation=operation,
+                solution="configure_auto_scaling(...) first",
+            )
+        return group, json.loads(compute_v1.Autoscaler.to_json(scaler))
+
+    async def _write_schedules(self, group: Any, scaler: dict[str, Any], mine: list[CapacitySchedule], op: str) -> None:
+        from google.cloud import compute_v1
+
+        policy = scaler["autoscalingPolicy"]
+        kept = {
+            k: v
+            for k, v in policy.get("scalingSchedules", {}).items()
+            if not v.get("description", "").startswith(gcp_schedules.OURS)
+        }
+        now = pd.Timestamp(self.current_time(), unit="s", tz="UTC")
+        try:
+            ours = gcp_schedules.entries(mine, int(policy.get("minNumReplicas", 0)), now)
+        except gcp_schedules.MappingRefused as exc:
+            raise NotSupportedError(str(exc), provider=self.name, operation=op) from None
+        body = {
+            "name": group.name,
+            "target": group.self_link,
+            "autoscalingPolicy": {**policy, "scalingSchedules": {**kept, **ours}},
+        }
+        resource = compute_v1.Autoscaler.from_json(json.dumps(body))
+        await self.clients.wait("autoscalers", "update", op, autoscaler=group.name, autoscaler_resource=resource)
+
+    async def put_schedule(self, schedule: CapacitySchedule) -> CapacitySchedule:
+        op = "put_schedule"
+        group, scaler = await self._scaling(schedule.fleet, op)
+        found = gcp_schedules.from_entries(scaler["autoscalingPolicy"].get("scalingSchedules", {}), schedule.fleet, self.name)
+        await self._write_schedules(group, scaler, [*(s for s in found if s.name != schedule.name), schedule], op)
+        return schedule._replace(provider=self.name, min_capacity=None, max_capacity=None)
+
+    async def list_schedules(self, fleet: str | None = None) -> list[CapacitySchedule]:
+        op = "list_schedules"
+        names = [fleet] if fleet else [f.name for f in await self.list_fleets() if f.auto_scaling is not None]
+        out: list[CapacitySchedule] = []
+        for name in names:
+            scaler = await self._autoscaler((await self._group(name, op)).name, op)
+            if scaler is not None:
+                found = json.loads(type(scaler).to_json(scaler))["autoscalingPolicy"].get("scalingSchedules", {})
+                out += gcp_schedules.from_entries(found, name, self.name)
+        return out
+
+    async def delete_schedule(self, fleet: str, name: str) -> None:
+        """Remove the scaling schedule; the others keep their windows as they are."""
+        from google.cloud import compute_v1
+
+        op = "delete_schedule"
+        group, scaler = await self._scaling(fleet, op)
+        policy = scaler["autoscalingPolicy"]
+        rest = {k: v for k, v in policy.get("scalingSchedules", {}).items() if k != name}
+        body = {"name": group.name, "target": group.self_link, "autoscalingPolicy": {**policy, "scalingSchedules": rest}}
+        resource = compute_v1.Autoscaler.from_json(json.dumps(body))
+        await self.clients.wait("autoscalers", "update", op, autoscaler=group.name, autoscaler_resource=resource)
 
     async def close(self) -> None:
         self.clients.close()

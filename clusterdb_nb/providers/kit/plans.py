@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
-from ...models import AutoScalingConfig
+from ...models import AutoScalingConfig, CapacitySchedule, Fleet
 
 __all__ = [
     "INSTANCE_REQUESTS",
@@ -30,8 +30,10 @@ __all__ = [
     "CreateInstance",
     "DeleteFleet",
     "DeleteFunction",
+    "DeleteSchedule",
     "InstanceRequest",
     "PlanRequest",
+    "PutSchedule",
     "StartInstance",
     "StopInstance",
     "TerminateInstance",
@@ -153,3 +155,25 @@ class UpdateFunction(PlanRequest):
 class DeleteFunction(PlanRequest):
     operation = "delete_function"
     function: str
+
+
+@dataclass(frozen=True)
+class PutSchedule(PlanRequest):
+    """A schedule to create or replace; ``current`` (the fleet now) and ``others`` (its other schedules)
+    let a provider's ``not_supported(request)`` judge whether its cloud can express it."""
+
+    operation = "schedule_capacity"
+    fleet: str
+    schedule: CapacitySchedule
+    current: Fleet | None = None
+    others: tuple[CapacitySchedule, ...] = ()
+
+    def args(self) -> tuple[Any, ...]:
+        return (self.fleet, self.schedule.model_dump(exclude={"fleet", "provider"}))
+
+
+@dataclass(frozen=True)
+class DeleteSchedule(PlanRequest):
+    operation = "delete_schedule"
+    fleet: str
+    name: str

@@ -21,6 +21,7 @@ from ...config import LocalConfig
 from ...errors import NotFoundError, ValidationError
 from ...models import (
     AutoScalingConfig,
+    CapacitySchedule,
     Fleet,
     FleetConfig,
     Function,
@@ -39,6 +40,7 @@ from .clock import VirtualClock, WallClock
 from .fleet_state import ACTIVE, FLEET_COLUMNS, INSTANCE_COLUMNS, FleetState, Step
 from .functions import LocalFunctions
 from .load import LoadModel
+from .schedules import LocalSchedules
 from .store import Store
 
 __all__ = ["LocalProvider"]
@@ -77,6 +79,7 @@ class LocalProvider(ComputeProvider):
         )
         self.fleets = FleetState(self.name, config, self.store, self.hourly_price)
         self.autoscaler = LocalAutoscaler(self.fleets, config.autoscaler)
+        self.schedules = LocalSchedules(self.fleets, self.autoscaler.reset)
         self.functions = LocalFunctions(self.name, config, self.store, self.clock, self._catch_up)
 
     def not_supported(self, request: object | None = None) -> dict[Feature, str]:
@@ -90,11 +93,21 @@ class LocalProvider(ComputeProvider):
         return catalog.lookup(instance_type).price(spot)
 
     def _catch_up(self, db: sqlite3.Connection) -> float:
-        """The local time, after the autoscaler's due minutes ran and the transitions due by then settled."""
+        """The local time, after the due schedules fired, the autoscaler's due minutes ran and the transitions settled."""
         now = self.clock.now(db)
-        self.autoscaler.catch_up(db, now)
+        self._run_until(db, now)
         self.store.settle(db, now)
         return now
+
+    def _run_until(self, db: sqlite3.Connection, until: float) -> None:
+        """Fire the schedules and run the autoscaler's minutes due by ``until``, in time order."""
+
+        def arrive(at: float) -> None:
+            self.autoscaler.catch_up(db, at)
+            self.store.settle(db, at)
+
+        self.schedules.catch_up(db, until, arrive)
+        self.autoscaler.catch_up(db, until)
 
     # -- status ------------------------------------------------------------
     async def status(self) -> ProviderStatus:
@@ -188,6 +201,7 @@ class LocalProvider(ComputeProvider):
             capacity = self.fleets.fleet_row(db, fleet, "delete_fleet")[4]
             self.fleets.set_capacity(db, fleet, capacity, 0, now, "delete_fleet")
             db.execute("DELETE FROM fleets WHERE name = ?", (fleet,))
+            self.schedules.delete_fleet(db, fleet)
             self.store.settle(db, now)
 
     async def get_fleet(self, fleet: str) -> Fleet:
@@ -352,9 +366,9 @@ class LocalProvider(ComputeProvider):
 
     # -- local-only ------------------------------------------------------------
     def advance(self, seconds: float) -> float:
-        if self.clock.virtual:  # policies act at each minute on the way, before the clock lands
+        if self.clock.virtual:  # schedules and policies act on the way, before the clock lands
             with self.store.transaction() as db:
-                self.autoscaler.catch_up(db, self.clock.now(db) + seconds)
+                self._run_until(db, self.clock.now(db) + seconds)
         return self.clock.advance(seconds)
 
     def attach_trace(self, fleet: str, cpu_percent: pd.Series) -> None:
@@ -417,6 +431,24 @@ class LocalProvider(ComputeProvider):
                 "reason": cause,
             },
         )
+
+    # -- capacity schedules --------------------------------------------------------
+    def current_time(self) -> float:
+        return self.clock.now()
+
+    async def put_schedule(self, schedule: CapacitySchedule) -> CapacitySchedule:
+        with self.store.transaction() as db:
+            return self.schedules.put(db, schedule, self._catch_up(db))
+
+    async def list_schedules(self, fleet: str | None = None) -> list[CapacitySchedule]:
+        with self.store.transaction() as db:
+            self._catch_up(db)
+            return self.schedules.list(db, fleet)
+
+    async def delete_schedule(self, fleet: str, name: str) -> None:
+        with self.store.transaction() as db:
+            self._catch_up(db)
+            self.schedules.delete(db, fleet, name)
 
     async def close(self) -> None:
         self.functions.close()

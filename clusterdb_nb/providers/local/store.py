@@ -59,6 +59,9 @@ CREATE TABLE IF NOT EXISTS invocations(
     request_bytes INTEGER NOT NULL, response_bytes INTEGER NOT NULL, logs TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS invocations_function ON invocations(function, at);
 CREATE TABLE IF NOT EXISTS security_groups(name TEXT PRIMARY KEY, ingress TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS schedules(
+    fleet TEXT NOT NULL, name TEXT NOT NULL, cron TEXT NOT NULL, timezone TEXT NOT NULL, capacity INTEGER NOT NULL,
+    min_capacity INTEGER, max_capacity INTEGER, next_at REAL NOT NULL, PRIMARY KEY(fleet, name));
 CREATE TABLE IF NOT EXISTS function_slots(
     request_id TEXT PRIMARY KEY, function TEXT NOT NULL, pid INTEGER NOT NULL, at REAL NOT NULL);
 """
