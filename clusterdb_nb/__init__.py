@@ -24,6 +24,7 @@ from .errors import (
     WaitTimeoutError,
 )
 from .manager import ComputeManager, Listing
+from .migration import Migration
 from .models import (
     AutoScalingConfig,
     CapacitySchedule,
@@ -35,6 +36,8 @@ from .models import (
     InstanceConfig,
     InstanceState,
     Invocation,
+    MigrationConfig,
+    MigrationStrategy,
     Plan,
 )
 from .providers.base import ComputeProvider, ProviderStatus
@@ -75,6 +78,9 @@ __all__ = [
     "InstanceState",
     "Invocation",
     "Listing",
+    "Migration",
+    "MigrationConfig",
+    "MigrationStrategy",
     "NetworkError",
     "NotFoundError",
     "NotSupportedError",

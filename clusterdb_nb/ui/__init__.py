@@ -7,12 +7,14 @@ here imports ``clusterdb_nb.session``.
 >>> s.scaler("web")      # scale one, seeing the $/h delta first
 >>> s.dashboard()        # fleets, instances, functions, costs, utilization
 >>> s.tuner("web")       # tune its autoscaling on its own CPU %, then apply
+>>> m.widget()           # a migration's progress, with Step / Run / Pause / Resume / Roll back
 """
 
 from .dashboard import Dashboard
 from .fleet_form import FleetForm
+from .migration import MigrationProgress
 from .protocol import SessionAPI
 from .scaler import Scaler
 from .tuner import Tuner
 
-__all__ = ["Dashboard", "FleetForm", "Scaler", "SessionAPI", "Tuner"]
+__all__ = ["Dashboard", "FleetForm", "MigrationProgress", "Scaler", "SessionAPI", "Tuner"]
