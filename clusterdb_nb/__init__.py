@@ -24,6 +24,7 @@ from .errors import (
     WaitTimeoutError,
 )
 from .manager import ComputeManager, Listing
+from .migration import Migration
 from .models import (
     AutoScalingConfig,
     CapacitySchedule,
@@ -35,6 +36,8 @@ from .models import (
     InstanceConfig,
     InstanceState,
     Invocation,
+    MigrationConfig,
+    MigrationStrategy,
     Plan,
 )
 from .optimize import Applied, Recommendation
@@ -77,6 +80,9 @@ __all__ = [
     "InstanceState",
     "Invocation",
     "Listing",
+    "Migration",
+    "MigrationConfig",
+    "MigrationStrategy",
     "NetworkError",
     "NotFoundError",
     "NotSupportedError",

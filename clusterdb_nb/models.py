@@ -19,7 +19,7 @@ import math
 import numbers
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -53,6 +53,8 @@ __all__ = [
     "InstanceState",
     "Invocation",
     "is_secret_key",
+    "MigrationConfig",
+    "MigrationStrategy",
     "MAX_CAPACITY",
     "Model",
     "NAME_RULE",
@@ -677,6 +679,100 @@ class Plan(Model):
         from .display import plan_html
 
         return plan_html(self)
+
+
+# -- cross-provider migration (clusterdb_nb.migration) ----------------------------------
+
+
+class MigrationStrategy(str, enum.Enum):
+    """How a migration moves capacity: ``rolling`` batch by batch, or ``blue_green`` (full target, then switch)."""
+
+    ROLLING = "rolling"
+    BLUE_GREEN = "blue_green"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _grace(value: Any) -> Any:
+    """A duration: seconds, or a string such as ``"2min"``."""
+    from .durations import seconds
+
+    if not isinstance(value, str):
+        return value
+    try:
+        return seconds(value, "grace_period")
+    except ValidationError as exc:
+        raise ValueError(exc.message.removeprefix("grace_period: ")) from None
+
+
+HealthCheck = Callable[[Any], bool]
+
+
+class MigrationConfig(Model):
+    """What to move where: the seed's ``MigrationConfig``.
+
+    ``health_check(instances) -> bool`` gets the target fleet's running instances (a DataFrame like
+    ``s.instances()``, only those running for ``grace_period``) at each health gate; False (or an exception)
+    pauses the migration. It is a Python callable, so it is not stored: after a kernel restart pass it again
+    (``s.migration(id, health_check=...)``); until then a gate of a migration that had one pauses and says so.
+    ``target_instance_type=None`` takes the catalog's ``equivalent()`` on the target's cloud (a local target keeps
+    the source's type: local clouds run every cloud's types). ``source_provider`` names the source when several
+    providers hold a fleet of that name; ``target_fleet`` defaults to the source's name.
+
+    >>> MigrationConfig(source_fleet="web", target_provider="local-b", strategy="rolling", batch_size=2)
+    >>> MigrationConfig(source_fleet="web", target_provider="gcp", batch_size=0)
+    Traceback (most recent call last):
+    ValidationError: batch_size: Input should be greater than or equal to 1 (got 0)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, arbitrary_types_allowed=True)
+
+    source_fleet: str
+    target_provider: Identifier
+    strategy: MigrationStrategy = MigrationStrategy.ROLLING
+    batch_size: Annotated[int, BeforeValidator(_strict_int), Field(ge=1, le=MAX_CAPACITY)] = 1
+    health_check: HealthCheck | None = Field(default=None, exclude=True)
+    grace_period: Annotated[Seconds, BeforeValidator(_grace)] = 60.0
+    target_instance_type: Identifier | None = None
+    source_provider: Identifier | None = None
+    target_region: Identifier | None = None
+    keep_source: bool = False
+    target_fleet: str | None = None
+
+    @field_validator("source_fleet", "target_fleet")
+    @classmethod
+    def _fleet_name(cls, value: str | None) -> str | None:
+        return None if value is None else _valid_name(value)
+
+    @field_validator("health_check", mode="before")
+    @classmethod
+    def _callable(cls, value: Any) -> Any:
+        if value is not None and not callable(value):
+            raise ValueError(
+                f"must be a function taking the target's instances DataFrame and returning bool, not {type(value).__name__}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _not_onto_itself(self) -> Self:
+        if self.source_provider == self.target_provider and self.target_name == self.source_fleet:
+            raise cross_field(
+                "target_provider",
+                "target differs from the source",
+                f"fleet {self.source_fleet!r} is already on {self.target_provider!r}; "
+                "name another provider (or another target_fleet)",
+            )
+        return self
+
+    @property
+    def target_name(self) -> str:
+        """The target fleet's name: ``target_fleet``, else the source's."""
+        return self.target_fleet or self.source_fleet
+
+    def stored(self) -> dict[str, Any]:
+        """The fields that are kept in the migration store (all but the health check, which is code)."""
+        return {**self.model_dump(mode="json"), "has_health_check": self.health_check is not None}
 
 
 # -- capacity schedules (the seed's "instance scheduling") ---------------------------------------

@@ -37,6 +37,7 @@ __all__ = [
     "EVENT_COLOR",
     "in_words",
     "MAX_POINTS",
+    "migration_figure",
     "pareto_figure",
     "pick_period",
     "set_theme",
@@ -476,5 +477,49 @@ def pareto_figure(
         xaxis={"title": f"cost over the trace ({unit})", "tickprefix": "$" if unit == "USD" else ""},
         yaxis={"title": "minutes saturated (min)", "range": [-pad, high + pad]},  # room below 0: the star is not cut
         hovermode="closest",
+    )
+    return fig
+
+
+def migration_figure(history: pd.DataFrame, source: str, target: str, title: str | None = None) -> go.Figure:
+    """Both fleets' desired capacity over a migration as stacked step areas, their total as a dashed line, and
+    each event (gate passed or failed, pause, rollback) marked on it.
+
+    ``history`` has the columns of ``Migration.history()``: time, event, source_capacity, target_capacity,
+    total_capacity, detail.
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure(layout={"template": template()})
+    for column, name, color in (("source_capacity", source, CAPACITY_COLOR), ("target_capacity", target, DESIRED_COLOR)):
+        fig.add_trace(
+            go.Scatter(
+                x=history["time"],
+                y=history[column],
+                name=name,
+                stackgroup="capacity",
+                line={"shape": "hv", "color": color, "width": 1},
+                hovertemplate="%{y}",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=history["time"],
+            y=history["total_capacity"],
+            name="both fleets",
+            mode="lines+markers",
+            line={"shape": "hv", "color": TERMINATE_COLOR, "width": 1, "dash": "dash"},
+            marker={
+                "size": 6,
+                "color": [EVENT_COLOR if "gate" in e or "rollback" in e else TERMINATE_COLOR for e in history["event"]],
+            },
+            text=[f"{e}: {d}" if d else e for e, d in zip(history["event"], history["detail"])],
+            hovertemplate="%{y} (%{text})",
+        )
+    )
+    fig.update_layout(
+        title=title or f"Migration: {source} → {target}",
+        xaxis_title="time (UTC)",
+        yaxis={"title": "desired instances", "rangemode": "tozero"},
     )
     return fig

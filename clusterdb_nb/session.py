@@ -50,6 +50,8 @@ from .providers.local import LocalCloud, LocalProvider
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from .migration import Migration
+    from .models import MigrationConfig
     from .optimize import Applied, Recommendation
     from .ui import Dashboard, FleetForm, RecommendationsWidget, Scaler, Tuner
 
@@ -726,6 +728,33 @@ class ComputeSession:
         """
         self._check_open()
         return self.manager.provider(provider).hourly_price(instance_type, spot)
+
+    # -- cross-provider migration (clusterdb_nb.migration) ----------------------------
+    def create_migration(self, config: MigrationConfig, dry_run: bool = False) -> Migration | pd.DataFrame:
+        """Move a fleet to another provider; ``dry_run=True`` returns the plan (a DataFrame of steps, with the
+        hourly cost before, at the peak and after, and the transition cost in ``attrs``) and calls no cloud.
+
+            >>> m = s.create_migration(MigrationConfig(source_fleet="web", target_provider="local-b", batch_size=2))
+            >>> m.run()
+        """
+        from . import migration
+
+        self._check_open()
+        return migration.preview(self, config) if dry_run else migration.create(self, config)
+
+    def migrations(self) -> pd.DataFrame:
+        """Every migration of the store (also other sessions' and earlier kernels'), with status and progress."""
+        from . import migration
+
+        self._check_open()
+        return migration.migrations_frame(self)
+
+    def migration(self, migration_id: str, health_check: Callable[[pd.DataFrame], bool] | None = None) -> Migration:
+        """Reattach to a stored migration (e.g. after a kernel restart); ``health_check``: its check again."""
+        from . import migration
+
+        self._check_open()
+        return migration.attach(self, migration_id, health_check)
 
     # -- capacity schedules (a compact block) -------------------------------------------------
     def schedule_capacity(

@@ -18,8 +18,14 @@ from clusterdb_nb.errors import (
 )
 
 ALL_ERRORS = [
-    ValidationError, AuthenticationError, QuotaExceededError, NotFoundError,
-    ConflictError, NetworkError, ProviderError, NotSupportedError,
+    ValidationError,
+    AuthenticationError,
+    QuotaExceededError,
+    NotFoundError,
+    ConflictError,
+    NetworkError,
+    ProviderError,
+    NotSupportedError,
 ]
 
 

@@ -59,8 +59,9 @@ def probe(inject: str = "pass") -> dict[str, Any]:
     """Run PROBE in a fresh interpreter on this checkout; its module lists and row count."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLUSTERDB_")}  # no user config, no state dir
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
-    out = subprocess.run([sys.executable, "-c", PROBE, inject], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=120, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, inject], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert out.returncode == 0, f"probe failed:\n{out.stderr}"
     result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
@@ -87,13 +88,43 @@ def test_import_loads_no_notebook_ui(clean: dict[str, object]) -> None:
 
 # -- the detection itself ------------------------------------------------------------
 def test_detectors_match_the_sdk_and_ui_namespaces_only() -> None:
-    names = ["boto3", "boto3.session", "botocore", "botocore.client", "google", "google.cloud.compute_v1",
-             "google.auth", "azure", "azure.mgmt.compute", "azure.identity",
-             "clusterdb_nb.providers.azure", "clusterdb_nb.providers.gcp", "googly", "azurelib", "boto3x",
-             "plotly", "plotly.io", "plotly.graph_objects", "plotly.graph_objects._figure", "ipywidgets",
-             "ipywidgets.widgets", "ipywidgetsx", "pandas"]
-    assert cloud_sdks(names) == ["azure", "azure.identity", "azure.mgmt.compute", "boto3", "boto3.session", "botocore",
-                                 "botocore.client", "google", "google.auth", "google.cloud.compute_v1"]
+    names = [
+        "boto3",
+        "boto3.session",
+        "botocore",
+        "botocore.client",
+        "google",
+        "google.cloud.compute_v1",
+        "google.auth",
+        "azure",
+        "azure.mgmt.compute",
+        "azure.identity",
+        "clusterdb_nb.providers.azure",
+        "clusterdb_nb.providers.gcp",
+        "googly",
+        "azurelib",
+        "boto3x",
+        "plotly",
+        "plotly.io",
+        "plotly.graph_objects",
+        "plotly.graph_objects._figure",
+        "ipywidgets",
+        "ipywidgets.widgets",
+        "ipywidgetsx",
+        "pandas",
+    ]
+    assert cloud_sdks(names) == [
+        "azure",
+        "azure.identity",
+        "azure.mgmt.compute",
+        "boto3",
+        "boto3.session",
+        "botocore",
+        "botocore.client",
+        "google",
+        "google.auth",
+        "google.cloud.compute_v1",
+    ]
     assert ui_modules(names) == ["ipywidgets", "ipywidgets.widgets", "plotly.graph_objects", "plotly.graph_objects._figure"]
 
 

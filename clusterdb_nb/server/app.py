@@ -369,7 +369,7 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
         return records(session.utilization(fleet, start, end, period, by, provider=provider))
 
     # -- instances ---------------------------------------------------------------------------------------
-    instance_or_plan = {200: {"model": Instance | PlanBody}}
+    instance_or_plan: dict[int | str, dict[str, Any]] = {200: {"model": Instance | PlanBody}}
 
     @api.post(
         "/instances",

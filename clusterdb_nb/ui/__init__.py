@@ -8,13 +8,15 @@ here imports ``clusterdb_nb.session``.
 >>> s.dashboard()        # fleets, instances, functions, costs, utilization
 >>> s.tuner("web")       # tune its autoscaling on its own CPU %, then apply
 >>> s.recommendations_widget()  # what would save money: check some, see the total, Apply
+>>> m.widget()           # a migration's progress, with Step / Run / Pause / Resume / Roll back
 """
 
 from .dashboard import Dashboard
 from .fleet_form import FleetForm
+from .migration import MigrationProgress
 from .protocol import SessionAPI
 from .recommendations import RecommendationsWidget
 from .scaler import Scaler
 from .tuner import Tuner
 
-__all__ = ["Dashboard", "FleetForm", "RecommendationsWidget", "Scaler", "SessionAPI", "Tuner"]
+__all__ = ["Dashboard", "FleetForm", "MigrationProgress", "RecommendationsWidget", "Scaler", "SessionAPI", "Tuner"]

@@ -16,8 +16,7 @@ from clusterdb_nb.errors import ValidationError
 
 DATA = pathlib.Path(catalog.__file__).parent / "data"
 ROOT = pathlib.Path(catalog.__file__).parents[2]
-COLUMNS = ["instance_type", "region", "vcpu", "memory_gib", "arch", "gpu",
-           "category", "on_demand_usd", "spot_usd", "price_date"]
+COLUMNS = ["instance_type", "region", "vcpu", "memory_gib", "arch", "gpu", "category", "on_demand_usd", "spot_usd", "price_date"]
 
 
 # --------------------------------------------------------------------------- lookup
@@ -79,8 +78,9 @@ def test_azure_b_series_has_no_spot() -> None:
     assert exc.value.field == "spot"
 
 
-@pytest.mark.parametrize(("typo", "meant"), [("t3.mediun", "t3.medium"), ("e2-standrd-2", "e2-standard-2"),
-                                             ("Standard_D2s_v33", "Standard_D2s_v3")])
+@pytest.mark.parametrize(
+    ("typo", "meant"), [("t3.mediun", "t3.medium"), ("e2-standrd-2", "e2-standard-2"), ("Standard_D2s_v33", "Standard_D2s_v3")]
+)
 def test_unknown_type_suggests_near_names(typo: str, meant: str) -> None:
     with pytest.raises(ValidationError) as exc:
         catalog.lookup(typo)
@@ -230,8 +230,19 @@ def test_type_names_are_unique_across_clouds() -> None:
 def test_types_dataframe() -> None:
     pd = pytest.importorskip("pandas")
     df = catalog.types()
-    assert list(df.columns) == ["provider", "instance_type", "region", "vcpu", "memory_gib", "arch", "gpu",
-                                "category", "on_demand_usd", "spot_usd", "price_date"]
+    assert list(df.columns) == [
+        "provider",
+        "instance_type",
+        "region",
+        "vcpu",
+        "memory_gib",
+        "arch",
+        "gpu",
+        "category",
+        "on_demand_usd",
+        "spot_usd",
+        "price_date",
+    ]
     assert set(df["provider"]) == {"aws", "gcp", "azure"}
     assert pd.api.types.is_datetime64_any_dtype(df["price_date"])
     ordered = df.sort_values(["provider", "region", "on_demand_usd"], ignore_index=True)
@@ -246,8 +257,7 @@ def test_types_dataframe() -> None:
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    return subprocess.run([sys.executable, "-c", code, str(ROOT)], check=False, capture_output=True, text=True,
-                          env=env, cwd=ROOT)
+    return subprocess.run([sys.executable, "-c", code, str(ROOT)], check=False, capture_output=True, text=True, env=env, cwd=ROOT)
 
 
 def test_import_does_not_import_pandas() -> None:
