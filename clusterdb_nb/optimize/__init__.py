@@ -11,13 +11,14 @@ session's public calls only, so they work wherever those do.
 
 from .apply import Applied, apply
 from .find import RECOMMENDATIONS, RULES, as_frame, parameters, recommendations
-from .model import KINDS, Call, Recommendation, Spec
+from .model import KINDS, METHODS, Call, Recommendation, Spec
 from .observe import observe
 
 __all__ = [
     "Applied",
     "Call",
     "KINDS",
+    "METHODS",
     "RECOMMENDATIONS",
     "RULES",
     "Recommendation",

@@ -4,8 +4,7 @@
     >>> done = apply(s, rec)                   # plans first (any error stops before a change), then the calls
     >>> print(done)
 
-A call the session does not have (a feature of a later version) is a NotSupportedError naming it, raised
-while planning, so nothing has changed.
+Any error while planning (a fleet gone, a bound crossed, a feature the provider lacks) stops before a change.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import NotSupportedError
 from ..models import Plan
 from .model import Call, Recommendation, Spec
 
@@ -69,15 +67,8 @@ def _value(value: Any) -> Any:
 
 
 def call(session: Any, step: Call, dry_run: bool) -> Any:
-    """Run one call on ``session`` (``dry_run`` passed through); a method it lacks is a NotSupportedError."""
-    method = getattr(session, step.method, None)
-    if method is None:
-        raise NotSupportedError(
-            f"s.{step.method} is not part of this version of clusterdb_nb, so this recommendation cannot be applied",
-            operation="apply",
-            cause=f"the session has no {step.method}() method",
-            solution=f"Upgrade clusterdb_nb for s.{step.method}(), or act on the recommendation by hand",
-        )
+    """Run one call on ``session``, ``dry_run`` passed through."""
+    method = getattr(session, step.method)
     return method(*[_value(a) for a in step.args], **{k: _value(v) for k, v in step.kwargs.items()}, dry_run=dry_run)
 
 

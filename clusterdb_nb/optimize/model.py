@@ -13,22 +13,32 @@ The action string and ``s.apply`` are built from the same ``calls``, so what the
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field
 
 from ..models import Model
 
-__all__ = ["Call", "KINDS", "Level", "Recommendation", "Spec"]
+__all__ = ["Call", "KINDS", "Level", "METHODS", "Method", "Recommendation", "Spec"]
 
 KINDS = ("rightsize", "idle", "spot", "schedule", "autoscaling", "cross_cloud")
+# The session calls a recommendation may make: each takes dry_run=True and then only plans.
+Method = Literal[
+    "update_fleet",
+    "update_fleet_capacity",
+    "configure_auto_scaling",
+    "terminate_instance",
+    "schedule_capacity",
+    "create_migration",
+]
+METHODS: tuple[str, ...] = get_args(Method)
 Level = Literal["low", "medium", "high"]
 
 
 class Spec(Model):
     """A model argument of a call, e.g. ``FleetConfig(name='web', instance_type='m5.large')``, built when applied."""
 
-    model: str  # a name of clusterdb_nb.models
+    model: Literal["FleetConfig", "AutoScalingConfig", "MigrationConfig"]
     fields: dict[str, Any]
 
     def render(self) -> str:
@@ -42,25 +52,16 @@ class Spec(Model):
         return f"{self.model}({', '.join(head + [f'{k}={v!r}' for k, v in fields.items()])}){tail}"
 
     def build(self) -> Any:
-        """The model itself; a model this version does not have is a NotSupportedError naming it."""
+        """The model itself, validated."""
         from .. import models
-        from ..errors import NotSupportedError
 
-        cls = getattr(models, self.model, None)
-        if cls is None:
-            raise NotSupportedError(
-                f"{self.model} is not part of this version of clusterdb_nb",
-                operation="apply",
-                cause=f"clusterdb_nb.models has no {self.model}",
-                solution="Upgrade clusterdb_nb, or act on the recommendation by hand",
-            )
-        return cls(**self.fields)
+        return getattr(models, self.model)(**self.fields)
 
 
 class Call(Model):
     """One session call: ``s.<method>(*args, **kwargs)``; a ``Spec`` argument is built into its model."""
 
-    method: str
+    method: Method
     args: list[Spec | str | int | float | bool | None] = Field(default_factory=list)
     kwargs: dict[str, Spec | str | int | float | bool | None] = Field(default_factory=dict)
 

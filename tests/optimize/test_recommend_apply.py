@@ -114,20 +114,48 @@ def test_a_schedule_is_planned_then_applied_and_runs_on_the_clock():
         assert t.recommendations(window="7d", kinds="schedule").empty  # scheduled now: not found again
 
 
-def test_migration_needs_its_session_call(s):
-    """Until this version has s.create_migration, applying a cross-cloud move says what is missing."""
-    migrate = Recommendation(
+def migration(source: str, target: str, batch: int = 1) -> Recommendation:
+    fields = {"source_fleet": "batch", "source_provider": source, "target_provider": target, "strategy": "rolling",
+              "batch_size": batch}  # fmt: skip
+    return Recommendation(
         kind="cross_cloud",
-        provider="local",
+        provider=source,
         fleet="batch",
         resource="batch",
         evidence={},
         evidence_text="",
-        calls=[Call(method="create_migration", args=[Spec(model="MigrationConfig", fields={"source_fleet": "batch"})])],
+        calls=[Call(method="create_migration", args=[Spec(model="MigrationConfig", fields=fields)])],
         monthly_savings_usd=1.0,
         risk="high",
         confidence="low",
     )
-    with pytest.raises(cdb.NotSupportedError, match="MigrationConfig|create_migration"):
-        s.apply(migrate)
-    assert s.fleet("batch").capacity == 4
+
+
+def test_a_migration_is_planned_then_created_and_runs():
+    two = {"local-b": {"kind": "local", "clock": "virtual", "seed": 8, "path": ":memory:"}}
+    with cdb.connect(local=VIRTUAL, **two) as t:
+        run(t, {"batch": (cdb.FleetConfig("batch", capacity=2, instance_type="m5.large", provider="local"), constant(50.0))})
+        rec = migration("local", "local-b")
+        assert rec.action == (
+            "s.create_migration(MigrationConfig(source_fleet='batch', source_provider='local', target_provider='local-b', "
+            "strategy='rolling', batch_size=1))"
+        )
+        plan = t.apply(rec, dry_run=True)
+        (steps,) = [result for _, result in plan.steps]
+        assert isinstance(steps, pd.DataFrame) and len(steps) > 0  # the migration's own plan, step by step
+        assert t.migrations().empty
+        done = t.apply(rec)
+        (moved,) = [result for _, result in done.steps]
+        assert moved.status == "planned" and len(t.migrations()) == 1
+        moved.run(progress=False)
+        assert moved.status == "completed"
+        assert t.fleet("batch", provider="local-b").capacity == 2
+
+
+def test_a_call_is_one_of_the_changes_a_recommendation_may_make():
+    with pytest.raises(cdb.ValidationError) as err:
+        Call(method="delete_fleet", args=["batch"])
+    assert err.value.field == "method" and "update_fleet" in err.value.message
+    with pytest.raises(cdb.ValidationError) as err:
+        Spec(model="Fleet", fields={})
+    assert err.value.field == "model"

@@ -43,3 +43,20 @@ def test_on_azure():
         cloud.set_load("clusterdb-web", 0.4)
         s.local.advance("2D")
         rightsize_then_apply(s, "azure", "Standard_D2s_v3")
+
+
+def test_cross_cloud_to_google_cloud_creates_the_migration():
+    from week_scenario import constant, run
+
+    with fake_gcp() as cloud, cdb.connect(local=VIRTUAL, gcp=GCP) as s:
+        cloud.follow(lambda: s.local.now)
+        run(s, {"web": (cdb.FleetConfig("web", capacity=2, instance_type="m5.large", provider="local"), constant(50.0))})
+        row = s.recommendations(window="7d", kinds="cross_cloud").iloc[0]
+        assert row["details"]["target_provider"] == "gcp" and row["details"]["target_instance_type"] == "e2-standard-2"
+        assert row["monthly_savings_usd"] == pytest.approx((0.096 - 0.067006) * 2 * 730, rel=1e-3)
+        plan = s.apply(row, dry_run=True)
+        assert len(plan.steps[0][1]) > 0 and s.migrations().empty
+        moved = s.apply(row).steps[0][1]
+        listed = s.migrations()
+        assert moved.status == "planned" and len(listed) == 1
+        assert moved.config.target_provider == "gcp" and moved.config.target_instance_type == "e2-standard-2"
