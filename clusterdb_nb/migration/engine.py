@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from ..ui.migration import MigrationProgress
 
-__all__ = ["ACTIVE", "check_health", "GATE_TIMEOUT_SECONDS", "HISTORY_COLUMNS", "Migration", "POLL_SECONDS", "start"]
+__all__ = ["ACTIVE", "Clock", "check_health", "GATE_TIMEOUT_SECONDS", "HISTORY_COLUMNS", "Migration", "POLL_SECONDS", "start"]
 
 POLL_SECONDS = 5.0
 """Virtual seconds ``run`` advances the local clock by while a gate waits (a wall clock is polled 1 s, growing to 15 s)."""
@@ -45,6 +45,15 @@ GATE_TIMEOUT_SECONDS = 900.0
 """A gate whose instances are not all running this long after its grace period pauses the migration."""
 ACTIVE = ("planned", "running", "paused", "failed")
 HISTORY_COLUMNS = ["time", "event", "source_capacity", "target_capacity", "total_capacity", "detail"]
+
+
+class Clock(Protocol):
+    """A clock gates can wait on: a local cloud (``s.local``) or an offline fake (``with fake_gcp() as cloud``)."""
+
+    @property
+    def now(self) -> pd.Timestamp: ...
+
+    def advance(self, duration: pd.Timedelta) -> pd.Timestamp: ...
 
 
 def start(session: planning.MigrationSession, store: MigrationStore, config: MigrationConfig, owner: str) -> Migration:
@@ -99,6 +108,7 @@ class Migration:
         self._store = store
         self._owner = owner
         self._check = health_check
+        self._clock: Clock | None = None  # what a gate reads for a cloud that is not local, while step/run drive
         self._state = store.load(migration_id)
 
     # -- what it is ----------------------------------------------------------------
@@ -197,21 +207,37 @@ class Migration:
         return f"<code>{html.escape(repr(self))}</code>"
 
     # -- driving -----------------------------------------------------------------------
-    def step(self) -> bool:
-        """Do what can be done now without waiting; True when anything moved (see the module's docstring)."""
+    def step(self, clock: Clock | None = None) -> bool:
+        """Do what can be done now without waiting; True when anything moved (see the module's docstring).
+
+        ``clock``: the time a gate reads for a cloud that is not local (default: the wall clock), e.g. an
+        offline fake's: ``m.step(clock=cloud)``.
+        """
         self._store.acquire(self.id, self._owner)
+        self._clock = clock
         try:
             return self._advance()
         finally:
+            self._clock = None
             self._store.release(self.id, self._owner)
 
-    def run(self, timeout: str | float | pd.Timedelta | None = None, progress: bool = True) -> Migration:
+    def run(
+        self, timeout: str | float | pd.Timedelta | None = None, progress: bool = True, clock: Clock | None = None
+    ) -> Migration:
         """Drive it until it is completed, rolled back, paused or failed; ``timeout`` (of the clock that is waited on)
-        raises WaitTimeoutError with the migration still running (``run`` again goes on)."""
+        raises WaitTimeoutError with the migration still running (``run`` again goes on).
+
+        While a gate waits, a virtual local clock is advanced, else the wall clock slept on. ``clock`` is the
+        one to read and advance instead, for a cloud that is not local, e.g. an offline fake's own clock::
+
+            with fake_gcp() as cloud:
+                s.create_migration(cfg).run(clock=cloud)
+        """
         from tqdm.auto import tqdm
 
         limit = None if timeout is None else durations.seconds(timeout, "timeout")
         self._store.acquire(self.id, self._owner)
+        self._clock = clock
         waited, pause = 0.0, 1.0
         st = self.refresh()._state
         bar = tqdm(
@@ -235,10 +261,11 @@ class Migration:
                         solution="Look at the target's instances; m.run() again goes on, m.rollback() undoes",
                     )
                 role = st["steps"][st["cursor"]]["role"]
-                clock = self.session.locals.get(st["blueprint"][role]["provider"])
-                if clock is not None and self._virtual(role):
+                local = self.session.locals.get(st["blueprint"][role]["provider"])
+                ticking = clock or (local if local is not None and self._virtual(role) else None)
+                if ticking is not None:
                     seconds = POLL_SECONDS if limit is None else min(POLL_SECONDS, limit - waited)
-                    clock.advance(max(seconds, 0.001))
+                    ticking.advance(pd.Timedelta(seconds=max(seconds, 0.001)))
                 else:
                     seconds = pause if limit is None else min(pause, limit - waited)
                     time.sleep(max(seconds, 0.0))
@@ -250,6 +277,7 @@ class Migration:
             raise
         finally:
             bar.close()
+            self._clock = None
             self._store.release(self.id, self._owner)
 
     def pause(self, reason: str = "paused by the user") -> Migration:
@@ -418,7 +446,7 @@ class Migration:
         bp = st["blueprint"]
         side = bp[step["role"]]
         want, grace = step["capacity"], float(bp["grace_period"])
-        clock = self.session.locals.get(side["provider"])
+        clock = self.session.locals.get(side["provider"]) or self._clock
         now = clock.now if clock is not None else pd.Timestamp.now(tz="UTC")
         rows = self.session.instances(side["fleet"], state="running", provider=side["provider"])
         ready = rows[rows["state_since"] <= now - pd.Timedelta(seconds=grace)]

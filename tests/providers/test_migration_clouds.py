@@ -3,6 +3,8 @@ the same handle, the target's type from the catalog, the capacity invariants fro
 
 from __future__ import annotations
 
+import pandas as pd
+
 import clusterdb_nb as cdb
 from clusterdb_nb import MigrationConfig
 from clusterdb_nb.testing import fake_azure, fake_gcp
@@ -19,15 +21,6 @@ def within(m, low: int, high: int) -> None:
     assert moved["total_capacity"].iloc[:-1].between(low, high).all(), m.history()
 
 
-def drive(m: cdb.Migration, cloud) -> None:
-    """Step ``m`` to an end, moving the fake's own clock while a gate waits (``run`` would sleep on the wall clock)."""
-    for _ in range(200):
-        if m.status != "running" and m.status != "planned":
-            return
-        if not m.step():
-            cloud.advance("10s")
-
-
 def migrate(s: cdb.ComputeSession, source: str, target: str, cloud=None, **changes) -> cdb.Migration:
     cfg = MigrationConfig(
         source_fleet="web", source_provider=source, target_provider=target, batch_size=2, grace_period=0, **changes
@@ -35,10 +28,7 @@ def migrate(s: cdb.ComputeSession, source: str, target: str, cloud=None, **chang
     plan = s.create_migration(cfg, dry_run=True)
     assert plan.attrs["hourly_cost_peak_usd"] >= plan.attrs["hourly_cost_before_usd"] > 0
     m = s.create_migration(cfg)
-    if cloud is None:
-        m.run(timeout="2min", progress=False)
-    else:
-        drive(m, cloud)
+    m.run(timeout="2min", progress=False, clock=cloud)
     assert m.status == "completed", m.reason
     within(m, C, C + 2)
     return m
@@ -92,9 +82,21 @@ def test_local_to_azure_blue_green():
         s.create_fleet(cdb.FleetConfig("web", capacity=C, instance_type="t3.medium", provider="local"))
         s.local.advance("1min")
         cfg = MigrationConfig(source_fleet="web", target_provider="azure", strategy="blue_green", grace_period=0)
-        m = s.create_migration(cfg)
-        drive(m, cloud)
+        m = s.create_migration(cfg).run(timeout="10min", progress=False, clock=cloud)
         assert m.status == "completed", m.reason
         assert m.history()["total_capacity"].max() == 2 * C
         fleet = s.fleet("web", provider="azure")
         assert fleet.capacity == C and fleet.instance_type.lower().startswith("standard_")
+
+
+def test_a_fake_that_follows_the_session_clock_runs_on_the_local_clock():
+    with fake_gcp() as cloud, cdb.connect(local=LOCAL, gcp=GCP) as s:
+        cloud.follow(lambda: s.local.now)
+        s.create_fleet(cdb.FleetConfig("web", capacity=C, instance_type="t3.medium", provider="local"))
+        s.local.advance("1min")
+        before = s.local.now
+        cfg = MigrationConfig(source_fleet="web", target_provider="gcp", batch_size=2, grace_period="1min")
+        m = s.create_migration(cfg).run(timeout="30min", progress=False, clock=s.local)
+        assert m.status == "completed", m.reason
+        assert s.local.now - before >= pd.Timedelta("2min")  # two gates, each a minute of grace, in virtual time
+        within(m, C, C + 2)
