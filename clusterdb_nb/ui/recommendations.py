@@ -20,7 +20,7 @@ from ..errors import ComputeError
 from .protocol import SessionAPI
 from .static import StaticFallback
 
-__all__ = ["RecommendationRow", "RecommendationsWidget"]
+__all__ = ["RecommendationRow", "RecommendationsWidget", "combined_savings"]
 
 _OK = "var(--jp-success-color1, #15803d)"
 _ERROR = "var(--jp-error-color1, #b91c1c)"
@@ -32,6 +32,7 @@ class RecommendationRow(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships
     def __init__(self, row: pd.Series) -> None:
         self.recommendation = row["recommendation"]
         self.savings = float(row["monthly_savings_usd"])
+        self.target = (str(row["provider"]), str(row["fleet"] if pd.notna(row["fleet"]) else row["resource"]))
         self.checkbox = widgets.Checkbox(
             value=False,
             description=f"{row['kind']} · {row['resource']} ({row['provider']}) · {money(self.savings)}/month",
@@ -54,6 +55,19 @@ class RecommendationRow(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships
     def result_text(self) -> str:
         """The result line as plain text (what tests read)."""
         return html.unescape(self.result.value.split(">", 1)[-1].rsplit("<", 1)[0]) if self.result.value else ""
+
+
+def combined_savings(rows: list[RecommendationRow]) -> tuple[float, bool]:
+    """What ``rows`` save together, and whether some of them act on the same fleet or instance.
+
+    Findings on one fleet are alternatives that shrink the same bill (a smaller type, or fewer instance-hours),
+    so adding them up would promise too much: each fleet counts once, at its largest saving, which is what
+    applying several of them saves at least.
+    """
+    best: dict[tuple[str, str], float] = {}
+    for row in rows:
+        best[row.target] = max(best.get(row.target, 0.0), row.savings)
+    return round(sum(best.values()), 2), len(best) < len(rows)
 
 
 class RecommendationsWidget(StaticFallback, widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no type hints
@@ -87,10 +101,10 @@ class RecommendationsWidget(StaticFallback, widgets.VBox):  # type: ignore[misc]
         for row in self.rows:
             row.checkbox.observe(lambda _: self._update_total(), "value")
         self.list.children = self.rows
-        total = sum(r.savings for r in self.rows)
+        total, overlap = combined_savings(self.rows)
         self.title.value = (
             f"<b>{len(self.rows)} recommendation(s)</b> over the last {html.escape(str(self.window))}, "
-            f"{money(total)}/month in all"
+            f"{'at least ' if overlap else ''}{money(total)}/month in all"
             if self.rows
             else f"<b>No recommendations</b> over the last {html.escape(str(self.window))}"
         )
@@ -107,12 +121,14 @@ class RecommendationsWidget(StaticFallback, widgets.VBox):  # type: ignore[misc]
 
     @property
     def selected_savings_usd(self) -> float:
-        """The monthly savings of the checked rows."""
-        return round(sum(r.savings for r in self.selected), 2)
+        """The monthly savings of the checked rows (each fleet once: see ``combined_savings``)."""
+        return combined_savings(self.selected)[0]
 
     def _update_total(self) -> None:
         chosen = self.selected
-        self.total.value = f"Selected: {len(chosen)}, saving <b>{money(self.selected_savings_usd)}/month</b>"
+        total, overlap = combined_savings(chosen)
+        note = " (findings on one fleet overlap: each fleet counts once, at its largest saving)" if overlap else ""
+        self.total.value = f"Selected: {len(chosen)}, saving <b>{'at least ' if overlap else ''}{money(total)}/month</b>{note}"
         self.apply.disabled = self.preview.disabled = not chosen
 
     def _act(self, dry_run: bool) -> None:

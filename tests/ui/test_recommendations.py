@@ -28,7 +28,8 @@ def rows_by_kind(w: RecommendationsWidget) -> dict[str, object]:
 def test_lists_every_recommendation_unchecked_with_the_total(s):
     w = s.recommendations_widget(window="7d")
     assert isinstance(w, RecommendationsWidget) and len(w.rows) == 3
-    assert "3 recommendation(s)" in w.title.value and "$817.93/month in all" in w.title.value
+    # batch's two findings are alternatives: the fleet counts once, at its larger saving (420.48 + 117.13)
+    assert "3 recommendation(s)" in w.title.value and "at least $537.61/month" in w.title.value
     assert w.apply.disabled and w.selected_savings_usd == 0.0
     assert "rightsize · batch (local) · $280.32/month" in [r.checkbox.description for r in w.rows]
 
@@ -42,6 +43,16 @@ def test_the_total_follows_the_checkboxes(s):
     assert w.selected_savings_usd == pytest.approx(280.32 + rows["schedule"].savings)
     rows["rightsize"].checkbox.value = False
     assert w.selected_savings_usd == pytest.approx(rows["schedule"].savings)
+
+
+def test_findings_on_one_fleet_are_not_added_up(s):
+    w = s.recommendations_widget(window="7d")
+    rows = rows_by_kind(w)
+    rows["rightsize"].checkbox.value = rows["autoscaling"].checkbox.value = True
+    assert w.selected_savings_usd == pytest.approx(420.48)  # not 280.32 + 420.48: both shrink batch's one bill
+    assert "at least $420.48/month" in w.total.value and "overlap" in w.total.value
+    rows["autoscaling"].checkbox.value = False
+    assert "overlap" not in w.total.value
 
 
 def test_dry_run_shows_the_plans_and_changes_nothing(s):
