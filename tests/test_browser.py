@@ -298,3 +298,78 @@ def test_widgets_behave_and_read_well_in_both_themes(jupyterlab, tmp_path):
         dashboard.screenshot(path=str(ARTIFACTS / "dashboard-costs-dark.png"))
         tuner.screenshot(path=str(ARTIFACTS / "tuner-dark.png"))
         browser.close()
+
+
+# -- optimize and migrate: the recommendations checklist and a migration's progress, clicked -------------
+OPTIMIZE_NOTEBOOK = [
+    "import numpy as np\n"
+    "import pandas as pd\n"
+    "import clusterdb_nb as cdb\n"
+    'memory = {"clock": "virtual", "seed": 7, "path": ":memory:"}\n'
+    's = cdb.connect(local=memory, local_b={"kind": "local", **memory})\n'
+    'index = pd.date_range(s.local.now, periods=7 * 24 * 12, freq="5min")\n'
+    "office = np.where((index.day_of_week < 5) & (index.hour >= 8) & (index.hour < 20), 60.0, 3.0)\n"
+    'fleets = [("batch", "m5.xlarge", 4, 12.0), ("office", "t3.large", 4, office), ("api", "m5.large", 3, 55.0)]\n'
+    "for name, kind, n, cpu in fleets:\n"
+    "    s.create_fleet(cdb.FleetConfig(name, capacity=n, instance_type=kind))\n"
+    "    s.local.attach_trace(name, pd.Series(cpu, index=index, dtype=float))\n"
+    's.local.advance("7D")',
+    'w = s.recommendations_widget(window="7d")\nw',
+    'move = cdb.MigrationConfig(source_fleet="api", target_provider="local_b", batch_size=2, grace_period="1min")\n'
+    "m = s.create_migration(move)\n"
+    "mw = m.widget()\nmw",
+    "",
+]
+
+
+def test_recommendations_and_migration_widgets_in_both_themes(jupyterlab, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    write_notebook(tmp_path / "optimize.ipynb", OPTIMIZE_NOTEBOOK)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(f"{jupyterlab}/lab/tree/optimize.ipynb?token={TOKEN}")
+        expect(page.locator(".jp-NotebookPanel")).to_be_visible(timeout=60_000)
+        expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(1, timeout=60_000)
+        run_all(page)
+        recs, migration = page.locator(".clusterdb-recommendations"), page.locator(".clusterdb-migration")
+        expect(migration).to_be_visible(timeout=180_000)
+        expect(recs).to_contain_text("3 recommendation(s)")
+        apply, dry_run = button(recs, "Apply"), button(recs, "Dry run")
+        expect(apply).to_be_disabled()
+
+        # two findings on batch are alternatives: the selection's total counts the fleet once
+        recs.get_by_text(re.compile(r"^rightsize · batch")).click()
+        recs.get_by_text(re.compile(r"^autoscaling · batch")).click()
+        expect(recs).to_contain_text("Selected: 2, saving at least")
+        expect(recs).to_contain_text("overlap")
+        recs.get_by_text(re.compile(r"^autoscaling · batch")).click()
+        recs.get_by_text(re.compile(r"^schedule · office")).click()
+        expect(recs).not_to_contain_text("overlap")
+
+        dry_run.click()
+        expect(recs).to_contain_text("rightsize batch: would run 1 call(s)", timeout=60_000)
+        apply.click()
+        expect(recs).to_contain_text("✓ schedule office: applied 2 call(s)", timeout=60_000)
+        expect(recs).to_contain_text("✓ rightsize batch: applied 1 call(s)")
+        expect(apply).to_be_disabled()  # applied rows are unchecked and locked: a second click applies nothing twice
+        recs.screenshot(path=str(ARTIFACTS / "recommendations-light.png"))
+
+        # the migration: Step, then Run to the end; Pause and Roll back are off once it completed
+        button(migration, "Step").click()
+        expect(migration).to_contain_text("running", timeout=60_000)
+        button(migration, "Run").click()
+        expect(migration).to_contain_text("completed", timeout=120_000)
+        expect(button(migration, "Roll back")).to_be_disabled()
+        migration.screenshot(path=str(ARTIFACTS / "migration-light.png"))
+        light = page.evaluate(CONTRAST_JS, ".clusterdb-migration .clusterdb-table td")
+        assert light and min(c["ratio"] for c in light) >= 4.5, light
+
+        set_theme(page, "JupyterLab Dark")
+        dark = page.evaluate(CONTRAST_JS, ".clusterdb-migration .clusterdb-table td")
+        assert dark and min(c["ratio"] for c in dark) >= 4.5, dark
+        recs.screenshot(path=str(ARTIFACTS / "recommendations-dark.png"))
+        migration.screenshot(path=str(ARTIFACTS / "migration-dark.png"))
+        browser.close()
