@@ -8,6 +8,7 @@ and answers Microsoft's own SDK clients through ``responses``::
         s = clusterdb_nb.connect(azure=cloud.config())        # credentials: anonymous
         s.create_fleet(FleetConfig("web", capacity=3, provider="azure"))
         cloud.inject("allocation_failed")                       # the next create/scale/start fails so
+        cloud.inject("deployment_failed")                       # the next function build fails (Kudu status 3)
         cloud.set_quota("cores", 8)                             # Total Regional vCPUs
         cloud.advance("5min")                                   # operations finish, VMs settle
 
@@ -128,7 +129,7 @@ class Operation:
 class FakeAzure(FakeCloud):
     """The fake's state and handle (see the module's docstring); ``resource_groups`` that exist."""
 
-    FAULTS = frozenset({"allocation_failed", "quota", "throttle", "server_error"})
+    FAULTS = frozenset({"allocation_failed", "quota", "throttle", "server_error", "deployment_failed"})
 
     subscription_id: str = SUBSCRIPTION
     location: str = "eastus"
@@ -1235,13 +1236,18 @@ class FakeAzure(FakeCloud):
         if request.headers.get("Content-Type") != "application/zip":
             return 415, {}, ""
         body = request.body if isinstance(request.body, bytes) else request.body.read()
-        app["package"] = body
-        app["deployed_dir"] = None
         app["deployment"] = str(uuid.uuid4())
+        app["deployment_failed"] = self.take_fault({"deployment_failed"}, request.url) is not None
+        if not app["deployment_failed"]:  # as Kudu does, a failed build leaves the live package in place
+            app["package"] = body
+            app["deployed_dir"] = None
         return 202, {"Location": f"https://{app['name']}.scm.azurewebsites.net/api/deployments/latest"}, app["deployment"]
 
     def _deployment(self, request: Any, app: dict[str, Any]) -> Response:
         """Kudu's deployment status: ``status`` 4 is success (3 failure), ``complete`` when it settled."""
+        if app.get("deployment_failed"):
+            text = "Build failed: pip could not install the requirements (injected deployment_failed)"
+            return _json(200, {"id": app["deployment"], "status": 3, "complete": True, "status_text": text})
         done = app["package"] is not None
         return _json(
             200, {"id": app.get("deployment", "latest"), "status": 4 if done else 0, "complete": done, "status_text": ""}

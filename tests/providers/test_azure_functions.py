@@ -10,7 +10,7 @@ import pytest
 
 import clusterdb_nb as cdb
 from clusterdb_nb.code_zip import zip_files
-from clusterdb_nb.errors import ConflictError, NotFoundError, ValidationError
+from clusterdb_nb.errors import ConflictError, NotFoundError, ProviderError, ValidationError
 from clusterdb_nb.providers.azure import function_app
 from clusterdb_nb.testing import FakeAzure, fake_azure
 
@@ -112,6 +112,27 @@ def test_delete_function_removes_the_app_and_its_plan(s, cloud):
     assert s.functions().empty
     with pytest.raises(NotFoundError):
         s.invoke_function("echo", b"{}")
+
+
+def test_a_failed_deployment_on_create_leaves_nothing_behind_and_a_retry_works(s, cloud):
+    cloud.inject("deployment_failed")
+    with pytest.raises(ProviderError, match="deployment of .* failed: Build failed"):
+        s.create_function(CONFIG)
+    assert cloud.sites == {} and cloud.plans == {} and s.functions().empty
+    assert s.create_function(CONFIG).version == 1
+    assert s.invoke_function("echo", b'{"x": 1}').result["echo"] == {"x": 1}
+
+
+def test_a_failed_deployment_on_update_keeps_the_live_code_and_its_settings(s, cloud):
+    s.create_function(CONFIG)
+    before = s.functions().iloc[0]
+    broken = CONFIG.model_copy(update={"code": zip_files({"main.py": "def handler(event, context):\n    return 'new'\n"})})
+    cloud.inject("deployment_failed")
+    with pytest.raises(ProviderError, match="Build failed"):
+        s.update_function(broken)
+    fn = s.functions().iloc[0]
+    assert (fn["version"], fn["code_sha256"]) == (before["version"], before["code_sha256"])
+    assert s.invoke_function("echo", b'{"x": 1}').result["echo"] == {"x": 1}
 
 
 def test_create_twice_is_a_conflict_and_listing_shows_ours(s):

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ... import catalog, durations, frames
 from ...config import AzureConfig
-from ...errors import ConflictError, NotFoundError, ProviderError, ValidationError
+from ...errors import ComputeError, ConflictError, NotFoundError, ProviderError, ValidationError
 from ...models import (
     AutoScalingConfig,
     CapacitySchedule,
@@ -482,15 +482,15 @@ class AzureProvider(ComputeProvider):
 
         await asyncio.to_thread(publish)
 
-    async def _deploy(self, config: FunctionConfig, app: str, version: int, connection: str, operation: str) -> None:
-        assert config.code is not None
+    async def _put_settings(self, app: str, values: dict[str, str], operation: str) -> None:
         web = self.clients.web
-        package = function_app.package(config, functions.instance_memory(config.memory_mb))
-        values = functions.settings(config, version, connection, config.code_sha256 or "", len(config.code))
         await self.clients.calls.run(
             operation, lambda: web.web_apps.update_application_settings(self._rg, app, {"properties": values})
         )
-        await self._publish(app, package, operation)
+
+    async def _deploy(self, config: FunctionConfig, app: str, operation: str) -> None:
+        """Publish ``config``'s code with the generated adapter; a failed deployment leaves the live code as it was."""
+        await self._publish(app, function_app.package(config, functions.instance_memory(config.memory_mb)), operation)
 
     async def create_function(self, config: FunctionConfig) -> Function:
         """A Function App on its own Flex Consumption plan, its settings, and the zip deployed with the adapter."""
@@ -519,7 +519,13 @@ class AzureProvider(ComputeProvider):
         )
         body = functions.site(config, self.region, plan["id"], f"{blob}{container}", config.name)
         await self.clients.calls.finish(op, lambda: web.web_apps.begin_create_or_update(self._rg, app, body))
-        await self._deploy(config, app, 1, connection, op)
+        try:
+            await self._deploy(config, app, op)
+        except ComputeError:
+            await self._remove(app, plan["name"], op)  # no half-made function stays behind to block a retry
+            raise
+        assert config.code is not None
+        await self._put_settings(app, functions.settings(config, 1, connection, config.code_sha256 or "", len(config.code)), op)
         return await self.get_function(config.name)
 
     async def update_function(self, config: FunctionConfig) -> Function:
@@ -542,27 +548,27 @@ class AzureProvider(ComputeProvider):
             site["properties"]["functionAppConfig"]["deployment"]["storage"]["value"],
             config.name,
         )
+        if config.code is not None:
+            await self._deploy(config, app, op)  # first: when it fails, nothing has changed
         web = self.clients.web
         await self.clients.calls.finish(op, lambda: web.web_apps.begin_create_or_update(self._rg, app, body))
-        old = await self._settings(app, op)
-        connection = old["AzureWebJobsStorage"]
-        if config.code is not None:
-            await self._deploy(config, app, current.version + 1, connection, op)
-        else:
-            values = functions.settings(config, current.version + 1, connection, current.code_sha256 or "", current.code_size)
-            await self.clients.calls.run(
-                op, lambda: web.web_apps.update_application_settings(self._rg, app, {"properties": values})
-            )
+        connection = (await self._settings(app, op))["AzureWebJobsStorage"]
+        sha, size = (
+            (config.code_sha256, len(config.code)) if config.code is not None else (current.code_sha256, current.code_size)
+        )
+        await self._put_settings(app, functions.settings(config, current.version + 1, connection, sha or "", size), op)
         return await self.get_function(config.name)
 
     async def delete_function(self, function: str) -> None:
         op = "delete_function"
         site = await self._site(function, op)
+        await self._remove(self._app(function), str(site["properties"]["serverFarmId"]).rsplit("/", 1)[-1], op)
+
+    async def _remove(self, app: str, plan: str, operation: str) -> None:
+        """Delete a Function App and its plan."""
         web = self.clients.web
-        app = self._app(function)
-        await self.clients.calls.run(op, lambda: web.web_apps.delete(self._rg, app))
-        plan = str(site["properties"]["serverFarmId"]).rsplit("/", 1)[-1]
-        await self.clients.calls.run(op, lambda: web.app_service_plans.delete(self._rg, plan))
+        await self.clients.calls.run(operation, lambda: web.web_apps.delete(self._rg, app))
+        await self.clients.calls.run(operation, lambda: web.app_service_plans.delete(self._rg, plan))
 
     async def get_function(self, function: str) -> Function:
         op = "get_function"
