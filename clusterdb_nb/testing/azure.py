@@ -34,6 +34,7 @@ import pandas as pd
 from .. import catalog
 from ..autoscaling.fleet import fleet_cpu
 from ..errors import ValidationError
+from ..providers.kit import offline
 from ..providers.local.load import LoadModel
 from .fake_cloud import FakeCloud, Handler
 
@@ -1277,12 +1278,6 @@ class FakeAzure(FakeCloud):
 @contextmanager
 def fake_azure(polls: int = 1, latency: float = 0.0, **kwargs: Any) -> Iterator[FakeAzure]:
     """Serve a fresh :class:`FakeAzure` for the block; ``credentials: anonymous`` works inside it only."""
-    from ..providers.azure.clients import allow_anonymous
-
     cloud = FakeAzure(polls=polls, latency=latency, **kwargs)
-    allow_anonymous(True)
-    try:
-        with cloud.serving():
-            yield cloud
-    finally:
-        allow_anonymous(False)
+    with offline.serving("azure"), cloud.serving():
+        yield cloud

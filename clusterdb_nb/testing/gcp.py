@@ -29,9 +29,10 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pandas as pd
 
+from ..providers.kit import offline
 from .fake_cloud import FakeCloud, Handler
 
-__all__ = ["FakeGcp", "fake_gcp", "serving"]
+__all__ = ["FakeGcp", "fake_gcp"]
 
 HOST = "https://compute.googleapis.com/compute/v1/projects/"
 MONITORING = "https://monitoring.googleapis.com/v3/projects/"
@@ -63,12 +64,6 @@ BOOT_SECONDS = 20.0  # PROVISIONING -> STAGING after half of it, RUNNING after a
 STOP_SECONDS = 10.0
 STABILIZATION_SECONDS = 600.0
 VCPUS = {"e2-micro": 2, "e2-small": 2, "e2-medium": 2, "e2-standard-2": 2, "e2-standard-4": 4, "n2-standard-2": 2}
-_ACTIVE: list[FakeGcp] = []
-
-
-def serving() -> bool:
-    """True while a ``fake_gcp()`` serves Google's endpoints (anonymous credentials are allowed then)."""
-    return bool(_ACTIVE)
 
 
 def _error(code: int, status: str, reason: str, message: str) -> tuple[int, dict[str, str], str]:
@@ -898,12 +893,8 @@ class FakeGcp(FakeCloud):
 
     @contextmanager
     def serving(self) -> Iterator[FakeGcp]:
-        with super().serving():
-            _ACTIVE.append(self)
-            try:
-                yield self
-            finally:
-                _ACTIVE.remove(self)
+        with super().serving(), offline.serving("gcp"):
+            yield self
 
 
 @contextmanager

@@ -26,6 +26,7 @@ from clusterdb_nb.providers import registry
 from clusterdb_nb.providers.azure import AzureProvider
 from clusterdb_nb.providers.azure.clients import AnonymousCredential
 from clusterdb_nb.providers.capabilities import Feature
+from clusterdb_nb.providers.kit import offline
 from clusterdb_nb.testing import FakeAzure, fake_azure
 
 WEB = cdb.FleetConfig("web", "Web tier", capacity=3, provider="azure", tags={"env": "dev"})
@@ -397,18 +398,12 @@ def test_missing_resource_group_says_how_to_create_it(cloud):
 )
 def test_arm_error_codes_map_to_our_errors(status, code, message, error):
     url = "https://management.azure.com/subscriptions/s/resourceGroups/clusterdb/providers/Microsoft.Compute/virtualMachines/vm1"
-    from clusterdb_nb.providers.azure.clients import allow_anonymous
-
-    allow_anonymous(True)
-    try:
-        with responses.RequestsMock() as mock:
-            mock.get(url, status=status, json={"error": {"code": code, "message": message}}, headers={"Retry-After": "0"})
-            cfg = {"subscription_id": "s", "credentials": "anonymous", "retry_total": 0}
-            with cdb.connect(azure=cfg) as s:
-                with pytest.raises(error) as err:
-                    s.instance("vm1")
-    finally:
-        allow_anonymous(False)
+    with offline.serving("azure"), responses.RequestsMock() as mock:
+        mock.get(url, status=status, json={"error": {"code": code, "message": message}}, headers={"Retry-After": "0"})
+        cfg = {"subscription_id": "s", "credentials": "anonymous", "retry_total": 0}
+        with cdb.connect(azure=cfg) as s:
+            with pytest.raises(error) as err:
+                s.instance("vm1")
     assert code in str(err.value) and err.value.provider == "azure"
 
 

@@ -8,9 +8,9 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1
 
 import clusterdb_nb as cdb
+from clusterdb_nb.providers.kit import offline
 from clusterdb_nb.testing import FakeCloud, FakeGcp, fake_gcp
 from clusterdb_nb.testing.discovery import Discovery
-from clusterdb_nb.testing.gcp import serving
 
 CREDS = AnonymousCredentials()
 SECTION = {"project_id": "demo", "credentials": "anonymous", "poll_seconds": 0.01, "retry_initial_seconds": 0.01}
@@ -21,8 +21,8 @@ def test_it_is_a_fake_cloud_with_gcps_faults():
     with fake_gcp() as cloud:
         with pytest.raises(cdb.ValidationError, match="quota, server_error, stockout, throttle"):
             cloud.inject("meteor")
-        assert serving()
-    assert not serving()
+        assert offline.active("gcp") and not offline.active("azure")
+    assert not offline.active("gcp")
 
 
 def test_reads_answer_googles_own_clients(tmp_path):

@@ -22,27 +22,18 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
 from ...config import AzureConfig
+from ..kit import offline
 from ..kit.sdk_calls import SdkCalls
 from .errors import translate
 
-__all__ = ["AnonymousCredential", "Clients", "ServerClock", "allow_anonymous", "credential"]
-
-_offline_lock = threading.Lock()
-_offline_depth = 0
-
-
-def allow_anonymous(on: bool) -> None:
-    """Let ``credentials: anonymous`` through (an offline fake serves the endpoints), or stop that."""
-    global _offline_depth
-    with _offline_lock:
-        _offline_depth += 1 if on else -1
+__all__ = ["AnonymousCredential", "Clients", "ServerClock", "credential"]
 
 
 class AnonymousCredential:
     """A fixed bearer token for the offline fake; refused when no fake serves the endpoints."""
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        if _offline_depth <= 0:
+        if not offline.active("azure"):
             raise ClientAuthenticationError(
                 "credentials: anonymous works only against the offline fake (clusterdb_nb.testing.fake_azure()), "
                 "not against management.azure.com"

@@ -18,6 +18,7 @@ from google.api_core.retry import Retry, if_exception_type
 
 from ...config import GcpConfig
 from ...errors import ValidationError
+from ..kit import offline
 from ..kit.sdk_calls import SdkCalls
 from .errors import translate
 
@@ -63,9 +64,7 @@ class Clients:
     def credentials(self) -> Any:
         """The credentials of the section: anonymous (in the fake only), a key file, or Application Default Credentials."""
         if self.config.credentials == "anonymous":
-            from ...testing.gcp import serving
-
-            if not serving():
+            if not offline.active("gcp"):
                 raise ValidationError(
                     "credentials: 'anonymous' works only against clusterdb_nb.testing.fake_gcp(), not Google's endpoints",
                     field="credentials",

@@ -8,6 +8,7 @@
 - ``utilization``    ``frames.UTILIZATION`` / ``INSTANCE_UTILIZATION`` from per-series metrics
 - ``cost_estimate``  the cost window and the catalog estimate behind (or instead of) billing data
 - ``plans``          typed requests a dry run's plan is written from, and the ``Api(Param=...)`` text
+- ``offline``        which clouds an offline fake serves now (``credentials: anonymous`` passes only then)
 
 Nothing here imports a cloud SDK::
 
