@@ -30,7 +30,7 @@ from clusterdb_nb.catalog.fetching import Key, Quotes, Request, as_compute_error
 from clusterdb_nb.errors import AuthenticationError
 
 if TYPE_CHECKING:
-    from clusterdb_nb.catalog import InstanceType
+    from clusterdb_nb.catalog.instance_types import InstanceType
 
 __all__ = ["API_KEY_ENV", "COMPUTE_SERVICE", "SKUS_URL", "fetch", "family_of", "parse_rates", "plan", "price"]
 

@@ -21,8 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from clusterdb_nb import catalog
-from clusterdb_nb.catalog import aws_prices, azure_prices, gcp_prices, store
+from clusterdb_nb.catalog import aws_prices, azure_prices, gcp_prices, instance_types, store
 from clusterdb_nb.catalog.fetching import Quotes, Request
 from clusterdb_nb.errors import ComputeError, ValidationError
 
@@ -48,11 +47,11 @@ CHANGE_COLUMNS = ["provider", "instance_type", "region", "on_demand_before", "on
 
 def _regions_by_provider(provider: str | None, regions: str | Iterable[str] | None) -> dict[str, list[str]]:
     """The regions to refresh per cloud; a region no chosen cloud prices is a ValidationError."""
-    providers = [catalog._check_provider(provider)] if provider is not None else list(catalog.PROVIDERS)
+    providers = [instance_types.check_provider(provider)] if provider is not None else list(instance_types.PROVIDERS)
     if regions is None:
-        return {p: catalog.regions(p) for p in providers}
+        return {p: instance_types.regions(p) for p in providers}
     asked = [r.strip() for r in ([regions] if isinstance(regions, str) else regions) for r in r.split(",") if r.strip()]
-    known = {p: catalog.regions(p) for p in providers}
+    known = {p: instance_types.regions(p) for p in providers}
     unknown = [r for r in asked if not any(r in k for k in known.values())]
     if unknown or not asked:
         raise ValidationError(
@@ -67,16 +66,16 @@ def _regions_by_provider(provider: str | None, regions: str | Iterable[str] | No
     return {p: r for p, r in chosen.items() if r}
 
 
-def _wanted(provider: str, regions: list[str]) -> dict[str, list[catalog.InstanceType]]:
-    rows = catalog._rows(provider)
+def _wanted(provider: str, regions: list[str]) -> dict[str, list[instance_types.InstanceType]]:
+    rows = instance_types.rows(provider)
     return {region: [it for it in rows if it.region == region] for region in regions}
 
 
-def _names(wanted: dict[str, list[catalog.InstanceType]]) -> dict[str, list[str]]:
+def _names(wanted: dict[str, list[instance_types.InstanceType]]) -> dict[str, list[str]]:
     return {region: [it.name for it in rows] for region, rows in wanted.items()}
 
 
-def _requests(provider: str, wanted: dict[str, list[catalog.InstanceType]]) -> list[Request]:
+def _requests(provider: str, wanted: dict[str, list[instance_types.InstanceType]]) -> list[Request]:
     if provider == "aws":
         return aws_prices.plan(_names(wanted))
     if provider == "gcp":
@@ -97,7 +96,7 @@ def plan(provider: str | None = None, regions: str | Iterable[str] | None = None
 
 def _fetcher(
     provider: str, gcp_api_key: str | None, aws_session: Any
-) -> Callable[[dict[str, list[catalog.InstanceType]]], Quotes]:
+) -> Callable[[dict[str, list[instance_types.InstanceType]]], Quotes]:
     if provider == "aws":
         return lambda wanted: aws_prices.fetch(_names(wanted), session=aws_session)
     if provider == "gcp":
@@ -121,7 +120,7 @@ def run(
     summary, changes, errors = [], [], {}
     for p, p_regions in chosen.items():
         wanted = _wanted(p, p_regions)
-        before = catalog.price_date(p).isoformat()
+        before = instance_types.price_date(p).isoformat()
         row: dict[str, Any] = {
             "provider": p,
             "regions": ", ".join(p_regions),
@@ -166,7 +165,7 @@ def run(
                 "prices_changed": len(changed),
                 "not_found": ", ".join(missing),
                 "spot": quotes.spot_note + (f"; {kept_spot} types kept their previous spot price" if kept_spot else ""),
-                "price_date_after": catalog.price_date(p).isoformat(),
+                "price_date_after": instance_types.price_date(p).isoformat(),
                 "path": str(path),
                 "detail": f"{len(missing)} types not priced by the API kept their previous prices" if missing else "",
             }
@@ -184,7 +183,7 @@ def _merge(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     """Every current row of ``provider``, the refreshed regions' prices replaced where ``quotes`` has them."""
     rows, changed, missing = [], [], []
-    for it in catalog._rows(provider):
+    for it in instance_types.rows(provider):
         key = (it.name, it.region)
         on_demand, spot, date = it.on_demand_usd, it.spot_usd, it.price_date
         if it.region in regions:

@@ -75,7 +75,7 @@ def test_status_shows_the_price_date_and_a_note_when_prices_are_old(s, folder, m
     assert status.loc[0, "price_date"] == "2026-11-01"
     assert "catalog refresh" not in status.loc[0, "detail"]
 
-    monkeypatch.setattr(catalog, "_today", lambda: datetime.date(2027, 3, 1))
+    monkeypatch.setattr(catalog.instance_types, "_today", lambda: datetime.date(2027, 3, 1))
     detail = s.status().loc[0, "detail"]
     assert detail.startswith("local cloud") and "prices from 2026-11-01 are 120 days old" in detail
     assert "clusterdb catalog refresh" in detail
@@ -121,6 +121,6 @@ def test_the_runbooks_outputs_do_not_change_as_the_snapshot_ages(s, folder, monk
     cfg.read(pathlib.Path(__file__).parents[2] / "notebooks" / "nbval-sanitize.cfg")
     rule = cfg["stale price note"]
     fresh = s.status().loc[0, "detail"]
-    monkeypatch.setattr(catalog, "_today", lambda: datetime.date(2028, 1, 1))
+    monkeypatch.setattr(catalog.instance_types, "_today", lambda: datetime.date(2028, 1, 1))
     stale = s.status().loc[0, "detail"]
     assert stale != fresh and re.sub(rule["regex"], rule["replace"], stale) == fresh
