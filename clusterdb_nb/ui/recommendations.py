@@ -32,7 +32,7 @@ class RecommendationRow(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships
     def __init__(self, row: pd.Series) -> None:
         self.recommendation = row["recommendation"]
         self.savings = float(row["monthly_savings_usd"])
-        self.target = (str(row["provider"]), str(row["fleet"] if pd.notna(row["fleet"]) else row["resource"]))
+        self.target = (str(row["provider"]), str(row["fleet"] or row["resource"]))  # fleet is "" for an instance
         self.checkbox = widgets.Checkbox(
             value=False,
             description=f"{row['kind']} · {row['resource']} ({row['provider']}) · {money(self.savings)}/month",

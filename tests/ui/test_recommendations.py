@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import clusterdb_nb as cdb
@@ -109,3 +110,17 @@ def test_a_provider_that_failed_is_named_above_the_list(s, monkeypatch):
     monkeypatch.setattr(s, "recommendations", with_failure)
     w = s.recommendations_widget(window="7d")
     assert "aws could not be read: CloudWatch is down" in w.errors.value and len(w.rows) == 3
+
+
+def test_findings_on_two_instances_without_a_fleet_both_count():
+    from clusterdb_nb.ui.recommendations import RecommendationRow, combined_savings
+
+    def row(resource: str, savings: float) -> RecommendationRow:
+        return RecommendationRow(
+            pd.Series(
+                {"recommendation": None, "monthly_savings_usd": savings, "provider": "aws", "fleet": "", "kind": "idle",
+                 "resource": resource, "risk": "low", "confidence": "high", "evidence": "stopped 9 days", "action": "..."}
+            )
+        )  # fmt: skip
+
+    assert combined_savings([row("i-1", 3.0), row("i-2", 4.0)]) == (7.0, False)
