@@ -103,6 +103,19 @@ def test_reconfiguring_autoscaling_keeps_the_schedules_and_delete_removes_one(s,
     assert set(scaling_schedules(cloud)) == {"night"} and s.schedules().name.tolist() == ["night"]
 
 
+def test_deleting_the_schedule_that_ends_a_window_is_refused_while_the_window_is_there(s, cloud):
+    s.schedule_capacity("web", cron="0 19 * * *", capacity=0, name="night")
+    s.schedule_capacity("web", cron="0 7 * * *", capacity=3, name="morning")
+    before = scaling_schedules(cloud)
+    with pytest.raises(cdb.ConflictError, match="'night' ends the window of 'morning'") as err:
+        s.delete_schedule("web", "night")
+    assert "Delete 'morning' first" in err.value.solution
+    assert scaling_schedules(cloud) == before  # nothing changed
+    s.delete_schedule("web", "morning")
+    s.delete_schedule("web", "night")
+    assert scaling_schedules(cloud) == {} and s.schedules().empty
+
+
 def test_dry_run_names_the_autoscaler_update(s, cloud):
     s.schedule_capacity("web", cron="0 19 * * *", capacity=0, name="night")
     plan = s.schedule_capacity("web", cron="0 7 * * *", capacity=3, name="morning", dry_run=True)

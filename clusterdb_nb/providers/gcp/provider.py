@@ -24,7 +24,7 @@ import pandas as pd
 
 from ... import catalog, durations, frames
 from ...config import GcpConfig
-from ...errors import NotFoundError, NotSupportedError
+from ...errors import ConflictError, NotFoundError, NotSupportedError
 from ...models import (
     AutoScalingConfig,
     CapacitySchedule,
@@ -707,16 +707,26 @@ class GcpProvider(ComputeProvider):
         return out
 
     async def delete_schedule(self, fleet: str, name: str) -> None:
-        """Remove the scaling schedule; the others keep their windows as they are."""
-        from google.cloud import compute_v1
+        """Remove the scaling schedule; the windows of the others are computed again.
 
+        The schedule that ends another's window (the lowering one of a pair) cannot go first: that window
+        would then have no end on GCP.
+        """
         op = "delete_schedule"
         group, scaler = await self._scaling(fleet, op)
-        policy = scaler["autoscalingPolicy"]
-        rest = {k: v for k, v in policy.get("scalingSchedules", {}).items() if k != name}
-        body = {"name": group.name, "target": group.self_link, "autoscalingPolicy": {**policy, "scalingSchedules": rest}}
-        resource = compute_v1.Autoscaler.from_json(json.dumps(body))
-        await self.clients.wait("autoscalers", "update", op, autoscaler=group.name, autoscaler_resource=resource)
+        found = gcp_schedules.from_entries(scaler["autoscalingPolicy"].get("scalingSchedules", {}), fleet, self.name)
+        rest = [s for s in found if s.name != name]
+        floor = int(scaler["autoscalingPolicy"].get("minNumReplicas", 0))
+        raised = [s.name for s in rest if s.capacity > floor]
+        if len(rest) < len(found) and raised and all(s.capacity > floor for s in rest):
+            raise ConflictError(
+                f"schedule {name!r} ends the window of {', '.join(map(repr, raised))} on GCP",
+                provider=self.name,
+                operation=op,
+                cause="a GCP scaling schedule raises the minimum for a fixed duration, which its lowering schedule sets",
+                solution=f"Delete {' and '.join(map(repr, raised))} first, then {name!r}",
+            )
+        await self._write_schedules(group, scaler, rest, op)
 
     async def close(self) -> None:
         self.clients.close()
