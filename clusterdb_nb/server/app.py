@@ -49,7 +49,7 @@ from .schemas import (
     SdTargets,
 )
 
-__all__ = ["ServerSettings", "create_app", "frame_page", "page_of", "problem_json", "records", "reply", "rows_json"]
+__all__ = ["ServerSettings", "create_app", "frame_page", "page_of", "problem_json", "records", "reply", "rows_json", "same_name"]
 
 log = logging.getLogger("clusterdb_nb.server")
 T = TypeVar("T")
@@ -168,6 +168,17 @@ def reply(result: Any, status: int = 200) -> Response:
     if isinstance(result, Plan):
         return JSONResponse(PlanBody.of(result).model_dump(mode="json"))
     return JSONResponse(result.model_dump(mode="json"), status_code=status)
+
+
+def same_name(kind: str, body: str, path: str) -> None:
+    """A PUT's body must name the resource its path names (a rename is not an update)."""
+    if body != path:
+        raise ValidationError(
+            f"name: the body names {kind} {body!r}, the path {path!r}",
+            field="name",
+            rule="body name == path name",
+            solution=f"Send the {kind}'s own name in the body",
+        )
 
 
 def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
@@ -315,13 +326,7 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
     )
     def update_fleet(fleet: FleetId, config: FleetConfig, dry_run: DryRun = False) -> Response:
         """Change a fleet's description, type, bounds, tags or capacity (the body's name is the path's)."""
-        if config.name != fleet:
-            raise ValidationError(
-                f"name: the body names fleet {config.name!r}, the path {fleet!r}",
-                field="name",
-                rule="body name == path id",
-                solution="Send the fleet's own name in the body",
-            )
+        same_name("fleet", config.name, fleet)
         return reply(session.update_fleet(config, dry_run=dry_run))
 
     @api.delete(
@@ -463,13 +468,7 @@ def create_app(session: ComputeSession, settings: ServerSettings) -> FastAPI:
     )
     def update_function(function: FunctionName, config: FunctionBody, dry_run: DryRun = False) -> Response:
         """Deploy a new version (the body's name is the path's; without ``code`` the old code stays)."""
-        if config.name != function:
-            raise ValidationError(
-                f"name: the body names function {config.name!r}, the path {function!r}",
-                field="name",
-                rule="body name == path name",
-                solution="Send the function's own name in the body",
-            )
+        same_name("function", config.name, function)
         return reply(session.update_function(config, dry_run=dry_run))
 
     @api.delete(
