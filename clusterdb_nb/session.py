@@ -177,7 +177,7 @@ class ComputeSession:
     def create_fleet(self, config: FleetConfig, dry_run: bool = False, wait: bool = False) -> Fleet | Plan:
         """Create a fleet; ``dry_run=True`` returns the plan and hourly cost instead; ``wait=True`` returns once it runs."""
         fleet = self._run(self.manager.create_fleet(config, dry_run=dry_run))
-        return self._waited(fleet, wait)
+        return self._waited_fleet(fleet, wait)
 
     def update_fleet(self, config: FleetConfig, dry_run: bool = False) -> Fleet | Plan:
         return self._run(self.manager.update_fleet(config, dry_run=dry_run))
@@ -190,7 +190,7 @@ class ComputeSession:
         ``provider=`` names the provider when several hold a fleet of that name (as for every fleet method).
         """
         result = self._run(self.manager.update_fleet_capacity(fleet, capacity, dry_run=dry_run, provider=provider))
-        return self._waited(result, wait)
+        return self._waited_fleet(result, wait)
 
     def delete_fleet(self, fleet: str, dry_run: bool = False, provider: str | None = None) -> None | Plan:
         return self._run(self.manager.delete_fleet(fleet, dry_run=dry_run, provider=provider))
@@ -218,21 +218,21 @@ class ComputeSession:
         >>> s.create_instance(InstanceConfig(name="bastion", instance_type="t3.micro", provider="local", region="local"))
         """
         result = self._run(self.manager.create_instance(config, dry_run=dry_run))
-        return self._waited(result, wait, "running")
+        return self._waited_instance(result, wait, "running")
 
     def start_instance(
         self, instance_id: str, dry_run: bool = False, provider: str | None = None, wait: bool = False
     ) -> Instance | Plan:
         """Start a stopped instance (``wait=True``: return once it runs)."""
         result = self._run(self.manager.start_instance(instance_id, dry_run=dry_run, provider=provider))
-        return self._waited(result, wait, "running")
+        return self._waited_instance(result, wait, "running")
 
     def stop_instance(
         self, instance_id: str, dry_run: bool = False, provider: str | None = None, wait: bool = False
     ) -> Instance | Plan:
         """Stop a running instance (``wait=True``: return once it is stopped)."""
         result = self._run(self.manager.stop_instance(instance_id, dry_run=dry_run, provider=provider))
-        return self._waited(result, wait, "stopped")
+        return self._waited_instance(result, wait, "stopped")
 
     def terminate_instance(self, instance_id: str, dry_run: bool = False, provider: str | None = None) -> Instance | Plan:
         """Terminate an instance; a fleet member is replaced to keep the fleet's capacity."""
@@ -616,8 +616,10 @@ class ComputeSession:
         timeout: str | float | pd.Timedelta = "10min",
         progress: bool = True,
         on_progress: Callable[[int, int], object] | None = None,
+        provider: str | None = None,
     ) -> pd.DataFrame:
         """Block until fleets (their desired capacity) or instance ids are in ``state``; returns their instance rows.
+        ``provider=`` names the provider when several hold a fleet of that name.
 
         A virtual clock is advanced; the wall clock is polled with backoff. A progress bar counts the instances
         settled (``on_progress(settled, total)`` is called at each poll too, e.g. by a widget's own bar); interrupt
@@ -628,19 +630,21 @@ class ComputeSession:
         """
         from .waiting import wait
 
-        return wait(self, targets, state, timeout, progress, on_progress)
+        return wait(self, targets, state, timeout, progress, on_progress, provider)
 
-    def _waited(self, result: T, wait: bool, state: str = "running") -> T:
-        """``result`` (a Fleet or an Instance) re-read after waiting for it, when ``wait`` is set and it is no Plan."""
+    def _waited_fleet(self, result: Fleet | Plan, wait: bool) -> Fleet | Plan:
+        """``result`` re-read once its desired capacity runs, when ``wait`` is set and it is no Plan."""
         if not wait or isinstance(result, Plan):
             return result
-        if isinstance(result, Fleet):
-            self.wait(result.name, state)
-            return self.fleet(result.name)  # type: ignore[return-value]
-        if isinstance(result, Instance):
-            self.wait([result.id], state)
-            return self.instance(result.id)  # type: ignore[return-value]
-        return result
+        self.wait(result.name, provider=result.provider)
+        return self.fleet(result.name, provider=result.provider)
+
+    def _waited_instance(self, result: Instance | Plan, wait: bool, state: str) -> Instance | Plan:
+        """``result`` re-read once it is in ``state``, when ``wait`` is set and it is no Plan."""
+        if not wait or isinstance(result, Plan):
+            return result
+        self.wait([result.id], state, provider=result.provider)
+        return self.instance(result.id, provider=result.provider)
 
     # -- one refresh signal for every open widget --------------------------------
     def on_change(self, callback: Callable[[], object]) -> Callable[[], None]:

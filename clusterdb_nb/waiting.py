@@ -61,13 +61,15 @@ class Progress:
         return not self.waiting
 
 
-def _split(session: ComputeSession, targets: str | Iterable[str]) -> tuple[list[str], list[str]]:
-    """(fleet names, instance ids) among ``targets``; anything else is a ValidationError naming it."""
+def _split(session: ComputeSession, targets: str | Iterable[str], provider: str | None) -> tuple[list[str], list[str]]:
+    """(fleet names, instance ids) among ``targets`` (on ``provider``, when given); else a ValidationError naming it."""
     names = [targets] if isinstance(targets, str) else list(targets)
     if not names:
         raise ValidationError("targets: give a fleet name or instance ids to wait for", field="targets", rule="non-empty")
-    fleets = set(session.fleets()["name"])
-    instances = set(session.instances(state="all")["id"])
+    listed, rows = session.fleets(), session.instances(state="all")
+    if provider is not None:
+        listed, rows = listed[listed["provider"] == provider], rows[rows["provider"] == provider]
+    fleets, instances = set(listed["name"]), set(rows["id"])
     unknown = [n for n in names if n not in fleets and n not in instances]
     if unknown:
         raise ValidationError(
@@ -79,14 +81,18 @@ def _split(session: ComputeSession, targets: str | Iterable[str]) -> tuple[list[
     return [n for n in names if n in fleets], [n for n in names if n not in fleets]
 
 
-def progress(session: ComputeSession, fleets: list[str], ids: list[str], state: str) -> tuple[Progress, pd.DataFrame]:
+def progress(
+    session: ComputeSession, fleets: list[str], ids: list[str], state: str, provider: str | None = None
+) -> tuple[Progress, pd.DataFrame]:
     """How far ``fleets`` (their desired capacity in ``state``) and instances ``ids`` are, and their rows."""
     rows = session.instances(state="all")
+    if provider is not None:
+        rows = rows[rows["provider"] == provider]
     settled = total = 0
     waiting: dict[str, str] = {}
     impossible: dict[str, str] = {}
     for name in fleets:
-        fleet = session.fleet(name)
+        fleet = session.fleet(name, provider=provider)
         members = rows[(rows["fleet"] == name) & ~rows["state"].isin(_FINAL)]
         if state == InstanceState.RUNNING.value:
             want, there = fleet.capacity, int((members["state"] == state).sum())
@@ -121,8 +127,10 @@ def wait(
     timeout: str | float | pd.Timedelta = "10min",
     show_progress: bool = True,
     on_progress: Callable[[int, int], object] | None = None,
+    provider: str | None = None,
 ) -> pd.DataFrame:
-    """Block until ``targets`` (fleet names and/or instance ids) are ``state``; returns their instance rows.
+    """Block until ``targets`` (fleet names and/or instance ids, on ``provider`` when given) are ``state``; returns
+    their instance rows.
 
     ``on_progress(settled, total)`` is called at each poll (a widget's progress bar uses it).
     """
@@ -134,8 +142,8 @@ def wait(
         allowed = ", ".join(s.value for s in InstanceState)
         raise ValidationError(f"state: {state!r} is not one of {allowed}", field="state", rule=allowed) from None
     limit = durations.seconds(timeout, "timeout")
-    fleets, ids = _split(session, targets)
-    now, rows = progress(session, fleets, ids, wanted)
+    fleets, ids = _split(session, targets, provider)
+    now, rows = progress(session, fleets, ids, wanted, provider)
     virtual = session.on_virtual_clock(rows)
     waited, pause = 0.0, FIRST_POLL
     bar = tqdm(total=now.total, desc=f"waiting for {wanted}", unit="instance", disable=not show_progress, leave=False)
@@ -159,7 +167,7 @@ def wait(
                 time.sleep(step)
                 pause = min(pause * BACKOFF, MAX_POLL)
             waited += step
-            now, rows = progress(session, fleets, ids, wanted)
+            now, rows = progress(session, fleets, ids, wanted, provider)
     finally:
         bar.close()
 

@@ -102,3 +102,15 @@ def test_interrupting_a_wait_stops_it_and_closes_the_bar(s, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         s.wait("web")
     assert closed == [True]
+
+
+def test_wait_true_finds_a_fleet_whose_name_another_provider_also_holds():
+    memory = {"clock": "virtual", "path": ":memory:"}
+    with cdb.connect(local=memory, local_b={"kind": "local", **memory}) as s:
+        s.create_fleet(cdb.FleetConfig("web", capacity=1, provider="local"), wait=True)
+        fleet = s.create_fleet(cdb.FleetConfig("web", capacity=3, provider="local_b"), wait=True)
+        assert (fleet.provider, fleet.capacity, fleet.running) == ("local_b", 3, 3)
+        fleet = s.update_fleet_capacity("web", 2, provider="local_b", wait=True)
+        assert (fleet.provider, fleet.running) == ("local_b", 2)
+        rows = s.wait("web", provider="local", progress=False)
+        assert rows["provider"].tolist() == ["local"]

@@ -96,6 +96,7 @@ class SessionAPI(Protocol):
         timeout: str | float | pd.Timedelta = "10min",
         progress: bool = True,
         on_progress: Callable[[int, int], object] | None = None,
+        provider: str | None = None,
     ) -> pd.DataFrame: ...
 
     # what a new fleet can be
