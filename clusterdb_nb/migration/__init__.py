@@ -56,14 +56,14 @@ MIGRATIONS_COLUMNS = [
 
 def store_of(session: Any) -> tuple[MigrationStore, str]:
     """The session's migration store (opened once, closed with the session) and its lease owner id."""
-    found = session.__dict__.get("_migration_store")
+    found: tuple[MigrationStore, str] | None = session.__dict__.get("_migration_store")
     if found is None:
         providers = session.manager.providers.values()
         paths = [str(p.store.path) for p in providers if getattr(p, "kind", "") == "local" and hasattr(p, "store")]
         store = MigrationStore(default_path(paths))
         weakref.finalize(session, store.close)
         found = session.__dict__["_migration_store"] = (store, f"session-{uuid.uuid4().hex[:12]}")
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def preview(session: MigrationSession, config: Any) -> pd.DataFrame:

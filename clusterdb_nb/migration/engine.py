@@ -476,7 +476,7 @@ class Migration:
         return ""
 
 
-def check_health(health_check: Any) -> Callable[[pd.DataFrame], bool] | None:
+def check_health(health_check: Callable[[pd.DataFrame], bool] | None) -> Callable[[pd.DataFrame], bool] | None:
     """``health_check`` when it is None or callable, else the ValidationError naming it."""
     if health_check is not None and not callable(health_check):
         raise ValidationError(
@@ -485,4 +485,4 @@ def check_health(health_check: Any) -> Callable[[pd.DataFrame], bool] | None:
             field="health_check",
             rule="callable or None",
         )
-    return health_check  # type: ignore[no-any-return]
+    return health_check
