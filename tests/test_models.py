@@ -6,6 +6,7 @@ import contextlib
 import datetime
 import decimal
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -520,7 +521,6 @@ def test_counts_are_strict_integers(field, value):
 
 
 def test_numpy_integers_are_counts():
-    np = pytest.importorskip("numpy")
     cfg = FleetConfig("web", capacity=np.int64(4), max_capacity=np.int32(9))
     assert (cfg.capacity, cfg.max_capacity) == (4, 9) and type(cfg.capacity) is int
 

@@ -9,6 +9,7 @@ import pathlib
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from clusterdb_nb import catalog
@@ -228,7 +229,6 @@ def test_type_names_are_unique_across_clouds() -> None:
 
 
 def test_types_dataframe() -> None:
-    pd = pytest.importorskip("pandas")
     df = catalog.types()
     assert list(df.columns) == [
         "provider",

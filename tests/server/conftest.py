@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
 import clusterdb_nb as cdb
-
-pytest.importorskip("fastapi")
-
-from fastapi.testclient import TestClient  # noqa: E402
-
-from clusterdb_nb.server import ServerSettings, Tokens, create_app  # noqa: E402
+from clusterdb_nb.server import ServerSettings, Tokens, create_app
 
 RW = "rw-token-0123456789abcdef"
 RO = "ro-token-0123456789abcdef"

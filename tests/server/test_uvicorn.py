@@ -9,12 +9,10 @@ import time
 
 import httpx
 import pytest
+import uvicorn
 
 import clusterdb_nb as cdb
-
-uvicorn = pytest.importorskip("uvicorn")
-
-from clusterdb_nb.server.run import uvicorn_config  # noqa: E402
+from clusterdb_nb.server.run import uvicorn_config
 
 TOKEN = "load-token-0123456789abcdef"
 
